@@ -1,0 +1,1 @@
+//! AppArmor regular expressions (AARE) compiled to automata with the parser's semantics.

@@ -1,0 +1,77 @@
+//! Subcommand definitions and dispatch. One file per subcommand; each exposes an `Args`
+//! struct (clap) and a `run` function returning an [`Outcome`].
+
+use clap::{Args, Parser, Subcommand};
+
+pub mod debug;
+
+/// How a command ended; the numeric value is the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report.
+    Clean = 0,
+    /// The command ran and has findings for the user.
+    Findings = 1,
+    /// The command could not do its job.
+    Error = 2,
+}
+
+/// aa-assist: confine services with AppArmor, with a human approving every rule.
+#[derive(Debug, Parser)]
+#[command(name = "aa-assist", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print less: only results and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what the tool is doing (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Developer and conformance tools.
+    #[command(subcommand)]
+    Debug(debug::DebugCommand),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Debug(c) => debug::run(c, &cli.global),
+    }
+}
+
+pub fn init_tracing(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AA_ASSIST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+/// A closed stdout (e.g. `| head`) is not an error worth reporting.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,19 @@
+//! aa-assist: confine services with AppArmor, with a human approving every rule.
+//!
+//! The library owns all behaviour; `src/main.rs` only parses flags, calls into it and maps
+//! errors to exit codes. Each module owns one concern:
+//!
+//! - [`log`]: reading audit events from every real source and grouping them.
+//! - [`profile`]: the lossless profile-language parser, editor and include resolver.
+//! - [`aare`]: AppArmor regular expressions compiled to automata.
+//! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
+//! - [`prompt`]: prompt templates, token counting and batching.
+//! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
+#![warn(missing_docs)]
+
+pub mod aare;
+pub mod llm;
+pub mod log;
+pub mod profile;
+pub mod prompt;
+pub mod redact;

@@ -1,0 +1,1 @@
+//! The OpenAI-compatible client and the parser for model answers.

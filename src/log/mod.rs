@@ -1,0 +1,1 @@
+//! Audit events: reading every real AppArmor log source and grouping events.

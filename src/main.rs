@@ -1,0 +1,24 @@
+//! The `aa-assist` command line: parse flags, call the library, map errors to exit codes.
+//!
+//! Exit codes: 0 clean, 1 findings, 2 error. Each subcommand lives in `src/cmd/`.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cmd::Cli::parse();
+    cmd::init_tracing(&cli.global);
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(err) => {
+            if cmd::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("aa-assist: error: {err:#}");
+            ExitCode::from(cmd::Outcome::Error as u8)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The AppArmor profile language: lossless parse, edit, includes and variables.

@@ -1,0 +1,1 @@
+//! Prompt templates, token counting and batching under a budget.

@@ -1,0 +1,1 @@
+//! Reversible redaction of what must not leave the machine.
