@@ -6,12 +6,16 @@
 //! - [`log`]: reading audit events from every real source and grouping them.
 //! - [`profile`]: the lossless profile-language parser, editor and include resolver.
 //! - [`aare`]: AppArmor regular expressions compiled to automata.
+//! - [`draft`]: proposals and the deterministic minimal-rule drafter.
+//! - [`check`]: the cross-check of every proposal against the evidence, and verdicts.
 //! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
 //! - [`prompt`]: prompt templates, token counting and batching.
 //! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
 #![warn(missing_docs)]
 
 pub mod aare;
+pub mod check;
+pub mod draft;
 pub mod llm;
 pub mod log;
 pub mod profile;
