@@ -8,6 +8,7 @@
 //! - [`aare`]: AppArmor regular expressions compiled to automata.
 //! - [`draft`]: proposals and the deterministic minimal-rule drafter.
 //! - [`check`]: the cross-check of every proposal against the evidence, and verdicts.
+//! - [`config`]: the user's config file, environment and flag precedence.
 //! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
 //! - [`prompt`]: prompt templates, token counting and batching.
 //! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
@@ -15,6 +16,7 @@
 
 pub mod aare;
 pub mod check;
+pub mod config;
 pub mod draft;
 pub mod llm;
 pub mod log;

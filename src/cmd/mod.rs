@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod completions;
 pub mod debug;
 
 /// How a command ended; the numeric value is the process exit code.
@@ -39,6 +40,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print shell completions generated from the CLI definition.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) generated from the CLI definition.
+    Man(completions::ManArgs),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -46,6 +51,8 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
         Command::Debug(c) => debug::run(c, &cli.global),
     }
 }

@@ -1,0 +1,63 @@
+//! The generated documentation commands: completions and the man page.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(common::bin())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("aa-assist"), "{shell}");
+        assert!(text.contains("completions"), "{shell} lists subcommands");
+    }
+}
+
+#[test]
+fn man_page_documents_subcommands() {
+    let out = Command::new(common::bin()).arg("man").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH aa-assist"),
+        "{text}"
+    );
+    assert!(text.contains("aa\\-assist\\-debug") || text.contains("aa-assist-debug"));
+}
+
+#[test]
+fn unknown_shell_is_a_usage_error() {
+    let out = Command::new(common::bin())
+        .args(["completions", "cmd.exe"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(common::bin())
+        .arg("man")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(status.code().is_some_and(|c| c == 0), "{status:?} {err}");
+}
