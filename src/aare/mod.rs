@@ -301,6 +301,18 @@ impl Pattern {
         Ok(p)
     }
 
+    /// Compile after expanding `@{VAR}` references, asking `resolve` for each variable's
+    /// values (`None`: unknown variable).
+    pub fn compile_with_resolver(
+        aare: &str,
+        resolve: &dyn Fn(&str) -> Option<Vec<String>>,
+    ) -> Result<Pattern, AareError> {
+        let expanded = expand_variables_with(aare, resolve)?;
+        let mut p = Pattern::compile(&expanded)?;
+        p.source = aare.to_owned();
+        Ok(p)
+    }
+
     /// Does the whole of `path` match?
     pub fn is_match(&self, path: &str) -> bool {
         self.is_match_bytes(path.as_bytes())
