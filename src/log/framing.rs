@@ -169,9 +169,9 @@ pub(crate) fn canonicalize(payload: &[u8]) -> Cow<'_, [u8]> {
     };
     let head = &payload[..p];
     // The already-canonical auditd form needs no copy.
-    if head.starts_with(b"type=") && head.ends_with(b" msg=") && !head[5..].contains(&b' ') {
+    if head.len() >= 10 && head.starts_with(b"type=") && head.ends_with(b" msg=") {
         let t = &head[5..head.len() - 5];
-        if !t.iter().all(u8::is_ascii_digit) {
+        if !t.contains(&b' ') && !t.iter().all(u8::is_ascii_digit) {
             return Cow::Borrowed(payload);
         }
     }
