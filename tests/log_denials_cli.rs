@@ -1,5 +1,7 @@
 //! `aa-assist denials` and `aa-assist debug parse-log`, run as the real binary.
 
+#![allow(clippy::unwrap_used)] // test helpers, like the tests themselves, may unwrap
+
 mod common;
 
 use std::io::Write;

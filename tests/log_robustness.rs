@@ -1,6 +1,8 @@
 //! Hostile input: random bytes, invalid UTF-8, truncated records, a 10 MB line, binary junk.
 //! Nothing may panic, and every line must be counted exactly once.
 
+#![allow(clippy::unwrap_used)] // test helpers, like the tests themselves, may unwrap
+
 use std::io::Cursor;
 
 use aa_assist::log::{parse_line, parse_record, Reader, MAX_LINE};

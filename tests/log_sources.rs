@@ -1,5 +1,7 @@
 //! Reading real log sources: apparmor.d's test data, and one fixture per framing.
 
+#![allow(clippy::unwrap_used)] // test helpers, like the tests themselves, may unwrap
+
 mod common;
 
 use std::collections::BTreeSet;
