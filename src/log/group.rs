@@ -356,12 +356,11 @@ impl Grouper {
                 continue;
             };
             g.id = format!("G{}", pos + 1);
+            // A load names the top-level profile; hats and children go with it. A namespaced
+            // label only matches a load of the same namespaced name.
             let name = g.key.profile.as_str();
-            let bare = strip_ns(name);
-            let load = loads
-                .get(name)
-                .or_else(|| loads.get(bare))
-                .or_else(|| bare.split("//").next().and_then(|top| loads.get(top)));
+            let top = name.split("//").next().unwrap_or(name);
+            let load = loads.get(name).or_else(|| loads.get(top));
             g.stale = match (load, g.last_seen) {
                 (Some(&l), Some(last)) => last < l,
                 _ => false,
@@ -370,15 +369,6 @@ impl Grouper {
         }
         (out, position)
     }
-}
-
-fn strip_ns(p: &str) -> &str {
-    if let Some(rest) = p.strip_prefix(':') {
-        if let Some(end) = rest.find(':') {
-            return rest[end + 1..].trim_start_matches("//");
-        }
-    }
-    p
 }
 
 /// The result of [`group_events`].
