@@ -65,6 +65,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut prev_blank = true;
+    let mut parens = 0u32;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
@@ -87,6 +88,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                     off,
                 });
                 i += 1;
+                parens += 1;
                 prev_blank = true;
             }
             b')' => {
@@ -94,6 +96,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                     tok: Tok::RParen,
                     off,
                 });
+                parens = parens.saturating_sub(1);
                 i += 1;
             }
             b',' => {
@@ -164,6 +167,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
             _ => {
                 let mut j = i;
                 let mut depth = 0u32;
+                let pathish = matches!(c, b'/' | b'@' | b'{' | b'*');
                 while j < b.len() {
                     let c = b[j];
                     if c == b'\\' && j + 1 < b.len() {
@@ -177,6 +181,18 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                         depth += 1;
                     } else if c == b'}' {
                         depth = depth.saturating_sub(1);
+                    } else if depth == 0
+                        && c == b','
+                        && parens == 0
+                        && j > i
+                        && b.get(j + 1).is_some_and(|&n| {
+                            !(n.is_ascii_whitespace()
+                                || matches!(n, b',' | b'"' | b'!' | b'}' | b'#' | b'(' | b')'))
+                        })
+                    {
+                        // `,` followed by a name character continues the word
+                    } else if pathish && depth == 0 && (c == b'=' || c == b'+') {
+                        // part of a path
                     } else if depth == 0
                         && (matches!(c, b'(' | b')' | b',' | b'=')
                             || (j > i
@@ -417,13 +433,39 @@ pub struct Include {
     pub path: String,
 }
 
-/// A variable assignment `@{NAME} = v…` / `+=`.
+/// An assignment operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignOp {
+    /// `=`: define (error if already defined).
+    Set,
+    /// `+=`: append (error if not defined).
+    Append,
+    /// `?=`: define unless already defined.
+    SetIfUnset,
+    /// `:=`: define or override.
+    Override,
+}
+
+fn split_assign_op(rest: &str) -> Option<(AssignOp, &str)> {
+    let rest = rest.trim_start();
+    if let Some(r) = rest.strip_prefix("+=") {
+        Some((AssignOp::Append, r))
+    } else if let Some(r) = rest.strip_prefix("?=") {
+        Some((AssignOp::SetIfUnset, r))
+    } else if let Some(r) = rest.strip_prefix(":=") {
+        Some((AssignOp::Override, r))
+    } else {
+        rest.strip_prefix('=').map(|r| (AssignOp::Set, r))
+    }
+}
+
+/// A variable assignment `@{NAME} = v…` / `+=` / `?=` / `:=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarAssign {
     /// Name without `@{}`.
     pub name: String,
-    /// `+=`
-    pub append: bool,
+    /// The operator.
+    pub op: AssignOp,
     /// Values (quotes removed).
     pub values: Vec<String>,
 }
@@ -441,6 +483,8 @@ pub enum Statement {
     Bool {
         /// Name without `$`.
         name: String,
+        /// The operator (`+=` is rejected).
+        op: AssignOp,
         /// Value.
         value: bool,
     },
@@ -520,7 +564,7 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     if trimmed.starts_with("#include") || trimmed.starts_with("include") {
         return parse_include(ctx).map(Statement::Include);
     }
-    if trimmed.starts_with("@{") {
+    if trimmed.starts_with('@') && is_assignment_text(trimmed) {
         return parse_var(ctx).map(Statement::Var);
     }
     if trimmed.starts_with('$') {
@@ -535,14 +579,28 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     }
     let body = &toks[..toks.len() - 1];
     match body.first().and_then(Spanned::bare) {
-        Some("abi") => {
-            if body.len() != 2 {
-                return Err(ctx.err(body[0].off, "abi takes exactly one file name"));
-            }
-            let w = body[1].word().unwrap_or_default();
-            let name = w.trim_start_matches('<').trim_end_matches('>').to_string();
+        Some(w) if w == "abi" || w.starts_with("abi<") => {
+            let start = t.len() - t.trim_start().len() + 3;
+            let end = last.off;
+            let inner = t[start..end].trim();
+            let name = if let Some(r) = inner.strip_prefix('<') {
+                match r.strip_suffix('>') {
+                    Some(n) => n.trim().trim_matches('"').to_string(),
+                    None => return Err(ctx.err(start, "abi: missing '>'")),
+                }
+            } else if inner.starts_with('"') {
+                match inner.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                    Some(n) => n.to_string(),
+                    None => return Err(ctx.err(start, "abi: unterminated quoted name")),
+                }
+            } else {
+                if inner.contains(char::is_whitespace) {
+                    return Err(ctx.err(start, "abi takes exactly one file name"));
+                }
+                inner.to_string()
+            };
             if name.is_empty() {
-                return Err(ctx.err(body[1].off, "abi without a file name"));
+                return Err(ctx.err(start, "abi without a file name"));
             }
             Ok(Statement::Abi(name))
         }
@@ -559,6 +617,17 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
         }
         _ => parse_rule_tokens(ctx, body).map(Statement::Rule),
     }
+}
+
+fn is_assignment_text(s: &str) -> bool {
+    let rest = match s.strip_prefix("@{") {
+        Some(r) => match r.find('}') {
+            Some(c) => &r[c + 1..],
+            None => return false,
+        },
+        None => s[1..].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+    };
+    split_assign_op(rest).is_some()
 }
 
 fn parse_include(ctx: &Ctx<'_>) -> Result<Include, ParseError> {
@@ -642,19 +711,22 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
     let t = ctx.text;
     let lead = t.len() - t.trim_start().len();
     let s = &t[lead..];
-    let close = s
-        .find('}')
-        .ok_or_else(|| ctx.err(lead, "unterminated variable name"))?;
-    let name = &s[2..close];
+    let (name, after) = if let Some(r) = s.strip_prefix("@{") {
+        let close = r
+            .find('}')
+            .ok_or_else(|| ctx.err(lead, "unterminated variable name"))?;
+        (&r[..close], &r[close + 1..])
+    } else {
+        let r = s.get(1..).unwrap_or("");
+        let n = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        (&r[..n], &r[n..])
+    };
     if !is_var_name(name) {
         return Err(ctx.err(lead, format!("invalid variable name '{name}'")));
     }
-    let rest = s[close + 1..].trim_start();
-    let (append, rest) = if let Some(r) = rest.strip_prefix("+=") {
-        (true, r)
-    } else if let Some(r) = rest.strip_prefix('=') {
-        (false, r)
-    } else {
+    let Some((op, rest)) = split_assign_op(after) else {
         return Err(ctx.err(lead, "expected '=' or '+=' after variable name"));
     };
     let base = t.len() - rest.len();
@@ -681,17 +753,28 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
     }
     Ok(VarAssign {
         name: name.to_string(),
-        append,
+        op,
         values,
     })
 }
 
 fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     let t = ctx.text.trim();
-    let Some((lhs, rhs)) = t.split_once('=') else {
+    let body = t.trim_start_matches('$');
+    let name_len = if body.starts_with('{') {
+        body.find('}').map_or(body.len(), |c| c + 1)
+    } else {
+        body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(body.len())
+    };
+    let lhs = &body[..name_len];
+    let Some((op, rhs)) = split_assign_op(&body[name_len..]) else {
         return Err(ctx.err(0, "expected '$name = true|false'"));
     };
-    let name = lhs.trim().trim_start_matches('$');
+    if op == AssignOp::Append {
+        return Err(ctx.err(0, "boolean variables cannot be appended to"));
+    }
+    let name = lhs.trim();
     let name = name
         .strip_prefix('{')
         .and_then(|n| n.strip_suffix('}'))
@@ -711,6 +794,7 @@ fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     };
     Ok(Statement::Bool {
         name: name.to_string(),
+        op,
         value,
     })
 }
@@ -848,6 +932,11 @@ pub fn parse_block_header(ctx: &Ctx<'_>) -> Result<BlockHeader, ParseError> {
                         h.xattrs.push((a.to_string(), b.to_string()));
                     }
                 }
+                j = next;
+            }
+            None if tk.tok == Tok::LParen => {
+                let (vals, next) = paren_list(ctx, &toks, j)?;
+                h.flags.extend(vals);
                 j = next;
             }
             Some(w) if h.attachment.is_none() && !h.hat && j == i + 1 + usize::from(h.keyword) => {
@@ -1136,6 +1225,11 @@ fn file_rule(
         }
         return Err(ctx.err(kw_off, "file rule without a path"));
     }
+    // `safe`/`unsafe` before exec permissions
+    let args = match args.first().and_then(Spanned::bare) {
+        Some("safe" | "unsafe") if args.len() > 1 => &args[1..],
+        _ => args,
+    };
     // Split off "-> target"
     let (main, target) = match args.iter().position(|t| t.tok == Tok::Arrow) {
         Some(a) => {
