@@ -439,6 +439,7 @@ impl<'a> Splitter<'a> {
         let mut paren = 0u32;
         let mut alt = 0u32;
         let mut prev_ws = true;
+        let mut prev_sep = true;
         let mut paren_pos = start;
         while let Some(c) = self.peek() {
             match c {
@@ -464,6 +465,7 @@ impl<'a> Splitter<'a> {
                         return Err(self.err(qpos, "unterminated quoted string"));
                     }
                     prev_ws = false;
+                    prev_sep = false;
                     continue;
                 }
                 b'#' if prev_ws => {
@@ -489,14 +491,14 @@ impl<'a> Splitter<'a> {
                     paren -= 1;
                 }
                 b'{' => {
-                    if prev_ws && paren == 0 {
+                    if prev_sep && paren == 0 && alt == 0 {
                         self.bump();
                         return Ok(true);
                     }
                     alt += 1;
                 }
                 b'}' => {
-                    if !prev_ws || paren > 0 {
+                    if !prev_sep || paren > 0 || alt > 0 {
                         alt = alt.saturating_sub(1);
                     } else {
                         return Err(self.err(
@@ -515,11 +517,13 @@ impl<'a> Splitter<'a> {
                         self.bump();
                     }
                     prev_ws = false;
+                    prev_sep = false;
                     continue;
                 }
                 _ => {}
             }
             prev_ws = is_ws(c) || c == b',' || c == b'(' || c == b')';
+            prev_sep = is_ws(c) || c == b')';
             self.bump();
         }
         if paren > 0 {

@@ -524,7 +524,7 @@ impl State<'_> {
                     Some(files) => {
                         for f in files {
                             if self.stack.contains(&f) {
-                                // upstream tolerates re-including; a cycle is cut here
+                                // upstream tolerates a file including itself; the cycle is cut
                                 continue;
                             }
                             let tree = match self.loader.parse_cached(&f) {
@@ -625,7 +625,8 @@ impl State<'_> {
                     return;
                 };
                 r.qualifiers = merge_quals(&scope.quals, &r.qualifiers);
-                if let Err(e) = check::check_rule(&r, ctx) {
+                if let Err(e) = check::check_rule(&r, ctx, self.loader.mode == IncludeMode::Strict)
+                {
                     self.err(e);
                     return;
                 }
@@ -664,6 +665,7 @@ fn merge_quals(outer: &Qualifiers, inner: &Qualifiers) -> Qualifiers {
         deny: outer.deny || inner.deny,
         allow: outer.allow || inner.allow,
         owner: outer.owner || inner.owner,
+        other: outer.other || inner.other,
         priority: inner.priority.or(outer.priority),
     }
 }

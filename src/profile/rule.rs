@@ -232,6 +232,8 @@ pub struct Qualifiers {
     pub allow: bool,
     /// `owner`
     pub owner: bool,
+    /// `other` (files not owned by the task; kept for old policy)
+    pub other: bool,
     /// `priority=N`
     pub priority: Option<i64>,
 }
@@ -309,6 +311,8 @@ pub struct FileRule {
     pub target: Option<String>,
     /// Written with the `file` keyword.
     pub keyword: bool,
+    /// Permissions written before the path (`r /foo,`).
+    pub perms_first: bool,
 }
 
 /// Access words, `name=value` conditions and positional words of a non-file rule.
@@ -323,6 +327,12 @@ pub struct CondRule {
     pub words: Vec<String>,
     /// Target after `->` (mount, pivot_root, change_profile).
     pub target: Option<String>,
+    /// Names of conditions written with `in (…)`.
+    pub in_conds: Vec<String>,
+    /// Names of conditions given a parenthesised list.
+    pub list_conds: Vec<String>,
+    /// Access words written without parentheses (`send`), in order.
+    pub bare_words: usize,
 }
 
 impl CondRule {
@@ -803,7 +813,23 @@ fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
 fn parse_qualifiers(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<(Qualifiers, usize), ParseError> {
     let mut q = Qualifiers::default();
     let mut i = 0;
+    // upstream order: priority=, audit, allow|deny, owner
+    let mut stage = 0;
     while i < toks.len() {
+        let this_stage = match toks[i].bare() {
+            Some("priority") => 1,
+            Some("audit") => 2,
+            Some("deny" | "allow") => 3,
+            Some("owner" | "other") => 4,
+            _ => 0,
+        };
+        if this_stage != 0 && this_stage < stage {
+            return Err(ctx.err(
+                toks[i].off,
+                "qualifiers must be in the order: priority=, audit, allow/deny, owner",
+            ));
+        }
+        stage = stage.max(this_stage);
         match toks[i].bare() {
             Some("audit") => {
                 if q.audit {
@@ -824,10 +850,16 @@ fn parse_qualifiers(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<(Qualifiers, usiz
                 q.allow = true;
             }
             Some("owner") => {
-                if q.owner {
+                if q.owner || q.other {
                     return Err(ctx.err(toks[i].off, "duplicate 'owner'"));
                 }
                 q.owner = true;
+            }
+            Some("other") => {
+                if q.owner || q.other {
+                    return Err(ctx.err(toks[i].off, "conflicting 'owner'/'other'"));
+                }
+                q.other = true;
             }
             Some("priority") if toks.get(i + 1).is_some_and(|t| t.tok == Tok::Eq) => {
                 let v = toks.get(i + 2).and_then(Spanned::bare);
@@ -934,6 +966,10 @@ pub fn parse_block_header(ctx: &Ctx<'_>) -> Result<BlockHeader, ParseError> {
                 }
                 j = next;
             }
+            Some("+") if toks.get(j + 1).and_then(Spanned::bare) == Some("identities") => {
+                let (_ids, next) = paren_list(ctx, &toks, j + 3)?;
+                j = next;
+            }
             None if tk.tok == Tok::LParen => {
                 let (vals, next) = paren_list(ctx, &toks, j)?;
                 h.flags.extend(vals);
@@ -1015,7 +1051,7 @@ fn paren_list(
     }
 }
 
-const MODE_CHARS: &str = "rwaxlkmiupcRWAXLKMIUPC";
+const MODE_CHARS: &str = "rwaxlkmiupcRWXLMIUPC";
 
 /// Is `w` a permission string (as the lexer's MODES)?
 pub fn looks_like_perms(w: &str) -> bool {
@@ -1052,6 +1088,7 @@ pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
         let next = c.get(i + 1).copied().map(|n| n.to_ascii_lowercase());
         let next2 = c.get(i + 2).copied().map(|n| n.to_ascii_lowercase());
         match ch {
+            'K' | 'A' => return Err(format!("invalid permission '{ch}'")),
             'r' | 'R' => p.read = true,
             'w' | 'W' => {
                 if p.append && !p.write {
@@ -1059,14 +1096,14 @@ pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
                 }
                 p.write = true;
             }
-            'a' | 'A' => {
+            'a' => {
                 if p.write {
                     return Err("Conflict 'a' and 'w' perms are mutually exclusive.".into());
                 }
                 p.append = true;
             }
             'l' | 'L' => p.link = true,
-            'k' | 'K' => p.lock = true,
+            'k' => p.lock = true,
             'm' | 'M' => p.mmap = true,
             'x' | 'X' => set_exec(&mut p, ExecMode::X, "x")?,
             'i' | 'I' => {
@@ -1193,6 +1230,15 @@ pub fn parse_rule_tokens(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<Rule, ParseE
             }
         }
         _ if is_pathish(first) => file_rule(ctx, rest, false, first.off)?,
+        "safe" | "unsafe"
+            if rest
+                .get(1)
+                .and_then(Spanned::bare)
+                .is_some_and(looks_like_perms)
+                && rest.get(2).is_some_and(is_pathish) =>
+        {
+            file_rule(ctx, rest, false, first.off)?
+        }
         _ if first.bare().is_some_and(looks_like_perms) && rest.get(1).is_some_and(is_pathish) => {
             file_rule(ctx, rest, false, first.off)?
         }
@@ -1221,6 +1267,7 @@ fn file_rule(
                 perms: FilePerms::default(),
                 target: None,
                 keyword,
+                perms_first: false,
             }));
         }
         return Err(ctx.err(kw_off, "file rule without a path"));
@@ -1244,9 +1291,9 @@ fn file_rule(
         }
         None => (args, None),
     };
-    let (path_tok, perm_tok) = match main {
-        [p, m] if is_pathish(p) => (p, m),
-        [m, p] if is_pathish(p) => (p, m),
+    let (path_tok, perm_tok, perms_first) = match main {
+        [p, m] if is_pathish(p) => (p, m, false),
+        [m, p] if is_pathish(p) => (p, m, true),
         [p] if is_pathish(p) => {
             if keyword {
                 // `file /path,` — all perms
@@ -1255,6 +1302,7 @@ fn file_rule(
                     perms: FilePerms::default(),
                     target,
                     keyword,
+                    perms_first: false,
                 }));
             }
             return Err(ctx.err(p.off, "file rule is missing its permissions"));
@@ -1267,11 +1315,20 @@ fn file_rule(
     };
     let perms = parse_perms(ptext).map_err(|m| ctx.err(perm_tok.off, m))?;
     let path = path_tok.word().map(unescape);
+    if let Some(Tok::Word { text, .. }) = Some(&path_tok.tok) {
+        if let Some(rest) = text.strip_prefix("@{") {
+            let after = rest.find('}').map(|c| &rest[c + 1..]).unwrap_or("");
+            if after.starts_with('+') && !after.starts_with("+=") {
+                return Err(ctx.err(path_tok.off, format!("syntax error at '{text}'")));
+            }
+        }
+    }
     Ok(RuleKind::File(FileRule {
         path,
         perms,
         target,
         keyword,
+        perms_first,
     }))
 }
 
@@ -1313,6 +1370,15 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
                 i += 2;
             }
             Tok::LParen => {
+                if let Some(Spanned {
+                    tok: Tok::Word { text, .. },
+                    off,
+                }) = i.checked_sub(1).and_then(|p| args.get(p))
+                {
+                    if off + text.len() == t.off {
+                        return Err(ctx.err(t.off, format!("missing '=' between '{text}' and '('")));
+                    }
+                }
                 let (vals, next) = paren_list(ctx, args, i)?;
                 if vals.iter().any(|v| v.contains('=')) {
                     for v in vals {
@@ -1325,8 +1391,18 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
                 i = next;
             }
             Tok::Word { text, .. } => {
-                if args.get(i + 1).is_some_and(|n| n.tok == Tok::Eq) {
+                if args.get(i + 1).and_then(Spanned::bare) == Some("in")
+                    && args.get(i + 2).is_some_and(|n| n.tok == Tok::LParen)
+                {
+                    let (vals, next) = paren_list(ctx, args, i + 2)?;
+                    r.in_conds.push(text.clone());
+                    r.conds.push((text.clone(), vals));
+                    i = next;
+                } else if args.get(i + 1).is_some_and(|n| n.tok == Tok::Eq) {
                     let name = text.clone();
+                    if name != "peer" && args.get(i + 2).is_some_and(|t| t.tok == Tok::LParen) {
+                        r.list_conds.push(name.clone());
+                    }
                     let (vals, next) = paren_list(ctx, args, i + 2)?;
                     if name == "peer" && args.get(i + 2).is_some_and(|t| t.tok == Tok::LParen) {
                         for v in vals {
@@ -1339,6 +1415,7 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
                     i = next;
                 } else {
                     r.words.push(text.clone());
+                    r.bare_words += 1;
                     i += 1;
                 }
             }
