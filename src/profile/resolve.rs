@@ -412,6 +412,13 @@ impl State<'_> {
                             } else {
                                 h.name.clone()
                             });
+                            if self.profiles.iter().any(|p| p.path == path) {
+                                self.err(ctx_err(
+                                    &ctx,
+                                    &format!("profile '{}' is defined twice", path.join("//")),
+                                ));
+                                return;
+                            }
                             self.profiles.push(EffectiveProfile {
                                 path: path.clone(),
                                 header: h,

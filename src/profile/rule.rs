@@ -595,7 +595,16 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
             let inner = t[start..end].trim();
             let name = if let Some(r) = inner.strip_prefix('<') {
                 match r.strip_suffix('>') {
-                    Some(n) => n.trim().trim_matches('"').to_string(),
+                    Some(n) if n.contains('"') => {
+                        match n.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+                            Some(q) if !q.contains('"') => q.to_string(),
+                            _ => {
+                                return Err(ctx
+                                    .err(start, "abi: a quoted name must fill the '<…>' exactly"))
+                            }
+                        }
+                    }
+                    Some(n) => n.trim().to_string(),
                     None => return Err(ctx.err(start, "abi: missing '>'")),
                 }
             } else if inner.starts_with('"') {
@@ -745,6 +754,15 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
     let mut values = Vec::new();
     for tk in &toks {
         match &tk.tok {
+            Tok::Word {
+                text,
+                quoted: false,
+            } if text.contains('!') => {
+                return Err(ctx.err(
+                    base + tk.off,
+                    format!("invalid character '!' in value '{text}'"),
+                ))
+            }
             Tok::Word { text, .. } => values.push(text.clone()),
             Tok::Comma => {
                 return Err(ctx.err(
@@ -967,7 +985,10 @@ pub fn parse_block_header(ctx: &Ctx<'_>) -> Result<BlockHeader, ParseError> {
                 j = next;
             }
             Some("+") if toks.get(j + 1).and_then(Spanned::bare) == Some("identities") => {
-                let (_ids, next) = paren_list(ctx, &toks, j + 3)?;
+                let (ids, next) = paren_list(ctx, &toks, j + 3)?;
+                if ids.is_empty() {
+                    return Err(ctx.err(tk.off, "empty identities=()"));
+                }
                 j = next;
             }
             None if tk.tok == Tok::LParen => {
