@@ -658,7 +658,15 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                 && acc.iter().any(|a| {
                     !matches!(
                         *a,
-                        "connect" | "send" | "receive" | "r" | "w" | "rw" | "read" | "write"
+                        "connect"
+                            | "accept"
+                            | "send"
+                            | "receive"
+                            | "r"
+                            | "w"
+                            | "rw"
+                            | "read"
+                            | "write"
                     )
                 })
             {
@@ -1006,7 +1014,7 @@ pub fn check_policy(
         }
         if let Some(a) = &p.header.attachment {
             let atts = expand_with(a, vars, &[]).map_err(at_header)?;
-            if atts.iter().any(|n| !n.starts_with('/')) {
+            if atts.iter().any(|n| !n.starts_with(['/', '{', '*'])) {
                 return Err(at_header(format!(
                     "attachment '{a}' is not an absolute path"
                 )));
