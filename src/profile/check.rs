@@ -455,7 +455,10 @@ fn check_conds(c: &CondRule, allowed: &[&str], kind: &str) -> Result<(), String>
                 return Err(format!("empty value for '{k}'"));
             }
         }
-        if !matches!(kind, "mount" | "umount" | "remount") {
+        if vals.is_empty() {
+            return Err(format!("empty value for '{k}'"));
+        }
+        if !matches!(kind, "mount" | "umount" | "remount") || k.ends_with("fstype") {
             for v in vals {
                 check_aare(v)?;
             }
@@ -525,6 +528,7 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                     "label",
                     "peer.label",
                     "peer.label:",
+                    "peer.interface",
                     "label:",
                 ],
                 "network",
@@ -741,10 +745,16 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
             match rest.as_slice() {
                 [] => {}
                 [name] => {
-                    if sysv && !name.chars().all(|ch| ch.is_ascii_digit()) {
+                    let numeric = name.chars().all(|ch| ch.is_ascii_digit());
+                    if sysv && !numeric {
                         return Err(format!("sysv mqueue name must be a number, not '{name}'"));
                     }
-                    if !sysv && !name.starts_with('/') && !name.starts_with("@{") {
+                    let posix = c.cond("type").is_some() && !sysv;
+                    if !sysv
+                        && (!numeric || posix)
+                        && !name.starts_with('/')
+                        && !name.starts_with("@{")
+                    {
                         return Err(format!("invalid mqueue name '{name}'"));
                     }
                 }
@@ -816,6 +826,13 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
         }
         RuleKind::PivotRoot(c) => {
             check_conds(c, &["oldroot"], "pivot_root")?;
+            if let Some(w) = c.words.first() {
+                if !(w.starts_with('/') || w.starts_with("@{") || w.starts_with('"')) {
+                    return Err(format!(
+                        "pivot_root new root must be an absolute path, not '{w}'"
+                    ));
+                }
+            }
             if c.words.len() > 1 {
                 return Err(format!("invalid pivot_root rule word '{}'", c.words[1]));
             }
