@@ -1,6 +1,8 @@
 //! Concurrency benchmark against a delaying server on 127.0.0.1, in its own test binary so
 //! that no other test competes for the CPU while it is timed. Numbers go to BENCHMARKS.md
 //! ("LLM batching"); run with `cargo test --test llm_bench -- --nocapture`.
+// Helpers outside #[test] fns unwrap too: a failed setup should fail the test loudly.
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,7 @@
 //! The LLM client against a real HTTP server on 127.0.0.1 (wiremock): every failure mode the
 //! issue lists, response-format fallback, cache, transcript, cancellation, concurrency.
+// Helpers outside #[test] fns unwrap too: a failed setup should fail the test loudly.
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
