@@ -117,6 +117,28 @@ pub enum PromptError {
     },
 }
 
+/// Exactly the text a model would receive for `batches`, for `aa-assist redact` and
+/// `--dry-run` style previews: per batch a header line, then the system and user messages.
+pub fn render_for_model(batches: &[Batch]) -> String {
+    let mut out = String::new();
+    for b in batches {
+        out.push_str(&format!(
+            "=== batch {} ({} prompt tokens; groups {}) ===
+--- system ---
+{}
+--- user ---
+{}
+",
+            b.id,
+            b.tokens,
+            b.group_ids.join(", "),
+            b.system.trim_end(),
+            b.user.trim_end()
+        ));
+    }
+    out
+}
+
 /// Replace backticks so data can never close the fence it sits in; `\u0060` is the same
 /// character to a JSON parser.
 pub(crate) fn escape_backticks(json: &str) -> String {

@@ -178,11 +178,11 @@ static_re!(
 );
 static_re!(
     cred_kv_re,
-    r#"(?i)\b(?:password|passwd|pass|pwd|secret|client_secret|token|access_token|refresh_token|auth_token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|credentials?|session(?:id)?|cookie|authorization)\s*[=:]\s*(?:"([^"]+)"|'([^']+)'|(?:bearer\s+|basic\s+)?([^\s"',;&]+))"#
+    r#"(?i)\b(?:[A-Za-z0-9]+[_-])*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|cookie|authorization)(?:[_-][A-Za-z0-9]+)*\s*[=:]\s*(?:"([^"]+)"|'([^']+)'|(?:bearer\s+|basic\s+)?([^\s"',;&]+))"#
 );
 static_re!(
     cred_key_re,
-    r"(?i)^(?:password|passwd|pass|pwd|secret|client_secret|token|access_token|refresh_token|auth_token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|credentials?|session(?:id)?|cookie|authorization)$"
+    r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|cookie|authorization)(?:[_-][A-Za-z0-9]+)*$"
 );
 static_re!(
     bearer_re,
@@ -195,7 +195,7 @@ static_re!(
 );
 static_re!(
     uuid_re,
-    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 );
 static_re!(mac_re, r"\b[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5}\b");
 static_re!(
@@ -207,7 +207,7 @@ static_re!(
     token_re,
     r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|\bsk-[A-Za-z0-9_-]{16,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[abpr]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----"
 );
-static_re!(hex_re, r"\b[0-9a-fA-F]{32,}\b");
+static_re!(hex_re, r"[0-9a-fA-F]{32,}");
 static_re!(b64_re, r"[A-Za-z0-9+_-]{32,}={0,2}");
 static_re!(
     ns_profile_re,
