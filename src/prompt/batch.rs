@@ -135,6 +135,8 @@ struct Compact<'a> {
     n: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     c: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    o: Option<u8>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     x: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -175,7 +177,32 @@ const NOISE_KEYS: &[&str] = &[
     "raw",
     "line",
     "file",
+    "fsuid",
+    "ouid",
 ];
+
+/// Whether the process owned the object in every sample that says (fsuid = ouid): the one
+/// thing the `owner` qualifier needs, in 5 tokens instead of four fields.
+fn owner_flag(g: &GroupData) -> Option<u8> {
+    if !(g.class.is_empty() || g.class == "file") {
+        return None;
+    }
+    let mut seen = None;
+    for m in &g.sample {
+        let get = |k: &str| {
+            m.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
+        if let (Some(f), Some(o)) = (get("fsuid"), get("ouid")) {
+            if f != o {
+                return Some(0);
+            }
+            seen = Some(1);
+        }
+    }
+    seen
+}
 
 /// How hard a group is cut to fit: (samples, extra fields, string length, comms).
 const LEVELS: [(usize, usize, usize, usize); 4] = [
@@ -274,6 +301,7 @@ fn compact_line(g: &GroupData, level: usize, max_samples: usize) -> String {
         mk: &g.mask,
         n: g.count,
         c,
+        o: owner_flag(g),
         x,
         s,
         trunc: trunc && level > 0,
