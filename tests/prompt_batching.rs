@@ -10,7 +10,10 @@ use aa_assist::prompt::{
 use aa_assist::redact::{RedactConfig, Redactor};
 use proptest::prelude::*;
 
-fn arb_group() -> impl Strategy<Value = (usize, String, usize, Vec<(String, String)>)> {
+/// (profile number, path, padding, extra fields)
+type RawGroup = (usize, String, usize, Vec<(String, String)>);
+
+fn arb_group() -> impl Strategy<Value = RawGroup> {
     (
         0usize..5,
         "[a-z/._-]{1,60}",
@@ -19,7 +22,7 @@ fn arb_group() -> impl Strategy<Value = (usize, String, usize, Vec<(String, Stri
     )
 }
 
-fn build(raw: Vec<(usize, String, usize, Vec<(String, String)>)>) -> Vec<GroupData> {
+fn build(raw: Vec<RawGroup>) -> Vec<GroupData> {
     raw.into_iter()
         .enumerate()
         .map(|(i, (p, path, pad, extra))| GroupData {
