@@ -692,6 +692,20 @@ mod tests {
     }
 
     #[test]
+    fn estimate_sums_tokens_and_prices() {
+        let groups = vec![group("G1", "/usr/bin/a", "/etc/a")];
+        let mut red = Redactor::new(RedactConfig::default());
+        let b = planner(4000).plan(&groups, &[], &mut red).unwrap();
+        let e = Estimate::new(&b, 1000, Some((1.0, 2.0)));
+        assert_eq!(e.batches, 1);
+        assert_eq!(e.prompt_tokens, b[0].tokens);
+        assert_eq!(e.max_completion_tokens, 1000);
+        let want = (b[0].tokens as f64 + 2000.0) / 1e6;
+        assert!((e.max_cost_usd.unwrap() - want).abs() < 1e-12);
+        assert_eq!(Estimate::new(&b, 1000, None).max_cost_usd, None);
+    }
+
+    #[test]
     fn tiny_budget_is_an_error() {
         let mut red = Redactor::new(RedactConfig::default());
         let err = planner(50)

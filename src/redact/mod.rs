@@ -545,6 +545,24 @@ impl Redactor {
         let _ = self.redact_str(s);
     }
 
+    /// Redact a whole text (e.g. a log file for `aa-assist redact`) in two passes: learn every
+    /// line first, so a user name revealed on line 900 is hidden on line 1 too, then redact
+    /// line by line. Line endings are kept.
+    pub fn redact_text(&mut self, text: &str) -> String {
+        for line in text.lines() {
+            self.learn_str(line);
+        }
+        text.split_inclusive('\n')
+            .map(|line| {
+                let (body, end) = match line.strip_suffix('\n') {
+                    Some(b) => (b, "\n"),
+                    None => (line, ""),
+                };
+                format!("{}{end}", self.redact_str(body))
+            })
+            .collect()
+    }
+
     /// Learn every string (keys and values) in a JSON value.
     pub fn learn_json(&mut self, v: &serde_json::Value) {
         let mut copy = v.clone();
@@ -837,6 +855,13 @@ mod tests {
         let mut red = r();
         let s = "/usr/lib/x86_64-linux-gnu/libssl.so.3 org.freedesktop.DBus.Properties /sys/devices/pci0000:00/0000:00:02.0/drm";
         assert_eq!(red.redact_str(s), s);
+    }
+
+    #[test]
+    fn text_is_learned_before_it_is_redacted() {
+        let mut red = r();
+        let out = red.redact_text("first: frank was here\nFSUID=\"frank\"\n");
+        assert_eq!(out, "first: USER_1 was here\nFSUID=\"USER_1\"\n");
     }
 
     #[test]
