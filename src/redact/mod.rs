@@ -39,6 +39,36 @@ pub struct RedactConfig {
     pub patterns: Vec<Regex>,
 }
 
+/// A user-configured pattern that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("redaction pattern {index} ({pattern:?}) is not a valid regular expression: {source}")]
+pub struct PatternError {
+    /// Position in the configured list.
+    pub index: usize,
+    /// The pattern text.
+    pub pattern: String,
+    /// The regex error.
+    pub source: regex::Error,
+}
+
+impl RedactConfig {
+    /// Compile user patterns (from a config file or `--redact-pattern`), naming the first bad one.
+    pub fn from_patterns<S: AsRef<str>>(patterns: &[S]) -> Result<Self, PatternError> {
+        let patterns = patterns
+            .iter()
+            .enumerate()
+            .map(|(index, p)| {
+                Regex::new(p.as_ref()).map_err(|source| PatternError {
+                    index,
+                    pattern: p.as_ref().to_string(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RedactConfig { patterns })
+    }
+}
+
 /// The kind of a redacted value; decides the token prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -868,6 +898,17 @@ mod tests {
         assert_eq!(
             red.redact_str("/srv/project-apollo/x"),
             "/srv/project-CUSTOM_1/x"
+        );
+    }
+
+    #[test]
+    fn pattern_errors_name_the_pattern() {
+        let err = RedactConfig::from_patterns(&["ok", "(unclosed"]).unwrap_err();
+        assert_eq!(err.index, 1);
+        assert!(err.to_string().contains("(unclosed"));
+        assert_eq!(
+            RedactConfig::from_patterns(&["a+"]).unwrap().patterns.len(),
+            1
         );
     }
 
