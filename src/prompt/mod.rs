@@ -5,7 +5,7 @@
 //! made of ([`GroupData`] → one line per group), token counting with `tiktoken-rs`
 //! ([`TokenCounter`]), and the packing of groups into [`Batch`]es that never exceed a token
 //! budget ([`Planner::plan`]). Every string that goes into a prompt passes through the run's
-//! [`Redactor`] first.
+//! [`Redactor`](crate::redact::Redactor) first.
 //!
 //! It does not talk to a server (that is [`crate::llm`]) and does not read logs: the caller
 //! converts its own groups into [`GroupData`].
