@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 pub mod debug;
+pub mod denials;
 
 /// How a command ended; the numeric value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
+    Denials(denials::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -47,6 +50,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Debug(c) => debug::run(c, &cli.global),
+        Command::Denials(a) => denials::run(a, &cli.global),
     }
 }
 
