@@ -5,6 +5,11 @@
 //! the evidence), danger findings with stable codes, and the verdict. It never edits or writes
 //! a profile.
 
+pub mod findings;
+pub mod sensitive;
+
+pub use findings::Code;
+
 use serde::{Deserialize, Serialize};
 
 /// How far a proposal may be trusted, ordered: `Ok < Review < Blocked`.

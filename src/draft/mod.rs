@@ -4,6 +4,9 @@
 //! the [`Proposal`] type every proposer produces, the model included. It does not judge
 //! proposals: that is [`crate::check`]'s job, and nothing here trusts a proposal's claims.
 
+pub mod globs;
+pub mod perms;
+
 use serde::{Deserialize, Serialize};
 
 /// Who proposed a rule. A model's proposal is never trusted more than the drafter's.
