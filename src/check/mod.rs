@@ -261,6 +261,12 @@ struct Covered {
     access: BTreeSet<String>,
 }
 
+impl Covered {
+    fn any(&self) -> bool {
+        !self.ids.is_empty() || !self.partial.is_empty()
+    }
+}
+
 impl Checker {
     /// A checker over `events` grouped as `grouping`; the log's file paths join `universe`.
     pub fn new(
@@ -438,7 +444,7 @@ impl Checker {
             .filter(|c| !cov.ids.contains(c) && !cov.partial.contains(c))
             .cloned()
             .collect();
-        if cov.ids.is_empty() && cov.partial.is_empty() {
+        if !cov.any() {
             findings.push(Code::NoEvidence.finding(format!(
                 "covers none of the observed groups of profile {}",
                 proposal.profile
@@ -483,8 +489,7 @@ impl Checker {
         for g in grants {
             if let Some(f) = &g.file {
                 extra = extra.union(f.perms.minus(grant::effective(observed)));
-                if f.exec.is_some() && !cov.exec && !(cov.ids.is_empty() && cov.partial.is_empty())
-                {
+                if f.exec.is_some() && !cov.exec && cov.any() {
                     extra_words.insert("x".into());
                 }
                 files.push(f);
@@ -499,7 +504,7 @@ impl Checker {
         }
         let mut extra_perms: Vec<String> = extra.letters().iter().map(|c| c.to_string()).collect();
         extra_perms.extend(extra_words);
-        if !extra_perms.is_empty() && !(cov.ids.is_empty() && cov.partial.is_empty()) {
+        if !extra_perms.is_empty() && cov.any() {
             findings.push(Code::ExtraPerms.finding(format!(
                 "grants {} beyond what was observed",
                 extra_perms.join(", ")
