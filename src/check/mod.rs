@@ -246,7 +246,9 @@ pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidenc
 #[derive(Debug, Clone)]
 pub struct Checker {
     groups: Vec<GroupEvidence>,
+    by_profile: std::collections::HashMap<String, Vec<usize>>,
     universe: Vec<(String, Option<sensitive::Score>)>,
+    universe_index: std::collections::HashMap<String, usize>,
     options: CheckOptions,
 }
 
@@ -294,7 +296,7 @@ impl Checker {
         universe: Universe,
         options: CheckOptions,
     ) -> Checker {
-        let universe = universe
+        let universe: Vec<(String, Option<sensitive::Score>)> = universe
             .paths
             .into_iter()
             .map(|p| {
@@ -302,9 +304,21 @@ impl Checker {
                 (p, s)
             })
             .collect();
+        let universe_index = universe
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| (p.clone(), i))
+            .collect();
+        let mut by_profile: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            by_profile.entry(g.profile.clone()).or_default().push(i);
+        }
         Checker {
             groups,
+            by_profile,
             universe,
+            universe_index,
             options,
         }
     }
@@ -367,8 +381,15 @@ impl Checker {
             paths: HashSet::new(),
             access: BTreeSet::new(),
         };
-        for g in &self.groups {
-            if g.profile != profile || g.needs.is_empty() {
+        let none = Vec::new();
+        for g in self
+            .by_profile
+            .get(profile)
+            .unwrap_or(&none)
+            .iter()
+            .filter_map(|i| self.groups.get(*i))
+        {
+            if g.needs.is_empty() {
                 continue;
             }
             let hit: Vec<bool> = g
@@ -432,8 +453,13 @@ impl Checker {
                 return finish(checked, findings);
             }
         };
-        if let [g] = grants.as_slice() {
-            findings.extend(danger::analyse(&g.rule));
+        // danger of every rule granted (an include may bring many): each code once
+        for g in &grants {
+            for f in danger::analyse(&g.rule) {
+                if !findings.iter().any(|x: &Finding| x.code == f.code) {
+                    findings.push(f);
+                }
+            }
         }
         let cov = self.covered(&proposal.profile, &grants);
         checked.covers = cov.ids.clone();
@@ -515,12 +541,38 @@ impl Checker {
             return;
         }
         let mut hits: Vec<(&str, Option<sensitive::Score>)> = Vec::new();
-        for (p, s) in &self.universe {
-            if cov.paths.contains(p) {
-                continue;
+        // literal patterns match one path: look it up instead of scanning the universe
+        let literal_only = files
+            .iter()
+            .all(|f| !f.all_paths && f.compiled.iter().all(|c| c.literal().is_some()));
+        if literal_only {
+            let mut seen = HashSet::new();
+            for lit in files
+                .iter()
+                .flat_map(|f| f.compiled.iter().filter_map(|c| c.literal()))
+            {
+                let Ok(p) = std::str::from_utf8(lit) else {
+                    continue;
+                };
+                if cov.paths.contains(p) || !seen.insert(p) {
+                    continue;
+                }
+                if let Some((up, s)) = self
+                    .universe_index
+                    .get(p)
+                    .and_then(|i| self.universe.get(*i))
+                {
+                    hits.push((up.as_str(), *s));
+                }
             }
-            if files.iter().any(|f| f.matches(p)) {
-                hits.push((p.as_str(), *s));
+        } else {
+            for (p, s) in &self.universe {
+                if cov.paths.contains(p) {
+                    continue;
+                }
+                if files.iter().any(|f| f.matches(p)) {
+                    hits.push((p.as_str(), *s));
+                }
             }
         }
         checked.extra_path_count = hits.len();
