@@ -8,6 +8,7 @@
 //! - [`aare`]: AppArmor regular expressions compiled to automata.
 //! - [`draft`]: proposals and the deterministic minimal-rule drafter.
 //! - [`check`]: the cross-check of every proposal against the evidence, and verdicts.
+//! - [`review`]: the human review of proposals and the safe write of what was approved.
 //! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
 //! - [`prompt`]: prompt templates, token counting and batching.
 //! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
@@ -21,3 +22,4 @@ pub mod log;
 pub mod profile;
 pub mod prompt;
 pub mod redact;
+pub mod review;
