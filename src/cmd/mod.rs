@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 pub mod debug;
+pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Propose rules from the logs, review each one, write what you approve.
+    Tune(tune::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -47,6 +50,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Debug(c) => debug::run(c, &cli.global),
+        Command::Tune(a) => tune::run(a, &cli.global),
     }
 }
 

@@ -23,7 +23,8 @@ pub mod write;
 
 pub use diff::{render_diff, unified_patch};
 pub use session::{
-    Applier, Evidence, Prompter, Recheck, ReviewOutcome, Session, SessionOptions, Skipped,
+    render_card, Applier, Evidence, Prompter, Recheck, ReviewOutcome, Session, SessionOptions,
+    Skipped,
 };
 
 use crate::check::Checked;

@@ -4,7 +4,7 @@
 //! Adding a field is a compatible change; renaming, removing or changing the meaning of one
 //! bumps the version.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::{Checked, Severity, Verdict};
 use crate::draft::{Alternative, Source};
@@ -32,7 +32,7 @@ pub struct Report {
 }
 
 /// One event group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupEntry {
     /// `G1`, `G2`, ….
     pub id: String,

@@ -53,7 +53,7 @@ pub trait Applier {
 }
 
 /// What the log says about one event group, for display beside the proposals covering it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Evidence {
     /// One-line summary, e.g. `file open /var/lib/x/cache/1 (w) ×3`.
     pub summary: String,
@@ -295,7 +295,15 @@ impl<'a> Session<'a> {
             let placed =
                 self.applier
                     .apply(self.base, &current.proposal.profile, &current.proposal.rule);
-            let card = self.card(&current, placed.as_ref().map(String::as_str), n, total);
+            let card = render_card(
+                &current,
+                self.base,
+                placed.as_ref().map(String::as_str).map_err(String::as_str),
+                self.evidence,
+                (n, total),
+                self.opts.max_evidence_lines,
+                self.prompter.color(),
+            );
             self.prompter.show(&card)?;
             let actions = menu(&current, placed.is_ok());
             let labels: Vec<String> = actions.iter().map(|a| label(*a).to_string()).collect();
@@ -368,90 +376,100 @@ impl<'a> Session<'a> {
             }
         }
     }
+}
 
-    fn card(&self, c: &Checked, placed: Result<&str, &String>, n: usize, total: usize) -> String {
-        let p = &c.proposal;
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "\n── {} ({n}/{total}) · profile {} · from the {} · verdict: {}",
-            p.id,
-            sanitize(&p.profile),
-            match p.source {
-                Source::Drafter => "drafter",
-                Source::Model => "model",
-                Source::Human => "reviewer",
-            },
-            match c.verdict {
-                Verdict::Ok => "ok",
-                Verdict::Review => "review",
-                Verdict::Blocked => "BLOCKED (cannot be approved as is; edit or skip)",
-            }
-        );
-        let _ = writeln!(s, "help: add `{}`", sanitize(&p.rule));
-        match placed {
-            Ok(new) => s.push_str(&render_diff(self.base, new, self.prompter.color())),
-            Err(e) => {
-                let _ = writeln!(s, "error: cannot place this rule: {}", sanitize(e));
-            }
+/// Render one proposal as shown to the reviewer: a header with id, profile, source and
+/// verdict; `help:` with the rule; the line-numbered diff of the file (`placed` is the file's
+/// text with the rule added, or why it cannot be placed); the evidence (group summaries and
+/// up to `max_lines` raw log lines each); unsupported claims; findings; over-grant notes.
+/// Every untrusted string is [`sanitize`]d.
+pub fn render_card(
+    c: &Checked,
+    base: &str,
+    placed: Result<&str, &str>,
+    evidence: &BTreeMap<String, Evidence>,
+    position: (usize, usize),
+    max_lines: usize,
+    color: bool,
+) -> String {
+    let (n, total) = position;
+    let p = &c.proposal;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n── {} ({n}/{total}) · profile {} · from the {} · verdict: {}",
+        p.id,
+        sanitize(&p.profile),
+        match p.source {
+            Source::Drafter => "drafter",
+            Source::Model => "model",
+            Source::Human => "reviewer",
+        },
+        match c.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Review => "review",
+            Verdict::Blocked => "BLOCKED (cannot be approved as is; edit or skip)",
         }
-        if c.covers.is_empty() {
-            s.push_str("evidence: none — the rule covers no observed event\n");
-        } else {
-            s.push_str("evidence:\n");
-            for g in &c.covers {
-                let ev = self.evidence.get(g);
-                let summary = ev.map_or("", |e| e.summary.as_str());
-                let _ = writeln!(s, "  {g}: {}", sanitize(summary));
-                if let Some(e) = ev {
-                    for line in e.lines.iter().take(self.opts.max_evidence_lines) {
-                        let _ = writeln!(s, "    | {}", sanitize(line));
-                    }
-                    if e.lines.len() > self.opts.max_evidence_lines {
-                        let _ = writeln!(
-                            s,
-                            "    | … {} more",
-                            e.lines.len() - self.opts.max_evidence_lines
-                        );
-                    }
+    );
+    let _ = writeln!(s, "help: add `{}`", sanitize(&p.rule));
+    match placed {
+        Ok(new) => s.push_str(&render_diff(base, new, color)),
+        Err(e) => {
+            let _ = writeln!(s, "error: cannot place this rule: {}", sanitize(e));
+        }
+    }
+    if c.covers.is_empty() {
+        s.push_str("evidence: none — the rule covers no observed event\n");
+    } else {
+        s.push_str("evidence:\n");
+        for g in &c.covers {
+            let ev = evidence.get(g);
+            let summary = ev.map_or("", |e| e.summary.as_str());
+            let _ = writeln!(s, "  {g}: {}", sanitize(summary));
+            if let Some(e) = ev {
+                for line in e.lines.iter().take(max_lines) {
+                    let _ = writeln!(s, "    | {}", sanitize(line));
+                }
+                if e.lines.len() > max_lines {
+                    let _ = writeln!(s, "    | … {} more", e.lines.len() - max_lines);
                 }
             }
         }
-        if !c.unsupported_claims.is_empty() {
-            let _ = writeln!(
-                s,
-                "claimed but not covered: {}",
-                sanitize(&c.unsupported_claims.join(", "))
-            );
-        }
-        for f in &c.findings {
-            let sev = match f.severity {
-                Severity::Note => "note",
-                Severity::Warning => "warning",
-                Severity::Error => "error",
-            };
-            let _ = writeln!(s, "{sev}[{}]: {}", sanitize(&f.code), sanitize(&f.message));
-        }
-        if !c.extra_paths.is_empty() {
-            let _ = writeln!(
-                s,
-                "note: also opens {} other path(s), e.g. {}",
-                c.extra_path_count,
-                sanitize(
-                    &c.extra_paths
-                        .iter()
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            );
-        }
-        if let Some(r) = &p.rationale {
-            let _ = writeln!(s, "rationale: {}", sanitize(r));
-        }
-        s
     }
+    if !c.unsupported_claims.is_empty() {
+        let _ = writeln!(
+            s,
+            "claimed but not covered: {}",
+            sanitize(&c.unsupported_claims.join(", "))
+        );
+    }
+    for f in &c.findings {
+        let sev = match f.severity {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        let _ = writeln!(s, "{sev}[{}]: {}", sanitize(&f.code), sanitize(&f.message));
+    }
+    if !c.extra_paths.is_empty() {
+        let _ = writeln!(
+            s,
+            "note: also opens {} other path(s), e.g. {}",
+            c.extra_path_count,
+            sanitize(
+                &c.extra_paths
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+    }
+    if let Some(r) = &p.rationale {
+        let _ = writeln!(s, "rationale: {}", sanitize(r));
+    }
+    s
 }
 
 enum Step {
