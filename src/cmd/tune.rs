@@ -142,7 +142,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let profile_text = std::fs::read_to_string(&profile_path)
         .with_context(|| format!("reading profile {}", profile_path.display()))?;
     let plan = match &args.proposals {
-        Some(file) => pipeline::from_json(file)?,
+        Some(file) => pipeline::from_json(file, &profile_path)?,
         None => pipeline::plan(&args, &profile_path, &profile_text)?,
     };
     let target = target(&args, profile_path, profile_text)?;

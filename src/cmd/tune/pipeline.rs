@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use aa_assist::check::{Checked, Finding, Severity, Verdict};
 use aa_assist::draft::Proposal;
+use aa_assist::profile::ProfileFile;
 use aa_assist::review::report::GroupEntry;
 use aa_assist::review::{Applier, Evidence};
 
@@ -39,7 +40,7 @@ struct HandMade {
 /// Read hand-made checked proposals. A changed rule is re-judged from `rechecks` (by exact
 /// rule text); a rule not listed there is blocked with `unchecked-rule`, since nothing can
 /// vouch for it.
-pub fn from_json(file: &Path) -> anyhow::Result<Plan> {
+pub fn from_json(file: &Path, profile_path: &Path) -> anyhow::Result<Plan> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let hand: HandMade = serde_json::from_str(&text)
@@ -79,61 +80,24 @@ pub fn from_json(file: &Path) -> anyhow::Result<Plan> {
         evidence: hand.evidence,
         checked: hand.checked,
         recheck: Box::new(recheck),
-        applier: Box::new(BraceApplier),
+        applier: Box::new(ProfileApplier {
+            file: profile_path.display().to_string(),
+        }),
     })
 }
 
-/// Inserts a rule at the end of the named profile's block, with the indentation of the
-/// block's last line. A stand-in for the profile editor in `--proposals` mode.
-struct BraceApplier;
+/// Places a rule with the profile editor: after the last rule of the same kind in the named
+/// profile (or `profile//hat`), every other byte kept.
+pub struct ProfileApplier {
+    /// File name used in parse errors.
+    pub file: String,
+}
 
-impl Applier for BraceApplier {
+impl Applier for ProfileApplier {
     fn apply(&self, text: &str, profile: &str, rule: &str) -> Result<String, String> {
-        let rule = rule.trim();
-        if rule.is_empty() || rule.contains('\n') {
-            return Err("not a single rule line".into());
-        }
-        let mut offset = 0;
-        let mut open: Option<usize> = None;
-        let mut depth = 0usize;
-        let mut last_indent = "  ";
-        for line in text.split_inclusive('\n') {
-            let code = line.split('#').next().unwrap_or("");
-            match open {
-                None => {
-                    if super::defines_profile(line, profile) {
-                        open = Some(offset);
-                        depth = code
-                            .matches('{')
-                            .count()
-                            .saturating_sub(code.matches('}').count());
-                    }
-                }
-                Some(_) => {
-                    let closes = code.matches('}').count();
-                    let opens = code.matches('{').count();
-                    if closes > 0 && depth + opens <= closes {
-                        let indent = if last_indent.is_empty() {
-                            "  "
-                        } else {
-                            last_indent
-                        };
-                        return Ok(format!(
-                            "{}{indent}{rule}\n{}",
-                            &text[..offset],
-                            &text[offset..]
-                        ));
-                    }
-                    depth = depth + opens - closes;
-                    if !line.trim().is_empty() {
-                        let t = line.trim_start();
-                        last_indent = &line[..line.len() - t.len()];
-                    }
-                }
-            }
-            offset += line.len();
-        }
-        Err(format!("no profile named {profile:?} in the file"))
+        let mut tree = ProfileFile::parse(&self.file, text).map_err(|e| e.to_string())?;
+        let path: Vec<&str> = profile.split("//").collect();
+        tree.insert_rule(&path, rule).map_err(|e| e.to_string())
     }
 }
 
@@ -142,13 +106,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inserts_at_block_end_with_indentation() {
-        let t = "include <x>\nprofile p /usr/bin/p {\n    /a r,\n  ^hat {\n    /h r,\n  }\n}\n";
-        let out = BraceApplier.apply(t, "p", "/b w,").expect("apply");
+    fn inserts_after_the_last_rule_of_its_kind() {
+        let t = "include <x>\nprofile p /usr/bin/p {\n    /a r,\n  capability kill,\n  ^hat {\n    /h r,\n  }\n}\n";
+        let a = ProfileApplier { file: "t".into() };
+        let out = a.apply(t, "p", "/b w,").expect("apply");
         assert_eq!(
             out,
-            "include <x>\nprofile p /usr/bin/p {\n    /a r,\n  ^hat {\n    /h r,\n  }\n  /b w,\n}\n"
+            "include <x>\nprofile p /usr/bin/p {\n    /a r,\n    /b w,\n  capability kill,\n  ^hat {\n    /h r,\n  }\n}\n"
         );
-        assert!(BraceApplier.apply(t, "q", "/b w,").is_err());
+        let out = a.apply(t, "p//hat", "/c w,").expect("hat");
+        assert!(out.contains("    /h r,\n    /c w,\n"), "{out}");
+        assert!(a.apply(t, "q", "/b w,").is_err());
     }
 }
