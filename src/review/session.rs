@@ -451,6 +451,13 @@ pub fn render_card(
         };
         let _ = writeln!(s, "{sev}[{}]: {}", sanitize(&f.code), sanitize(&f.message));
     }
+    if !c.extra_perms.is_empty() {
+        let _ = writeln!(
+            s,
+            "note: grants permissions never observed: {}",
+            sanitize(&c.extra_perms.join(", "))
+        );
+    }
     if !c.extra_paths.is_empty() {
         let _ = writeln!(
             s,
