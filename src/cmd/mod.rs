@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod check;
 pub mod debug;
 pub mod tune;
 
@@ -42,6 +43,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Propose rules from the logs, review each one, write what you approve.
     Tune(tune::Args),
+    /// Say, for each event group, whether a profile allows, denies or lacks it.
+    Check(check::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -49,6 +52,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Check(a) => check::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
         Command::Tune(a) => tune::run(a, &cli.global),
     }
