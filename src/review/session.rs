@@ -473,6 +473,14 @@ pub fn render_card(
             )
         );
     }
+    for a in &p.alternatives {
+        let _ = writeln!(
+            s,
+            "alternative: `{}` ({})",
+            sanitize(&a.rule),
+            sanitize(&a.why)
+        );
+    }
     if let Some(r) = &p.rationale {
         let _ = writeln!(s, "rationale: {}", sanitize(r));
     }

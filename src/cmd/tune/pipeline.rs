@@ -5,26 +5,91 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Deserialize;
 
-use aa_assist::check::{Checked, Finding, Severity, Verdict};
-use aa_assist::draft::Proposal;
-use aa_assist::log::group::Grouping;
+use aa_assist::check::coverage::{self, Status};
+use aa_assist::check::{CheckOptions, Checked, Checker, Finding, Severity, Universe, Verdict};
+use aa_assist::draft::{Drafter, Globs, Proposal};
+use aa_assist::log::group::{group_events, Filter, Grouping};
 use aa_assist::log::{open_sources, Event, SourceSpec, Summary};
-use aa_assist::profile::LoadedPolicy;
 use aa_assist::profile::ProfileFile;
+use aa_assist::profile::{IncludeMode, LoadedPolicy, Loader};
 use aa_assist::review::report::GroupEntry;
 use aa_assist::review::{Applier, Evidence};
 
 use super::{Args, Plan};
 
 /// The real pipeline: parse logs → group → drop covered groups → draft → cross-check.
-pub fn plan(_args: &Args, _profile_path: &Path, _profile_text: &str) -> anyhow::Result<Plan> {
-    bail!(
-        "drafting from logs needs the log, profile, draft and check modules, which are not \
-         merged into this build yet"
-    )
+pub fn plan(args: &Args, profile_path: &Path, _profile_text: &str) -> anyhow::Result<Plan> {
+    let Events { events, summary } = read_events(&args.logs)?;
+    if summary.failed > 0 {
+        tracing::warn!(
+            "{} of {} log lines could not be parsed and were skipped",
+            summary.failed,
+            summary.lines
+        );
+    }
+    let mut loader = Loader::new(&args.profile_dir, IncludeMode::Lenient);
+    for d in &args.include {
+        loader = loader.include_dir(d);
+    }
+    let policy = loader
+        .load_file(profile_path)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let names = profile_names(&policy);
+    let events: Vec<Event> = events.into_iter().filter(|e| belongs(e, &names)).collect();
+    let grouping = group_events(&events, &Filter::default());
+
+    let mut universe = Universe::builtin();
+    if let Some(u) = &args.universe {
+        universe
+            .add_file(u)
+            .with_context(|| format!("reading universe {}", u.display()))?;
+    }
+    let mut vars = aa_assist::check::default_vars();
+    vars.extend(policy.variables.clone());
+    let options = CheckOptions {
+        trust_userspace: args.trust_userspace,
+        vars,
+        include: Some((args.profile_dir.clone(), args.include.clone())),
+    };
+    let checker = Checker::new(&events, &grouping, universe, options);
+
+    let mut covered = BTreeMap::new();
+    let mut uncovered = Vec::new();
+    for s in coverage::statuses(&policy, checker.groups()) {
+        match s.status {
+            Status::Allowed { rules } => {
+                let text: Vec<String> = rules.into_iter().map(|r| r.rule).collect();
+                covered.insert(s.group, text.join(" + "));
+            }
+            Status::Denied { rule } => {
+                covered.insert(s.group, rule.rule);
+            }
+            Status::Missing => uncovered.push(s.group),
+            Status::NotJudged => {}
+        }
+    }
+    let (groups, evidence) = describe_groups(&events, &grouping, &covered, 3);
+
+    let only: BTreeSet<String> = uncovered.iter().cloned().collect();
+    let drafter = Drafter::new()
+        .with_globs(Globs::system())
+        .with_known_profiles(names.iter().cloned());
+    let proposals = drafter.draft(&events, &grouping, Some(&only));
+    let checked = checker.check_all(&proposals);
+    let recheck = move |p: Proposal| checker.check(&p);
+    Ok(Plan {
+        groups,
+        uncovered,
+        evidence,
+        checked,
+        recheck: Box::new(recheck),
+        applier: Box::new(ProfileApplier {
+            file: profile_path.display().to_string(),
+        }),
+    })
 }
 
 /// Events read from the logs, with what could not be read.
