@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aa_assist::check::{Checked, Finding, Severity, Verdict};
 use aa_assist::draft::{Proposal, Source};
-use expectrl::{Eof, Session};
+use expectrl::{Eof, Regex, Session};
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
@@ -266,4 +266,62 @@ fn missing_parser_is_said_plainly_before_any_question() {
         std::fs::read(&f.profile).expect("read"),
         f.original.as_bytes()
     );
+}
+
+#[test]
+fn real_pipeline_approve_first_reject_rest() {
+    let f = fixture(&[], &[]);
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("-d")
+        .arg(f.profile.parent().expect("dir"))
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(30)));
+    let first = s.expect("P1: what to do?").expect("first prompt");
+    let card = String::from_utf8_lossy(first.before()).into_owned();
+    let rule = card
+        .split("help: add `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .expect("the card names the rule")
+        .to_string();
+    s.send("\r").expect("approve P1");
+    let mut skipped = 0;
+    loop {
+        // Expect the next id exactly: dialoguer also echoes each answered prompt.
+        let next = format!(r"P{}: what to do\?|Write 1 rule\(s\)", skipped + 2);
+        let m = s.expect(Regex(next.as_str())).expect("next prompt");
+        let matched = String::from_utf8_lossy(m.get(0).expect("match")).into_owned();
+        if matched.starts_with("Write") {
+            s.send("y").expect("yes");
+            break;
+        }
+        let before = String::from_utf8_lossy(m.before()).into_owned();
+        if before.contains("verdict: BLOCKED") {
+            s.send("\r")
+                .expect("skip (the default of a blocked proposal)");
+        } else {
+            s.send("k").expect("up");
+            s.send("k").expect("up");
+            s.send("\r").expect("skip");
+        }
+        skipped += 1;
+    }
+    let end = s.expect(Eof).expect("exits");
+    let end: String = end
+        .matches()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .chain([String::from_utf8_lossy(end.before()).into_owned()])
+        .collect();
+    assert!(end.contains("Wrote"), "{end}");
+    assert_eq!(exit_code(&mut s), 0);
+    assert!(skipped > 0);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert_eq!(without_line(&new, &format!("  {rule}")), f.original);
+    parser_accepts(&f.profile);
 }
