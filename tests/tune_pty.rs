@@ -324,4 +324,118 @@ fn real_pipeline_approve_first_reject_rest() {
     let new = std::fs::read_to_string(&f.profile).expect("read");
     assert_eq!(without_line(&new, &format!("  {rule}")), f.original);
     parser_accepts(&f.profile);
+
+    // Re-run: the approved rule now covers its groups, the rejected ones are remembered, so
+    // nothing is asked and nothing changes.
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("-d")
+        .arg(f.profile.parent().expect("dir"))
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(30)));
+    s.expect("rejected before, not asked again")
+        .expect("memory used");
+    s.expect("Nothing approved").expect("nothing to do");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    assert_eq!(std::fs::read_to_string(&f.profile).expect("read"), new);
+}
+
+fn fake_parser(dir: &Path, reload_ok: bool) -> String {
+    let p = dir.join("fake_apparmor_parser");
+    let script = format!(
+        "#!/bin/sh\n# -QK validates (accept), -r reloads\ncase \"$1\" in -r) exit {};; esac\ncat >/dev/null\nexit 0\n",
+        if reload_ok { 0 } else { 1 }
+    );
+    std::fs::write(&p, script).expect("write");
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn reload_failure_is_reported_after_the_write() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, false);
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("--proposals")
+        .arg(&f.proposals)
+        .arg("--reload")
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("AA_ASSIST_APPARMOR_PARSER", &parser)
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn");
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 2 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect("the kernel still has the old policy")
+        .expect("reload failure said");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    let new = without_line(&new, "  /etc/exampled/exampled.conf r,");
+    assert_eq!(
+        without_line(&new, "  capability net_bind_service,"),
+        f.original
+    );
+}
+
+#[test]
+fn local_writes_the_override_and_leaves_the_profile_alone() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = {
+        let mut cmd = Command::new(common::bin());
+        cmd.arg("tune")
+            .arg(&f.profile)
+            .arg("--log")
+            .arg(repo(LOG))
+            .arg("--proposals")
+            .arg(&f.proposals)
+            .arg("--local")
+            .env("AA_ASSIST_STATE_DIR", &f.state)
+            .env("TERM", "xterm");
+        Session::spawn(cmd).expect("spawn")
+    };
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("Write 1 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    let local = f
+        .profile
+        .parent()
+        .expect("dir")
+        .join("local/usr.sbin.exampled");
+    let text = std::fs::read_to_string(local).expect("override written");
+    assert!(text.starts_with("# Site-specific additions"), "{text}");
+    assert!(
+        text.ends_with("\n/etc/exampled/exampled.conf r,\n"),
+        "{text}"
+    );
+    assert!(!text.contains("net_bind_service"));
 }
