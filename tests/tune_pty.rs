@@ -439,3 +439,47 @@ fn local_writes_the_override_and_leaves_the_profile_alone() {
     );
     assert!(!text.contains("net_bind_service"));
 }
+
+#[test]
+fn parser_rejection_writes_nothing() {
+    // AppArmor 4 network syntax: the profile editor places it, apparmor_parser 3 rejects it.
+    let rule = "network (listen) inet stream ip=127.0.0.1 port=705,";
+    let f = fixture(&[checked("P1", rule, &["G1"], Verdict::Ok)], &[]);
+    if aa_assist::review::validate::find_parser().is_none() {
+        eprintln!("notice: apparmor_parser not installed; skipping");
+        return;
+    }
+    let probe =
+        std::process::Command::new(aa_assist::review::validate::find_parser().expect("parser"))
+            .arg("-QK")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(format!("profile x {{\n  {rule}\n}}\n").as_bytes())?;
+                c.wait()
+            })
+            .expect("probe");
+    if probe.success() {
+        eprintln!("notice: this apparmor_parser knows AppArmor 4 network rules; skipping");
+        return;
+    }
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 1 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("apparmor_parser rejected the new profile")
+        .expect("rejection shown");
+    s.expect("Nothing written").expect("says so");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+}

@@ -29,13 +29,17 @@ mod pipeline;
 const EXAMPLE: &str = "\
 Examples:
   # Review proposals for the bundled example (no AppArmor, no API key needed):
-  aa-assist tune examples/pidcache/profile/usr.sbin.exampled --log examples/pidcache/audit.log --dry-run
+  aa-assist tune examples/pidcache/profile/usr.sbin.exampled \\
+      --log examples/pidcache/audit.log -d examples/pidcache/profile --dry-run
 
   # On a host: review interactively, validate with apparmor_parser, write with a backup:
   sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log
 
-  # Put approved rules into /etc/apparmor.d/local/usr.sbin.exampled and reload:
-  sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log --local --reload";
+  # Put approved rules into /etc/apparmor.d/local/usr.sbin.exampled, then reload:
+  sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log --local --reload
+
+  # For code review: a JSON report and a patch, never writing the profile:
+  aa-assist tune usr.sbin.exampled --log audit.log --json --patch tune.patch > tune.json";
 
 /// Flags of `aa-assist tune`.
 #[derive(Debug, clap::Args)]
