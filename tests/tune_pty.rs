@@ -483,3 +483,27 @@ fn parser_rejection_writes_nothing() {
         f.original.as_bytes()
     );
 }
+
+#[test]
+fn ctrl_c_at_a_prompt_quits_and_writes_nothing() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("first prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("second prompt");
+    s.send("\x03").expect("ctrl-c");
+    s.expect(Eof).expect("exits");
+    // Killed by SIGINT, or a quit if the terminal layer turned Ctrl-C into an error.
+    match s.get_process_mut().wait().expect("wait") {
+        expectrl::WaitStatus::Exited(_, code) => assert_ne!(code, 0),
+        expectrl::WaitStatus::Signaled(_, sig, _) => {
+            assert_eq!(sig, expectrl::Signal::SIGINT)
+        }
+        other => panic!("unexpected end: {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    assert!(!f.state.join("decisions.json").exists());
+}
