@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod check;
 pub mod debug;
+pub mod denials;
 pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
@@ -41,6 +42,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
+    Denials(denials::Args),
     /// Propose rules from the logs, review each one, write what you approve.
     Tune(tune::Args),
     /// Say, for each event group, whether a profile allows, denies or lacks it.
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Check(a) => check::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
+        Command::Denials(a) => denials::run(a, &cli.global),
         Command::Tune(a) => tune::run(a, &cli.global),
     }
 }
