@@ -20,6 +20,8 @@
 #
 # Environment:
 #   AA_E2E_CACHE          cache dir (default /var/cache/aa-assist-e2e)
+#   AA_LLM_STATE_DIR      where start/stop/status keep server.pid, server.port and server.log
+#                         (default: the cache dir; give each concurrent server its own)
 #   AA_LLM_READY_TIMEOUT  seconds to wait for /v1/models after start (default 120)
 #   AA_LLM_STOP_TIMEOUT   seconds to wait for exit and a free port after stop (default 30)
 #   PYTHON                interpreter used to create the venv (default python3)
@@ -39,9 +41,10 @@ VPY="$VENV/bin/python"
 MODEL="$CACHE/gemma3-270m-q4_k_m.gguf"
 MODEL_STAMP="$CACHE/model.sha256"
 FLAGS_STAMP="$CACHE/llama-build-cpu-flags"
-PIDFILE="$CACHE/server.pid"
-PORTFILE="$CACHE/server.port"
-SERVER_LOG="$CACHE/server.log"
+STATE="${AA_LLM_STATE_DIR:-$CACHE}"
+PIDFILE="$STATE/server.pid"
+PORTFILE="$STATE/server.port"
+SERVER_LOG="$STATE/server.log"
 READY_TIMEOUT="${AA_LLM_READY_TIMEOUT:-120}"
 STOP_TIMEOUT="${AA_LLM_STOP_TIMEOUT:-30}"
 
@@ -193,6 +196,7 @@ cmd_start() {
     valid_port "$port" || die "start needs a PORT (1-65535), got '${port}'"
     if ! [[ -x "$VPY" ]] || ! model_valid; then die "not set up; run: $0 setup"; fi
     local pid
+    mkdir -p "$STATE"
     if pid=$(server_pid); then
         die "a server is already running (pid $pid, port $(cat "$PORTFILE" 2>/dev/null || echo '?')); run: $0 stop"
     fi
