@@ -153,6 +153,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let applier: Box<dyn Applier> = if args.local {
         Box::new(local::LocalApplier {
             name: file_name(&target.profile_path),
+            profiles: top_level_profiles(&target.profile_path, &target.profile_text)?,
         })
     } else {
         plan.applier
@@ -250,6 +251,26 @@ fn defines_profile(line: &str, name: &str) -> bool {
         && (first == Some(name)
             || (l.len() < line.trim_start().len() && second == Some(name))
             || first == Some(&format!("{name}{{")))
+}
+
+/// Names of the top-level profiles `text` (the file at `path`) defines.
+fn top_level_profiles(
+    path: &Path,
+    text: &str,
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut loader = aa_assist::profile::Loader::new(
+        path.parent().unwrap_or(Path::new(".")),
+        aa_assist::profile::IncludeMode::Lenient,
+    );
+    let policy = loader
+        .load_str(&path.display().to_string(), text)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(policy
+        .profiles
+        .iter()
+        .filter(|p| p.path.len() == 1)
+        .filter_map(|p| p.path.first().cloned())
+        .collect())
 }
 
 fn file_name(p: &Path) -> String {
