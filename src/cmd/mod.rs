@@ -7,6 +7,7 @@ pub mod completions;
 pub mod check;
 pub mod debug;
 pub mod denials;
+pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub enum Command {
     Man(completions::ManArgs),
     /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
     Denials(denials::Args),
+    /// Propose rules from the logs, review each one, write what you approve.
+    Tune(tune::Args),
     /// Say, for each event group, whether a profile allows, denies or lacks it.
     Check(check::Args),
     /// Developer and conformance tools.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(a) => check::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
         Command::Denials(a) => denials::run(a, &cli.global),
+        Command::Tune(a) => tune::run(a, &cli.global),
     }
 }
 
