@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod completions;
 pub mod debug;
+pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) generated from the CLI definition.
     Man(completions::ManArgs),
+    /// Propose rules from the logs, review each one, write what you approve.
+    Tune(tune::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Debug(c) => debug::run(c, &cli.global),
+        Command::Tune(a) => tune::run(a, &cli.global),
     }
 }
 
