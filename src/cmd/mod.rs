@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod completions;
 pub mod debug;
 pub mod tune;
+pub mod denials;
 
 /// How a command ended; the numeric value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub enum Command {
     Man(completions::ManArgs),
     /// Propose rules from the logs, review each one, write what you approve.
     Tune(tune::Args),
+    /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
+    Denials(denials::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Man(a) => completions::man(a),
         Command::Debug(c) => debug::run(c, &cli.global),
         Command::Tune(a) => tune::run(a, &cli.global),
+        Command::Denials(a) => denials::run(a, &cli.global),
     }
 }
 

@@ -59,6 +59,9 @@ pub(crate) struct Unwrapped {
     pub framing: Framing,
     pub trusted: bool,
     pub payload: Payload,
+    /// A timestamp from the framing (journald `__REALTIME_TIMESTAMP`), for records without
+    /// an audit stamp.
+    pub epoch: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -67,13 +70,94 @@ struct JournalEntry {
     message: Option<serde_json::Value>,
     #[serde(rename = "_TRANSPORT")]
     transport: Option<String>,
+    #[serde(rename = "__REALTIME_TIMESTAMP")]
+    realtime: Option<String>,
+    #[serde(rename = "DBUS_BROKER_POLICY_TYPE")]
+    broker_policy: Option<String>,
+    #[serde(rename = "DBUS_BROKER_TRANSMIT_ACTION")]
+    broker_action: Option<String>,
+    #[serde(rename = "DBUS_BROKER_SENDER_SECURITY_LABEL")]
+    broker_sender: Option<String>,
+    #[serde(rename = "DBUS_BROKER_RECEIVER_SECURITY_LABEL")]
+    broker_receiver: Option<String>,
+    #[serde(rename = "DBUS_BROKER_MESSAGE_TYPE")]
+    broker_type: Option<String>,
+    #[serde(rename = "DBUS_BROKER_MESSAGE_DESTINATION")]
+    broker_dest: Option<String>,
+    #[serde(rename = "DBUS_BROKER_MESSAGE_PATH")]
+    broker_path: Option<String>,
+    #[serde(rename = "DBUS_BROKER_MESSAGE_INTERFACE")]
+    broker_interface: Option<String>,
+    #[serde(rename = "DBUS_BROKER_MESSAGE_MEMBER")]
+    broker_member: Option<String>,
+}
+
+/// Split `label (mode)` as dbus-broker logs security labels.
+fn broker_label(l: &str) -> (&str, Option<&str>) {
+    match l.rsplit_once(" (") {
+        Some((name, mode)) if mode.ends_with(')') => (name, Some(&mode[..mode.len() - 1])),
+        _ => (l, None),
+    }
+}
+
+fn push_kv(buf: &mut Vec<u8>, key: &str, value: Option<&str>) {
+    let Some(v) = value else { return };
+    buf.extend_from_slice(key.as_bytes());
+    buf.extend_from_slice(b"=\"");
+    for &b in v.as_bytes() {
+        if b == b'"' || b == b'\\' {
+            buf.push(b'\\');
+        }
+        buf.push(b);
+    }
+    buf.extend_from_slice(b"\" ");
+}
+
+/// dbus-broker logs AppArmor mediation as structured journal fields, not as a kernel-style
+/// record: rebuild the record from them.
+fn broker_record(e: &JournalEntry, buf: &mut Vec<u8>) {
+    let (sender, mode) = broker_label(e.broker_sender.as_deref().unwrap_or(""));
+    let (receiver, _) = broker_label(e.broker_receiver.as_deref().unwrap_or(""));
+    let kind = if mode == Some("complain") {
+        "ALLOWED"
+    } else {
+        "DENIED"
+    };
+    let op = match e.broker_type.as_deref() {
+        Some("signal") => "dbus_signal",
+        Some("method_call") | None => "dbus_method_call",
+        Some(_) => "dbus_method_call",
+    };
+    buf.clear();
+    push_kv(buf, "apparmor", Some(kind));
+    push_kv(buf, "operation", Some(op));
+    push_kv(buf, "mask", e.broker_action.as_deref());
+    push_kv(buf, "name", e.broker_dest.as_deref());
+    push_kv(buf, "path", e.broker_path.as_deref());
+    push_kv(buf, "interface", e.broker_interface.as_deref());
+    push_kv(buf, "member", e.broker_member.as_deref());
+    push_kv(buf, "label", Some(sender).filter(|s| !s.is_empty()));
+    push_kv(buf, "peer_label", Some(receiver).filter(|s| !s.is_empty()));
 }
 
 /// Quick test: can this text hold an AppArmor record at all?
 pub(crate) fn is_apparmor(s: &[u8]) -> bool {
-    memchr::memmem::find(s, b"apparmor=").is_some()
-        || memchr::memmem::find(s, b"APPARMOR").is_some()
-        || memchr::memmem::find(s, b"type=150").is_some()
+    use memchr::memmem::find;
+    find(s, b"apparmor=").is_some()
+        || find(s, b"APPARMOR").is_some()
+        || find(s, b"type=150").is_some()
+        || (find(s, b"operation=\"").is_some()
+            && (find(s, b"profile=").is_some() || find(s, b"label=").is_some()))
+        || find(s, b"DBUS_BROKER_POLICY_TYPE\":\"apparmor").is_some()
+}
+
+/// A record ready for the grammar.
+pub(crate) enum Canonical<'a> {
+    /// A full record in auditd form (`type=T msg=audit(…): …`).
+    Full(Cow<'a, [u8]>),
+    /// Only `key=value` pairs: the framing carried no audit stamp (dbus-daemon via syslog or
+    /// the journal, dbus-broker).
+    Keys(&'a [u8]),
 }
 
 fn starts_with_month(s: &[u8]) -> bool {
@@ -96,6 +180,21 @@ pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>
         }
         let entry: JournalEntry =
             serde_json::from_slice(t).map_err(|e| LineError::Journal(e.to_string()))?;
+        let epoch = entry
+            .realtime
+            .as_deref()
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|us| us / 1_000_000);
+        let trusted = matches!(entry.transport.as_deref(), Some("kernel" | "audit"));
+        if entry.broker_policy.as_deref() == Some("apparmor") {
+            broker_record(&entry, buf);
+            return Ok(Some(Unwrapped {
+                framing: Framing::JournalJson,
+                trusted,
+                payload: Payload::Buffer,
+                epoch,
+            }));
+        }
         buf.clear();
         match entry.message {
             Some(serde_json::Value::String(s)) => buf.extend_from_slice(s.as_bytes()),
@@ -109,11 +208,11 @@ pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>
             }
             None => return Ok(None),
         }
-        let trusted = matches!(entry.transport.as_deref(), Some("kernel" | "audit"));
         return Ok(Some(Unwrapped {
             framing: Framing::JournalJson,
             trusted,
             payload: Payload::Buffer,
+            epoch,
         }));
     }
     if !is_apparmor(t) {
@@ -133,6 +232,7 @@ pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>
         framing,
         trusted,
         payload: Payload::Line,
+        epoch: None,
     }))
 }
 
@@ -158,15 +258,24 @@ fn type_name(v: &[u8]) -> Cow<'static, [u8]> {
 }
 
 /// Rewrite any framing of a kernel record to the auditd form `type=T msg=audit(…): …`.
-/// Records without an audit stamp (e.g. dbus-daemon's syslog lines) are returned unchanged.
-pub(crate) fn canonicalize(payload: &[u8]) -> Cow<'_, [u8]> {
+/// Records without an audit stamp (e.g. dbus-daemon's syslog lines) become their key list.
+pub(crate) fn canonicalize(payload: &[u8]) -> Canonical<'_> {
     let finder = memchr::memmem::Finder::new(b"audit(");
     let Some(p) = finder
         .find_iter(payload)
         .find(|&p| payload.get(p + 6).is_some_and(u8::is_ascii_digit))
     else {
-        return Cow::Borrowed(payload);
+        let start = [&b"apparmor="[..], b"operation=", b"profile=", b"label="]
+            .iter()
+            .filter_map(|k| memchr::memmem::find(payload, k))
+            .min()
+            .unwrap_or(0);
+        return Canonical::Keys(&payload[start..]);
     };
+    Canonical::Full(canonical_stamped(payload, p))
+}
+
+fn canonical_stamped(payload: &[u8], p: usize) -> Cow<'_, [u8]> {
     let head = &payload[..p];
     // The already-canonical auditd form needs no copy.
     if head.len() >= 10 && head.starts_with(b"type=") && head.ends_with(b" msg=") {
@@ -207,7 +316,10 @@ mod tests {
     use super::*;
 
     fn canon(s: &str) -> String {
-        String::from_utf8(canonicalize(s.as_bytes()).into_owned()).unwrap()
+        match canonicalize(s.as_bytes()) {
+            Canonical::Full(c) => String::from_utf8(c.into_owned()).unwrap(),
+            Canonical::Keys(k) => format!("KEYS {}", String::from_utf8_lossy(k)),
+        }
     }
 
     #[test]
@@ -226,7 +338,11 @@ mod tests {
     fn auditd_is_borrowed() {
         assert!(matches!(
             canonicalize(b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\""),
-            Cow::Borrowed(_)
+            Canonical::Full(Cow::Borrowed(_))
         ));
+        assert_eq!(
+            canon("Aug 14 21:27:54 h dbus-daemon[2134]: apparmor=\"ALLOWED\" x=1"),
+            "KEYS apparmor=\"ALLOWED\" x=1"
+        );
     }
 }

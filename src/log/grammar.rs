@@ -87,6 +87,9 @@ struct P<'t, 'e> {
     toks: &'t [Tok],
     pos: usize,
     ev: &'e mut Event,
+    /// Our reader's mode: unknown keys may appear between the fixed fields of a user message
+    /// and after it (auditd's enrichment).
+    lenient: bool,
 }
 
 impl P<'_, '_> {
@@ -179,7 +182,10 @@ impl P<'_, '_> {
                 self.key_eq(Key::Msg)?;
                 self.audit_id()?;
                 self.user_msg_partial_tail()?;
-                self.expect(&Tok::SingleQuote)?;
+                if !(self.lenient && self.at_end()) {
+                    self.expect(&Tok::SingleQuote)?;
+                }
+                self.skip_unknown();
             }
             Tok::TypeOther(name) => {
                 self.audit_msg()?;
@@ -274,11 +280,23 @@ impl P<'_, '_> {
         }
     }
 
+    fn skip_unknown(&mut self) {
+        while self.lenient {
+            let Some(Tok::UnknownKey(k, v)) = self.peek().cloned() else {
+                break;
+            };
+            self.ev.unknown_keys.push((k, v));
+            self.pos += 1;
+        }
+    }
+
     fn user_msg_partial_tail(&mut self) -> Res {
         for k in [Key::Pid, Key::Uid, Key::Auid, Key::Ses] {
+            self.skip_unknown();
             self.key_eq(k)?;
             self.digits()?;
         }
+        self.skip_unknown();
         self.key_eq(Key::Msg)?;
         self.expect(&Tok::SingleQuote)?;
         self.key_list()
@@ -461,9 +479,32 @@ impl P<'_, '_> {
 /// Parse a token stream into `ev` with libapparmor's semantics. Returns whether the grammar
 /// accepted the input (on `false`, `ev.kind` is [`EventKind::Invalid`] and the fields set
 /// before the error are kept).
-pub(crate) fn parse_tokens(toks: &[Tok], ev: &mut Event) -> bool {
-    let mut p = P { toks, pos: 0, ev };
+pub(crate) fn parse_tokens(toks: &[Tok], ev: &mut Event, lenient: bool) -> bool {
+    let mut p = P {
+        toks,
+        pos: 0,
+        ev,
+        lenient,
+    };
     match p.log_message() {
+        Ok(()) => true,
+        Err(()) => {
+            p.ev.kind = EventKind::Invalid;
+            false
+        }
+    }
+}
+
+/// Parse a bare key list (a record whose framing has no audit stamp). Returns whether it
+/// parsed; the event kind comes from `apparmor=` alone.
+pub(crate) fn parse_key_list(toks: &[Tok], ev: &mut Event) -> bool {
+    let mut p = P {
+        toks,
+        pos: 0,
+        ev,
+        lenient: true,
+    };
+    match p.key_list().and_then(|()| p.expect_end()) {
         Ok(()) => true,
         Err(()) => {
             p.ev.kind = EventKind::Invalid;

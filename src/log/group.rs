@@ -51,7 +51,8 @@ pub struct EventRef {
 pub struct Group {
     /// Stable id in display order: `G1`, `G2`, …
     pub id: String,
-    /// The grouping key.
+    /// The grouping key (flattened into the group in JSON).
+    #[serde(flatten)]
     pub key: GroupKey,
     /// Number of events.
     pub count: u64,

@@ -22,6 +22,7 @@ mod perms;
 mod reader;
 mod scan;
 pub mod testfmt;
+pub mod time;
 
 use std::fmt;
 
@@ -328,7 +329,7 @@ pub fn parse_record(record: &[u8]) -> Event {
     let mut toks = Vec::new();
     scan::tokenize(record, &mut toks, false);
     let mut ev = Event::default();
-    grammar::parse_tokens(&toks, &mut ev);
+    grammar::parse_tokens(&toks, &mut ev, false);
     ev.finish();
     ev
 }
@@ -372,17 +373,36 @@ pub fn parse_line_with(line: &[u8], scratch: &mut Scratch) -> Result<Option<Even
     if !framing::is_apparmor(payload) {
         return Ok(None);
     }
-    let canonical = framing::canonicalize(payload);
-    scan::tokenize(canonical.as_ref(), &mut scratch.toks, true);
     let mut ev = Event::default();
-    let ok = grammar::parse_tokens(&scratch.toks, &mut ev);
+    let ok = match framing::canonicalize(payload) {
+        framing::Canonical::Full(rec) => {
+            scan::tokenize(&rec, &mut scratch.toks, true);
+            grammar::parse_tokens(&scratch.toks, &mut ev, true)
+        }
+        framing::Canonical::Keys(keys) => {
+            scan::tokenize(keys, &mut scratch.toks, true);
+            grammar::parse_key_list(&scratch.toks, &mut ev)
+        }
+    };
     if !ok || ev.kind == EventKind::Invalid {
-        let why = if let Some(info) = ev.info.as_deref().filter(|_| ev.operation.is_some()) {
-            format!("not an AppArmor event record: {}", preview(info.as_bytes()))
-        } else {
+        let why = if !ok {
             format!("cannot parse `{}`", preview(payload))
+        } else if let (Some(op), Some(info)) = (&ev.operation, &ev.info) {
+            format!(
+                "old-style or unknown record type `{}`: {}",
+                preview(op.as_bytes()),
+                preview(info.as_bytes())
+            )
+        } else {
+            format!(
+                "record has no apparmor=\"MODE\" (DENIED, ALLOWED, …): `{}`",
+                preview(payload)
+            )
         };
         return Err(LineError::Malformed(why));
+    }
+    if ev.epoch.is_none() {
+        ev.epoch = unwrapped.epoch;
     }
     ev.provenance.framing = unwrapped.framing;
     ev.provenance.trusted = unwrapped.trusted;
