@@ -50,6 +50,7 @@ pub struct GroupStatus {
     /// Profile of the group.
     pub profile: String,
     /// What the profile says.
+    #[serde(flatten)]
     pub status: Status,
     /// Allowed by the profile on disk, yet logged as denied or complained about: the loaded
     /// profile is probably older than the file (reload it with `apparmor_parser -r`).

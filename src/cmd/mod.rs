@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 
 pub mod completions;
+pub mod check;
 pub mod debug;
 pub mod tune;
 pub mod denials;
@@ -50,6 +51,8 @@ pub enum Command {
     Tune(tune::Args),
     /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
     Denials(denials::Args),
+    /// Say, for each event group, whether a profile allows, denies or lacks it.
+    Check(check::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
+        Command::Check(a) => check::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
         Command::Tune(a) => tune::run(a, &cli.global),
         Command::Denials(a) => denials::run(a, &cli.global),
