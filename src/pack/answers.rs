@@ -86,7 +86,9 @@ pub enum AnswerError {
         reason: String,
     },
     /// An answer for a batch the manifest does not list.
-    #[error("{origin}: answer for batch {batch:?}, which this pack does not have (it has {known})")]
+    #[error(
+        "{origin}: answer for batch {batch:?}, which this pack does not have (it has {known})"
+    )]
     UnknownBatch {
         /// Where.
         origin: AnswerOrigin,
@@ -182,9 +184,7 @@ fn batch_lines(file: &Path, text: &str) -> Result<Vec<RawAnswer>, AnswerError> {
             .and_then(|r| r.get("status_code"))
             .and_then(Value::as_u64);
         let body = response.and_then(|r| r.get("body"));
-        let choice = body
-            .and_then(|b| b.get("choices"))
-            .and_then(|c| c.get(0));
+        let choice = body.and_then(|b| b.get("choices")).and_then(|c| c.get(0));
         let (text, cut_off) = if let Some(e) = error {
             let msg = e
                 .get("message")
@@ -321,8 +321,8 @@ impl Pack {
             .map(|b| b.id.clone())
             .collect::<Vec<_>>()
             .join(", ");
-        let single = (self.manifest.batches.len() == 1)
-            .then(|| self.manifest.batches[0].id.clone());
+        let single =
+            (self.manifest.batches.len() == 1).then(|| self.manifest.batches[0].id.clone());
         let mut errors = Vec::new();
         let mut by_batch: BTreeMap<String, RawAnswer> = BTreeMap::new();
         for a in answers {

@@ -251,6 +251,18 @@ pub fn group_data(events: &[Event], grouping: &Grouping, ids: &[String]) -> Vec<
         .collect()
 }
 
+/// Event fields that say nothing the compact group line does not (or only cost tokens).
+const SAMPLE_SKIP: &[&str] = &[
+    "audit_id",
+    "audit_sub_id",
+    "epoch",
+    "kind",
+    "rule_class",
+    "requested_mask",
+    "denied_mask",
+    "magic_token",
+];
+
 fn group_data_one(g: &Group, ev: Option<&Event>) -> GroupData {
     let mut extra = BTreeMap::new();
     let mut sample = Vec::new();
@@ -261,6 +273,9 @@ fn group_data_one(g: &Group, ev: Option<&Event>) -> GroupData {
         if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(ev) {
             let mut m = BTreeMap::new();
             for (k, v) in fields {
+                if SAMPLE_SKIP.contains(&k.as_str()) {
+                    continue;
+                }
                 match v {
                     serde_json::Value::String(s) if !s.is_empty() => {
                         m.insert(k, s);
@@ -299,7 +314,11 @@ fn group_data_one(g: &Group, ev: Option<&Event>) -> GroupData {
 /// Keep, per group in `ids`, the first event of each distinct need and the group's first
 /// event: exactly what [`crate::check::group_evidence`] needs to rebuild the same evidence.
 /// Groups outside `ids` are kept in the grouping (ids stay stable) but lose their events.
-pub fn reduce_events(events: &[Event], grouping: &Grouping, ids: &[String]) -> (Vec<Event>, Grouping) {
+pub fn reduce_events(
+    events: &[Event],
+    grouping: &Grouping,
+    ids: &[String],
+) -> (Vec<Event>, Grouping) {
     let wanted: HashSet<usize> = grouping
         .groups
         .iter()
@@ -627,7 +646,10 @@ impl Pack {
             if b.prompt_file.contains('/') || b.prompt_file.contains('\\') {
                 return Err(PackError::Invalid {
                     path: mpath,
-                    reason: format!("batch {}: prompt file {:?} is not a plain file name", b.id, b.prompt_file),
+                    reason: format!(
+                        "batch {}: prompt file {:?} is not a plain file name",
+                        b.id, b.prompt_file
+                    ),
                 });
             }
             let found = sha256_file(&path)?;
@@ -644,7 +666,10 @@ impl Pack {
         let requests = std::fs::read_to_string(&rpath).map_err(io_err(&rpath))?;
         let lines: Vec<&str> = requests.lines().collect();
         for (i, b) in manifest.batches.iter().enumerate() {
-            let found = lines.get(i).map(|l| sha256_hex(l.as_bytes())).unwrap_or_default();
+            let found = lines
+                .get(i)
+                .map(|l| sha256_hex(l.as_bytes()))
+                .unwrap_or_default();
             if found != b.request_sha256 {
                 return Err(PackError::Tampered {
                     what: format!("the request of batch {}", b.id),

@@ -1,51 +1,44 @@
 //! The travelling files: a Markdown prompt per batch and its Batch API request line.
 
-use serde_json::json;
-
-use crate::prompt::{answer_schema, Batch};
+use crate::prompt::Batch;
 
 /// The endpoint every Batch API request names.
 pub const BATCH_API_URL: &str = "/v1/chat/completions";
 
 /// One line of `requests.jsonl`: the OpenAI Batch API input format.
 pub fn request_line(custom_id: &str, body: &serde_json::Value) -> String {
-    json!({
-        "custom_id": custom_id,
-        "method": "POST",
-        "url": BATCH_API_URL,
-        "body": body,
-    })
-    .to_string()
+    // Written by hand to keep the documented key order (`json!` sorts keys).
+    let q = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    format!(
+        "{{\"custom_id\":{},\"method\":\"POST\",\"url\":{},\"body\":{}}}",
+        q(custom_id),
+        q(BATCH_API_URL),
+        body
+    )
 }
 
 /// A fence longer than any backtick run in `text` (at least three).
 fn fence(text: &str) -> String {
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat((longest + 1).max(3))
 }
 
 /// The Markdown file of batch number `n` of `total`, ready to paste into a chat assistant.
 /// `dir_label` is how the ingest command names the pack directory.
 pub fn render_markdown(b: &Batch, n: usize, total: usize, dir_label: &str) -> String {
-    let schema = serde_json::to_string_pretty(&answer_schema()).expect("schema serializes");
-    let example = serde_json::to_string_pretty(&json!({
-        "proposals": [{
-            "profile": b.sent_profiles.first().cloned().unwrap_or_else(|| "PROFILE".into()),
-            "rule": "/path/the/program/needs r,",
-            "evidence": [b.group_ids.first().cloned().unwrap_or_else(|| "G1".into())],
-            "rationale": "why this rule is needed and minimal",
-            "risk": "low"
-        }],
-        "explanations": [{
-            "group": b.group_ids.first().cloned().unwrap_or_else(|| "G1".into()),
-            "text": "what happened and why"
-        }]
-    }))
-    .expect("example serializes");
+    let schema = crate::prompt::ANSWER_SCHEMA.trim_end();
+    let first_group = b.group_ids.first().map(String::as_str).unwrap_or("G1");
+    let first_profile = b
+        .sent_profiles
+        .first()
+        .map(String::as_str)
+        .unwrap_or("PROFILE");
+    let q = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    let example = format!(
+        "{{\n  \"proposals\": [\n    {{\n      \"profile\": {p},\n      \"rule\": \"/path/the/program/needs r,\",\n      \"evidence\": [{g}],\n      \"rationale\": \"why this rule is needed and minimal\",\n      \"risk\": \"low\"\n    }}\n  ],\n  \"explanations\": [\n    {{ \"group\": {g}, \"text\": \"what happened and why\" }}\n  ]\n}}",
+        p = q(first_profile),
+        g = q(first_group),
+    );
     let system = b.system.trim_end();
     let user = b.user.trim_end();
     let sf = fence(system);
@@ -117,6 +110,7 @@ For example:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn fences_outgrow_backtick_runs() {
