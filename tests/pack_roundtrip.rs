@@ -105,7 +105,10 @@ fn pack_answer_both_forms_ingest_approve_in_a_pty() {
     assert_eq!(manifest["batches"].as_array().map(Vec::len), Some(2));
     let conf_batch = batch_of(&manifest, "G1");
     let cap_batch = batch_of(&manifest, "G29");
-    assert_ne!(conf_batch, cap_batch, "the budget splits the example in two");
+    assert_ne!(
+        conf_batch, cap_batch,
+        "the budget splits the example in two"
+    );
 
     // The config batch comes back pasted from a chat window: prose, a fenced block, and an
     // injection attempt with a whole-filesystem rule.

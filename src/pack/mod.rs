@@ -276,6 +276,12 @@ fn group_data_one(g: &Group, ev: Option<&Event>) -> GroupData {
                 if SAMPLE_SKIP.contains(&k.as_str()) {
                     continue;
                 }
+                // The names the log itself uses, so the redactor knows these are users.
+                let k = match k.as_str() {
+                    "fsuid_name" => "FSUID".to_string(),
+                    "ouid_name" => "OUID".to_string(),
+                    _ => k,
+                };
                 match v {
                     serde_json::Value::String(s) if !s.is_empty() => {
                         m.insert(k, s);

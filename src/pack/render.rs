@@ -69,8 +69,8 @@ Batch `{id}` ({n} of {total}), {tokens} prompt tokens, groups: {groups}.
    Every proposed rule is cross-checked against the real audit log and shown to you as a
    profile diff; nothing is written without your approval.
 
-Names such as `USER_1`, `HOST_1` or `SECRET_1` are pseudonyms; the answer must keep them
-verbatim. Do not send `redaction-map.json` or `local/` anywhere: they never leave the host.
+Names such as `USER_1`, `HOST_1` or `SECRET_1` are pseudonyms for redacted values; the
+answer must keep them verbatim. Only this file (or `requests.jsonl`) needs to travel.
 
 ## Instructions (system prompt)
 
