@@ -276,10 +276,13 @@ fn group_data_one(g: &Group, ev: Option<&Event>) -> GroupData {
                 if SAMPLE_SKIP.contains(&k.as_str()) {
                     continue;
                 }
-                // The names the log itself uses, so the redactor knows these are users.
+                // Login users (uid 1000 and up, or unknown) identify a person: give them the
+                // log's own key so the redactor pseudonymises them. System accounts (a
+                // daemon's own user, often named like its profile) identify nothing and stay.
+                let system = |uid: Option<i64>| uid.is_some_and(|u| (0..1000).contains(&u));
                 let k = match k.as_str() {
-                    "fsuid_name" => "FSUID".to_string(),
-                    "ouid_name" => "OUID".to_string(),
+                    "fsuid_name" if !system(ev.fsuid) => "FSUID".to_string(),
+                    "ouid_name" if !system(ev.ouid) => "OUID".to_string(),
                     _ => k,
                 };
                 match v {
@@ -758,5 +761,34 @@ mod tests {
         assert_eq!(data[0].id, "G1");
         assert_eq!(data[0].resource, "/etc/y");
         assert_eq!(data[0].mode, "DENIED");
+    }
+
+    #[test]
+    fn login_users_get_the_redactable_key_system_accounts_do_not() {
+        let line = |uid: u32, name: &str| {
+            format!(
+                "type=AVC msg=audit(100.1:1): apparmor=\"DENIED\" operation=\"open\" profile=\"/b\" name=\"/x/{uid}\" pid=1 comm=\"b\" requested_mask=\"r\" denied_mask=\"r\" fsuid={uid} ouid={uid}\x1dFSUID=\"{name}\" OUID=\"{name}\""
+            )
+        };
+        let events = vec![ev(&line(998, "exampled")), ev(&line(1000, "alice"))];
+        let grouping = group_events(&events, &Filter::default());
+        let ids: Vec<String> = grouping.groups.iter().map(|g| g.id.clone()).collect();
+        let data = group_data(&events, &grouping, &ids);
+        let sample_of = |res: &str| {
+            data.iter()
+                .find(|g| g.resource == res)
+                .map(|g| g.sample[0].clone())
+                .expect("group")
+        };
+        let daemon = sample_of("/x/998");
+        assert_eq!(
+            daemon.get("fsuid_name").map(String::as_str),
+            Some("exampled")
+        );
+        let login = sample_of("/x/1000");
+        assert_eq!(login.get("FSUID").map(String::as_str), Some("alice"));
+        assert!(!login.contains_key("fsuid_name"));
+        let mut red = Redactor::new(RedactConfig::default());
+        assert_eq!(red.redact_field("FSUID", "alice"), "USER_1");
     }
 }
