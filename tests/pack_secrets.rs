@@ -139,3 +139,73 @@ fn the_map_is_private_and_restores_every_secret() {
             || restored.contains("@{HOME}/.config/exampled/token-sk-live0123456789abcdefXYZ.conf")
     );
 }
+
+#[test]
+fn ingest_restores_pseudonyms_in_the_model_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let pdir = root.join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let profile = pdir.join("usr.sbin.exampled");
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/pidcache/profile/usr.sbin.exampled"),
+        &profile,
+    )
+    .expect("copy");
+    let original = std::fs::read(&profile).expect("read");
+    let kern = root.join("kern.log");
+    std::fs::write(&kern, KERN_LOG).expect("write");
+    let out = root.join("pack");
+    let st = Command::new(common::bin())
+        .args(["pack", "--log"])
+        .arg(&kern)
+        .arg("--profile")
+        .arg(&profile)
+        .arg("-d")
+        .arg(&pdir)
+        .arg("--out")
+        .arg(&out)
+        .env("AA_ASSIST_CONFIG", root.join("no-config.toml"))
+        .output()
+        .expect("run pack");
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+
+    // The model only ever saw pseudonyms, so it answers in them.
+    let md = std::fs::read_to_string(out.join("B1.md")).expect("read");
+    let line = md
+        .lines()
+        .find(|l| l.contains("token-SECRET_1.conf"))
+        .expect("the redacted path is in the data");
+    let id_at = line.find("\"id\":\"").expect("id") + 6;
+    let id = &line[id_at..id_at + line[id_at..].find('"').expect("end")];
+    let rule = "owner @{HOME}/.config/exampled/token-SECRET_1.conf r,";
+    let answer = serde_json::json!({"proposals": [{"profile": "exampled", "rule": rule,
+        "evidence": [id], "rationale": "reads its token", "risk": "medium"}],
+        "explanations": []});
+    let a = root.join("B1.txt");
+    std::fs::write(&a, answer.to_string()).expect("write");
+    let o = Command::new(common::bin())
+        .arg("ingest")
+        .arg("--pack")
+        .arg(&out)
+        .arg(&a)
+        .arg("-d")
+        .arg(&pdir)
+        .args(["--json", "--trust-userspace"])
+        .env("AA_ASSIST_STATE_DIR", root.join("state"))
+        .env("AA_ASSIST_CONFIG", root.join("no-config.toml"))
+        .output()
+        .expect("run ingest");
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+    });
+    let p = &r["proposals"][0];
+    assert_eq!(
+        p["rule"],
+        "owner @{HOME}/.config/exampled/token-sk-live0123456789abcdefXYZ.conf r,"
+    );
+    assert_eq!(p["evidence"], serde_json::json!([id]), "covers the real event: {p}");
+    assert_eq!(p["verdict"], "review");
+    assert_eq!(std::fs::read(&profile).expect("read"), original);
+}
