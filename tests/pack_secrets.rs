@@ -169,7 +169,11 @@ fn ingest_restores_pseudonyms_in_the_model_rules() {
         .env("AA_ASSIST_CONFIG", root.join("no-config.toml"))
         .output()
         .expect("run pack");
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
 
     // The model only ever saw pseudonyms, so it answers in them.
     let md = std::fs::read_to_string(out.join("B1.md")).expect("read");
@@ -205,7 +209,11 @@ fn ingest_restores_pseudonyms_in_the_model_rules() {
         p["rule"],
         "owner @{HOME}/.config/exampled/token-sk-live0123456789abcdefXYZ.conf r,"
     );
-    assert_eq!(p["evidence"], serde_json::json!([id]), "covers the real event: {p}");
+    assert_eq!(
+        p["evidence"],
+        serde_json::json!([id]),
+        "covers the real event: {p}"
+    );
     assert_eq!(p["verdict"], "review");
     assert_eq!(std::fs::read(&profile).expect("read"), original);
 }
