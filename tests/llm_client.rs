@@ -583,3 +583,28 @@ async fn cancel_stops_requests_in_flight() {
         .iter()
         .all(|(_, r)| matches!(r, Err(LlmError::Cancelled))));
 }
+
+#[tokio::test]
+async fn system_prompt_can_ride_in_the_user_message() {
+    let server = MockServer::start().await;
+    let b = batches(1);
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(completion(&good_answer(&b[0]), "stop")),
+        )
+        .mount(&server)
+        .await;
+    let c = client(LlmConfig {
+        system_in_user: true,
+        ..config(&server)
+    });
+    c.complete(&b[0]).await.unwrap();
+    let body: Value = requests(&server).await[0].body_json().unwrap();
+    let msgs = body["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["role"], "user");
+    let text = msgs[0]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("You help a Linux administrator") && text.contains("DATA (untrusted)")
+    );
+}

@@ -4,6 +4,8 @@
 //! Cases we knowingly differ on are listed, with the reason, in
 //! `tests/data/log/known-differences.md` (a line `- NAME: reason`).
 
+#![allow(clippy::unwrap_used)] // test helpers, like the tests themselves, may unwrap
+
 mod common;
 
 use std::path::Path;

@@ -246,16 +246,25 @@ impl Client {
         #[allow(deprecated)]
         let request = CreateChatCompletionRequest {
             model: c.model.clone(),
-            messages: vec![
-                ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
-                    content: batch.system.clone().into(),
-                    name: None,
-                }),
-                ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
-                    content: batch.user.clone().into(),
-                    name: None,
-                }),
-            ],
+            messages: if c.system_in_user {
+                vec![ChatCompletionRequestMessage::User(
+                    ChatCompletionRequestUserMessage {
+                        content: format!("{}\n\n{}", batch.system.trim_end(), batch.user).into(),
+                        name: None,
+                    },
+                )]
+            } else {
+                vec![
+                    ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+                        content: batch.system.clone().into(),
+                        name: None,
+                    }),
+                    ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
+                        content: batch.user.clone().into(),
+                        name: None,
+                    }),
+                ]
+            },
             temperature: (!reasoning).then_some(c.temperature),
             max_tokens: (!reasoning).then_some(c.max_tokens),
             max_completion_tokens: reasoning.then_some(c.max_tokens),
@@ -290,6 +299,7 @@ impl Client {
             "user": batch.user,
             "temperature": c.temperature,
             "max_tokens": c.max_tokens,
+            "system_in_user": c.system_in_user,
             "schema": crate::prompt::ANSWER_SCHEMA,
         });
         hex::encode(Sha256::digest(material.to_string().as_bytes()))

@@ -126,6 +126,9 @@ pub struct LlmConfig {
     pub backoff_cap: Duration,
     /// Price per million (input, output) tokens, overriding the built-in table.
     pub price_per_mtok: Option<(f64, f64)>,
+    /// Send the system prompt at the top of the user message instead of as a system message,
+    /// for chat formats that silently drop system messages (llama.cpp's `gemma` format does).
+    pub system_in_user: bool,
 }
 
 mod secs {
@@ -160,6 +163,7 @@ impl Default for LlmConfig {
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(60),
             price_per_mtok: None,
+            system_in_user: false,
         }
     }
 }
@@ -199,6 +203,17 @@ mod tests {
             key.scrub("bad key sk-test-very-secret-123!"),
             "bad key ***!"
         );
+    }
+
+    #[test]
+    fn key_comes_from_the_named_variable() {
+        let var = "AA_ASSIST_TEST_KEY_VAR_7f3a";
+        std::env::set_var(var, "  sk-from-env  ");
+        assert_eq!(ApiKey::from_env(var), Some(ApiKey::new("sk-from-env")));
+        std::env::set_var(var, "");
+        assert_eq!(ApiKey::from_env(var), None);
+        std::env::remove_var(var);
+        assert_eq!(ApiKey::from_env(var), None);
     }
 
     #[test]
