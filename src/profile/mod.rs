@@ -73,3 +73,19 @@ pub(crate) fn advance(start: Pos, text: &str, off: usize) -> Pos {
     }
     p
 }
+
+/// Parse and check one statement on its own (a rule, include, variable, `abi` or `alias`
+/// line), the way it would be checked inside a profile. Rules are checked strictly: unknown
+/// rule kinds are errors here.
+pub fn parse_one(text: &str) -> Result<rule::Statement, ParseError> {
+    let ctx = rule::Ctx {
+        file: "<rule>",
+        start: Pos { line: 1, col: 1 },
+        text: text.trim(),
+    };
+    let st = rule::parse_statement(&ctx)?;
+    if let rule::Statement::Rule(r) = &st {
+        check::check_rule(r, &ctx, true)?;
+    }
+    Ok(st)
+}

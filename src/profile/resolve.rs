@@ -374,6 +374,14 @@ impl State<'_> {
                 return;
             }
             match &n.kind {
+                NodeKind::Invalid(text) => {
+                    self.err(ParseError {
+                        file: fname.to_string(),
+                        pos: n.pos,
+                        message: format!("syntax error at '{}'", text.trim()),
+                    });
+                    return;
+                }
                 NodeKind::Statement(text) => {
                     prev_if = None;
                     let ctx = Ctx {
@@ -412,6 +420,13 @@ impl State<'_> {
                             } else {
                                 h.name.clone()
                             });
+                            if self.profiles.iter().any(|p| p.path == path) {
+                                self.err(ctx_err(
+                                    &ctx,
+                                    &format!("profile '{}' is defined twice", path.join("//")),
+                                ));
+                                return;
+                            }
                             self.profiles.push(EffectiveProfile {
                                 path: path.clone(),
                                 header: h,
@@ -587,10 +602,23 @@ impl State<'_> {
                             ),
                         )),
                     },
-                    AssignOp::Set if exists => self.err(ctx_err(
-                        ctx,
-                        &format!("variable @{{{}}} was previously declared", v.name),
-                    )),
+                    AssignOp::Set if exists && self.loader.mode == IncludeMode::Strict => {
+                        self.err(ctx_err(
+                            ctx,
+                            &format!("variable @{{{}}} was previously declared", v.name),
+                        ))
+                    }
+                    AssignOp::Set if exists => {
+                        self.warnings.push(Warning {
+                            file: ctx.file.to_string(),
+                            pos: ctx.start,
+                            message: format!(
+                                "variable @{{{}}} was previously declared; the new value replaces it",
+                                v.name
+                            ),
+                        });
+                        self.vars.insert(v.name, v.values);
+                    }
                     AssignOp::SetIfUnset if exists => {}
                     _ => {
                         self.var_pos
@@ -683,11 +711,8 @@ pub fn expand_with(
     local: &[(String, Vec<String>)],
 ) -> Result<Vec<String>, String> {
     let lookup = |n: &str| {
-        local
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v)
-            .or_else(|| vars.get(n))
+        vars.get(n)
+            .or_else(|| local.iter().find(|(k, _)| k == n).map(|(_, v)| v))
     };
     let mut seen = HashSet::new();
     expand_inner(s, &lookup, &mut seen, 0, true)
@@ -701,11 +726,8 @@ pub fn check_refs(
     local: &[(String, Vec<String>)],
 ) -> Result<(), String> {
     let lookup = |n: &str| {
-        local
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v)
-            .or_else(|| vars.get(n))
+        vars.get(n)
+            .or_else(|| local.iter().find(|(k, _)| k == n).map(|(_, v)| v))
     };
     let mut seen = HashSet::new();
     expand_inner(s, &lookup, &mut seen, 0, false).map(|_| ())
