@@ -66,7 +66,11 @@ pub struct Checked {
     pub proposal: crate::draft::Proposal,
     /// Group ids the rule really covers, computed from the events.
     pub covers: Vec<String>,
-    /// Claimed group ids the rule does not cover (or that do not exist).
+    /// Group ids of which the rule covers some events but not all (another rule must cover
+    /// the rest; e.g. the same socket seen with and without addresses).
+    #[serde(default)]
+    pub partial: Vec<String>,
+    /// Claimed group ids the rule does not cover, even partly (or that do not exist).
     pub unsupported_claims: Vec<String>,
     /// Paths from the universe the rule would open beyond the evidence, most sensitive first.
     pub extra_paths: Vec<String>,
@@ -249,11 +253,18 @@ pub struct Checker {
 /// Groups a parsed proposal covers, and what was observed on them.
 struct Covered {
     ids: Vec<String>,
+    partial: Vec<String>,
     any_trusted: bool,
     perms: FilePerms,
     exec: bool,
     paths: HashSet<String>,
     access: BTreeSet<String>,
+}
+
+impl Covered {
+    fn any(&self) -> bool {
+        !self.ids.is_empty() || !self.partial.is_empty()
+    }
 }
 
 impl Checker {
@@ -349,6 +360,7 @@ impl Checker {
     fn covered(&self, profile: &str, grants: &[Grant]) -> Covered {
         let mut c = Covered {
             ids: Vec::new(),
+            partial: Vec::new(),
             any_trusted: false,
             perms: FilePerms::NONE,
             exec: false,
@@ -359,12 +371,21 @@ impl Checker {
             if g.profile != profile || g.needs.is_empty() {
                 continue;
             }
-            if !g.needs.iter().all(|n| n.satisfied_by(grants).is_some()) {
+            let hit: Vec<bool> = g
+                .needs
+                .iter()
+                .map(|n| n.satisfied_by(grants).is_some())
+                .collect();
+            if !hit.iter().any(|h| *h) {
                 continue;
             }
-            c.ids.push(g.id.clone());
+            if hit.iter().all(|h| *h) {
+                c.ids.push(g.id.clone());
+            } else {
+                c.partial.push(g.id.clone());
+            }
             c.any_trusted |= g.trusted;
-            for n in &g.needs {
+            for (n, _) in g.needs.iter().zip(&hit).filter(|(_, h)| **h) {
                 match &n.need {
                     Need::File { path, perms, .. } => {
                         c.perms = c.perms.union(*perms);
@@ -392,6 +413,7 @@ impl Checker {
         let mut checked = Checked {
             proposal: proposal.clone(),
             covers: Vec::new(),
+            partial: Vec::new(),
             unsupported_claims: Vec::new(),
             extra_paths: Vec::new(),
             extra_path_count: 0,
@@ -415,21 +437,23 @@ impl Checker {
         }
         let cov = self.covered(&proposal.profile, &grants);
         checked.covers = cov.ids.clone();
+        checked.partial = cov.partial.clone();
         checked.unsupported_claims = proposal
             .claimed_evidence
             .iter()
-            .filter(|c| !cov.ids.contains(c))
+            .filter(|c| !cov.ids.contains(c) && !cov.partial.contains(c))
             .cloned()
             .collect();
-        if cov.ids.is_empty() {
+        if !cov.any() {
             findings.push(Code::NoEvidence.finding(format!(
                 "covers none of the observed groups of profile {}",
                 proposal.profile
             )));
         } else if !cov.any_trusted && !self.options.trust_userspace {
+            let all: Vec<String> = cov.ids.iter().chain(&cov.partial).cloned().collect();
             findings.push(Code::UntrustedEvidence.finding(format!(
                 "{} only come from userspace-writable log sources",
-                cov.ids.join(", ")
+                all.join(", ")
             )));
         }
         if !checked.unsupported_claims.is_empty() {
@@ -453,12 +477,19 @@ impl Checker {
         findings: &mut Vec<Finding>,
     ) {
         let mut extra = FilePerms::NONE;
+        // running a program maps and reads it: `ix` rules are written `mrix` for that reason
+        let observed = if cov.exec {
+            cov.perms
+                .union(FilePerms::parse_letters("mr").unwrap_or_default())
+        } else {
+            cov.perms
+        };
         let mut extra_words: BTreeSet<String> = BTreeSet::new();
         let mut files = Vec::new();
         for g in grants {
             if let Some(f) = &g.file {
-                extra = extra.union(f.perms.minus(grant::effective(cov.perms)));
-                if f.exec.is_some() && !cov.exec && !cov.ids.is_empty() {
+                extra = extra.union(f.perms.minus(grant::effective(observed)));
+                if f.exec.is_some() && !cov.exec && cov.any() {
                     extra_words.insert("x".into());
                 }
                 files.push(f);
@@ -473,7 +504,7 @@ impl Checker {
         }
         let mut extra_perms: Vec<String> = extra.letters().iter().map(|c| c.to_string()).collect();
         extra_perms.extend(extra_words);
-        if !extra_perms.is_empty() && !cov.ids.is_empty() {
+        if !extra_perms.is_empty() && cov.any() {
             findings.push(Code::ExtraPerms.finding(format!(
                 "grants {} beyond what was observed",
                 extra_perms.join(", ")

@@ -45,7 +45,7 @@ pub fn quote(word: &str) -> String {
     if word.is_empty()
         || word
             .chars()
-            .any(|c| c.is_whitespace() || c == ',' || c == '"' || c == '#' || c == '=')
+            .any(|c| c.is_whitespace() || matches!(c, ',' | '"' | '#' | '=' | '(' | ')'))
     {
         format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
@@ -350,6 +350,7 @@ mod tests {
     #[test]
     fn quotes_only_when_needed() {
         assert_eq!(quote("/tmp/does not exist"), "\"/tmp/does not exist\"");
-        assert_eq!(quote("/dev/shm/test(me"), "/dev/shm/test(me");
+        assert_eq!(quote("/dev/shm/test(me"), "\"/dev/shm/test(me\"");
+        assert_eq!(quote("/usr/bin/x"), "/usr/bin/x");
     }
 }
