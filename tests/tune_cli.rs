@@ -32,6 +32,7 @@ fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
             exec_modes: vec![],
         },
         covers: covers.iter().map(|s| s.to_string()).collect(),
+        partial: vec![],
         unsupported_claims: vec![],
         extra_paths: vec![],
         extra_path_count: 0,
@@ -254,4 +255,34 @@ fn profile_is_found_by_name_in_the_profile_dir() {
         .arg(&dir)
         .assert()
         .code(2);
+}
+
+/// The README's main command: the bundled example, offline, no AppArmor, no API key.
+#[test]
+fn readme_command_works_without_apparmor_or_api_key() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(common::bin())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tune",
+            "examples/pidcache/profile/usr.sbin.exampled",
+            "--log",
+            "examples/pidcache/audit.log",
+            "-d",
+            "examples/pidcache/profile",
+            "--dry-run",
+        ])
+        .env("AA_ASSIST_STATE_DIR", state.path())
+        .env("AA_ASSIST_APPARMOR_PARSER", "/nonexistent/apparmor_parser")
+        .env_remove("OPENAI_API_KEY")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).expect("utf8");
+    assert!(out.contains("── P1 "), "{out}");
+    assert!(out.contains("help: add `"), "{out}");
+    assert!(out.contains("evidence:"), "{out}");
+    assert!(out.contains("nothing written"), "{out}");
 }

@@ -29,13 +29,17 @@ pub(crate) mod pipeline;
 const EXAMPLE: &str = "\
 Examples:
   # Review proposals for the bundled example (no AppArmor, no API key needed):
-  aa-assist tune examples/pidcache/profile/usr.sbin.exampled --log examples/pidcache/audit.log --dry-run
+  aa-assist tune examples/pidcache/profile/usr.sbin.exampled \\
+      --log examples/pidcache/audit.log -d examples/pidcache/profile --dry-run
 
   # On a host: review interactively, validate with apparmor_parser, write with a backup:
   sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log
 
-  # Put approved rules into /etc/apparmor.d/local/usr.sbin.exampled and reload:
-  sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log --local --reload";
+  # Put approved rules into /etc/apparmor.d/local/usr.sbin.exampled, then reload:
+  sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log --local --reload
+
+  # For code review: a JSON report and a patch, never writing the profile:
+  aa-assist tune usr.sbin.exampled --log audit.log --json --patch tune.patch > tune.json";
 
 /// Flags of `aa-assist tune`.
 #[derive(Debug, clap::Args)]
@@ -162,6 +166,7 @@ pub(crate) fn run_plan(
     let applier: Box<dyn Applier> = if args.local {
         Box::new(local::LocalApplier {
             name: file_name(&target.profile_path),
+            profiles: top_level_profiles(&target.profile_path, &target.profile_text)?,
         })
     } else {
         plan.applier
@@ -259,6 +264,26 @@ fn defines_profile(line: &str, name: &str) -> bool {
         && (first == Some(name)
             || (l.len() < line.trim_start().len() && second == Some(name))
             || first == Some(&format!("{name}{{")))
+}
+
+/// Names of the top-level profiles `text` (the file at `path`) defines.
+fn top_level_profiles(
+    path: &Path,
+    text: &str,
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut loader = aa_assist::profile::Loader::new(
+        path.parent().unwrap_or(Path::new(".")),
+        aa_assist::profile::IncludeMode::Lenient,
+    );
+    let policy = loader
+        .load_str(&path.display().to_string(), text)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(policy
+        .profiles
+        .iter()
+        .filter(|p| p.path.len() == 1)
+        .filter_map(|p| p.path.first().cloned())
+        .collect())
 }
 
 fn file_name(p: &Path) -> String {

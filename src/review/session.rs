@@ -436,6 +436,13 @@ pub fn render_card(
             }
         }
     }
+    if !c.partial.is_empty() {
+        let _ = writeln!(
+            s,
+            "partly covers (another rule must cover the rest): {}",
+            sanitize(&c.partial.join(", "))
+        );
+    }
     if !c.unsupported_claims.is_empty() {
         let _ = writeln!(
             s,
@@ -471,6 +478,14 @@ pub fn render_card(
                     .collect::<Vec<_>>()
                     .join(", ")
             )
+        );
+    }
+    for a in &p.alternatives {
+        let _ = writeln!(
+            s,
+            "alternative: `{}` ({})",
+            sanitize(&a.rule),
+            sanitize(&a.why)
         );
     }
     if let Some(r) = &p.rationale {
@@ -603,6 +618,7 @@ mod tests {
             } else {
                 p.claimed_evidence.clone()
             },
+            partial: vec![],
             unsupported_claims: vec![],
             extra_paths: vec![],
             extra_path_count: 0,
