@@ -39,7 +39,16 @@ Examples:
 Files: B1.md… (paste into a chat), requests.jsonl (OpenAI Batch API input), manifest.json
 (batches, group ids, token counts, SHA-256 of every prompt file). These may travel.
 redaction-map.json and local/ (mode 0600) hold the real values and events: they must never
-travel; `ingest` needs them, on this host.";
+travel; `ingest` needs them, on this host.
+
+How answers are checked: `ingest` cross-checks every proposed rule against the audit events
+stored in local/evidence.json when the pack was written (only what the cross-check needs: one
+event per distinct access of each packed group), so the logs may rotate while the prompts are
+away. local/evidence.json also pins the SHA-256 of manifest.json, which pins every prompt file
+and request line: a pack changed after packing is refused.
+
+Review packs (`--task review`) bring back narrower replacement rules: `ingest` offers each as
+an addition to review; removing the broad rule it replaces is left to you.";
 
 /// Flags of `aa-assist pack`.
 #[derive(Debug, clap::Args)]
