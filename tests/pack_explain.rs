@@ -63,6 +63,22 @@ fn explain_profile_without_logs_round_trips_explanations() {
         !stdout.contains("G42"),
         "explanations of unknown groups are dropped"
     );
+
+    let o = Command::new(common::bin())
+        .arg("ingest")
+        .arg("--pack")
+        .arg(&out)
+        .arg(&answer)
+        .arg("--json")
+        .env("AA_ASSIST_STATE_DIR", tmp.path().join("state"))
+        .output()
+        .expect("run ingest");
+    assert_eq!(o.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["task"], "explain-profile");
+    assert_eq!(doc["explanations"][0]["group"], "P1");
+    assert_eq!(doc["explanations"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]

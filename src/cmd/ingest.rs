@@ -167,9 +167,18 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
     if explaining && proposals.is_empty() {
         if args.json {
-            let all: Vec<_> = batches.iter().flat_map(|b| b.explanations()).collect();
+            let doc = serde_json::json!({
+                "schema_version": 1,
+                "task": task,
+                "explanations": batches.iter().flat_map(|b| b.explanations()).collect::<Vec<_>>(),
+                "problems": batches
+                    .iter()
+                    .map(|b| (b.batch_id.clone(), b.answer_problems()))
+                    .filter(|(_, p)| !p.is_empty())
+                    .collect::<BTreeMap<_, _>>(),
+            });
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &all)?;
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
         return Ok(Outcome::Clean);

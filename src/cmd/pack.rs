@@ -152,6 +152,10 @@ fn select(
     }
 }
 
+fn absolute(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
 fn sha_or_empty(p: &Path) -> anyhow::Result<String> {
     if p == Path::new("-") || !p.is_file() {
         return Ok(String::new());
@@ -291,8 +295,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let local = LocalEvidence {
         warning: pack::EVIDENCE_WARNING.to_string(),
         manifest_sha256: String::new(),
-        profile_path: profile_path.clone(),
-        logs: args.logs.clone(),
+        // Absolute, so `ingest` finds them from any directory.
+        profile_path: profile_path.as_deref().map(absolute),
+        logs: args.logs.iter().map(|l| absolute(l)).collect(),
         evidence: pipeline::describe_groups(
             &events,
             &grouping,
