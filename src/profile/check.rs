@@ -1,7 +1,7 @@
 //! Validity checks that mirror what `apparmor_parser` rejects: per rule (names, options,
 //! qualifier combinations) and per policy (undefined variables, conflicting exec modes).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::resolve::{check_refs, expand_with, EffectiveProfile};
 use super::rule::{BlockHeader, CondRule, Ctx, ExecMode, ProfileHeader, Rule, RuleKind};
@@ -1007,6 +1007,33 @@ pub fn check_rule(r: &Rule, ctx: &Ctx<'_>, strict: bool) -> Result<(), ParseErro
     Ok(())
 }
 
+/// Check every `@{name}` in `s` is defined (through nested variables too); names already
+/// verified against the global variables are remembered in `ok`.
+fn refs_ok(
+    s: &str,
+    vars: &BTreeMap<String, Vec<String>>,
+    local: &[(String, Vec<String>)],
+    ok: &mut HashSet<String>,
+) -> Result<(), String> {
+    let mut rest = s;
+    while let Some(start) = rest.find("@{") {
+        let tail = &rest[start..];
+        let Some(end) = tail.find('}') else {
+            return Err(format!("unterminated variable reference in '{s}'"));
+        };
+        let name = &tail[2..end];
+        rest = &tail[end + 1..];
+        if ok.contains(name) {
+            continue;
+        }
+        check_refs(&tail[..=end], vars, local)?;
+        if !local.iter().any(|(k, _)| k == name) {
+            ok.insert(name.to_string());
+        }
+    }
+    Ok(())
+}
+
 /// Checks that need the whole policy: every variable used is defined, and one path does not
 /// get two different exec modes in one profile.
 pub fn check_policy(
@@ -1014,6 +1041,7 @@ pub fn check_policy(
     vars: &BTreeMap<String, Vec<String>>,
     _bools: &BTreeMap<String, bool>,
 ) -> Result<(), ParseError> {
+    let mut ok: HashSet<String> = HashSet::new();
     for p in profiles {
         let at_header = |m: String| ParseError {
             file: p.file.clone(),
@@ -1087,15 +1115,17 @@ pub fn check_policy(
                     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                     if valid {
-                        check_refs(&tail[..end], vars, &local).map_err(at)?;
+                        refs_ok(&tail[..end], vars, &local, &mut ok).map_err(at)?;
                     }
                     rest = &tail[end..];
                 }
             }
             if let RuleKind::File(f) = &r.rule.kind {
                 if let Some(path) = &f.path {
-                    check_refs(path, vars, &local).map_err(at)?;
-                    if path.contains("@{") {
+                    refs_ok(path, vars, &local, &mut ok).map_err(at)?;
+                    // a variable may carry half of an alternation: only when the written
+                    // pattern is unbalanced does it need checking after expansion
+                    if path.contains("@{") && check_aare(path).is_err() {
                         if let Ok(all) = expand_with(path, vars, &local) {
                             for e in all.iter().take(64) {
                                 check_aare(e).map_err(at)?;
@@ -1106,7 +1136,7 @@ pub fn check_policy(
                     }
                 }
                 if let Some(t) = &f.target {
-                    check_refs(t, vars, &local).map_err(at)?;
+                    refs_ok(t, vars, &local, &mut ok).map_err(at)?;
                 }
                 if let (Some(path), Some(m)) = (&f.path, f.perms.exec) {
                     if m != ExecMode::X && !r.rule.qualifiers.deny {

@@ -565,15 +565,20 @@ impl<'a> Splitter<'a> {
         if target >= self.i {
             return;
         }
-        self.i = target;
-        // recompute line bookkeeping
-        let before = &self.b[..self.i];
-        self.line = 1 + before.iter().filter(|&&c| c == b'\n').count() as u32;
-        self.line_start = before
+        // only the newlines between `target` and here need undoing
+        let undone = self.b[target..self.i]
             .iter()
-            .rposition(|&c| c == b'\n')
-            .map(|p| p + 1)
-            .unwrap_or(0);
+            .filter(|&&c| c == b'\n')
+            .count() as u32;
+        self.i = target;
+        if undone > 0 {
+            self.line -= undone;
+            self.line_start = self.b[..self.i]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map(|p| p + 1)
+                .unwrap_or(0);
+        }
     }
 
     /// Scan one statement. Returns `true` when it turned out to be a block header (the

@@ -28,7 +28,7 @@ pub use resolve::{
 pub use rule::{Qualifiers, Rule, RuleKind};
 
 /// A 1-based line and column (columns count characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
     /// Line, from 1.
     pub line: u32,

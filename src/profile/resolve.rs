@@ -190,6 +190,8 @@ pub struct Loader {
     /// Directory for relative `"…"` includes (default: the process working directory).
     pub cwd: Option<PathBuf>,
     cache: HashMap<PathBuf, Result<Arc<ProfileFile>, ParseError>>,
+    /// Resolved `<…>` includes (they do not depend on the including file).
+    include_cache: HashMap<String, Option<Vec<PathBuf>>>,
 }
 
 struct State<'l> {
@@ -200,6 +202,7 @@ struct State<'l> {
     profiles: Vec<EffectiveProfile>,
     warnings: Vec<Warning>,
     files_read: Vec<PathBuf>,
+    seen_files: HashSet<PathBuf>,
     stack: Vec<PathBuf>,
     errors: Vec<ParseError>,
 }
@@ -223,6 +226,7 @@ impl Loader {
             mode,
             cwd: None,
             cache: HashMap::new(),
+            include_cache: HashMap::new(),
         }
     }
 
@@ -282,6 +286,7 @@ impl Loader {
             profiles: Vec::new(),
             warnings: Vec::new(),
             files_read: vec![path.to_path_buf()],
+            seen_files: HashSet::new(),
             stack: vec![path.to_path_buf()],
             errors: Vec::new(),
         };
@@ -535,7 +540,21 @@ impl State<'_> {
                     ));
                     return;
                 }
-                match self.loader.resolve_include(&inc, fpath) {
+                let resolved = if inc.angle {
+                    match self.loader.include_cache.get(&inc.path) {
+                        Some(r) => r.clone(),
+                        None => {
+                            let r = self.loader.resolve_include(&inc, fpath);
+                            self.loader
+                                .include_cache
+                                .insert(inc.path.clone(), r.clone());
+                            r
+                        }
+                    }
+                } else {
+                    self.loader.resolve_include(&inc, fpath)
+                };
+                match resolved {
                     Some(files) => {
                         for f in files {
                             if self.stack.contains(&f) {
@@ -549,7 +568,7 @@ impl State<'_> {
                                     return;
                                 }
                             };
-                            if !self.files_read.contains(&f) {
+                            if self.seen_files.insert(f.clone()) {
                                 self.files_read.push(f.clone());
                             }
                             self.stack.push(f.clone());
