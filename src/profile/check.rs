@@ -1034,6 +1034,9 @@ fn refs_ok(
     Ok(())
 }
 
+/// Path, `owner`, priority: rules that must agree on their exec mode.
+type ExecKey = (String, bool, Option<i64>);
+
 /// Checks that need the whole policy: every variable used is defined, and one path does not
 /// get two different exec modes in one profile.
 pub fn check_policy(
@@ -1099,7 +1102,8 @@ pub fn check_policy(
             }
         }
         let local = p.auto_vars();
-        let mut exec_modes: HashMap<(String, bool), (ExecMode, Option<String>)> = HashMap::new();
+        // rules of different priority do not conflict: the higher one wins
+        let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>)> = HashMap::new();
         for r in &p.rules {
             let at = |m: String| ParseError {
                 file: r.file.clone(),
@@ -1140,7 +1144,11 @@ pub fn check_policy(
                 }
                 if let (Some(path), Some(m)) = (&f.path, f.perms.exec) {
                     if m != ExecMode::X && !r.rule.qualifiers.deny {
-                        let key = (path.clone(), r.rule.qualifiers.owner);
+                        let key = (
+                            path.clone(),
+                            r.rule.qualifiers.owner,
+                            r.rule.qualifiers.priority,
+                        );
                         if let Some((old, old_t)) = exec_modes.get(&key) {
                             if *old != m || *old_t != f.target {
                                 return Err(at(format!("conflicting x modifiers for '{path}'")));

@@ -783,7 +783,7 @@ fn expand_inner<'v>(
         }
     }
     seen.remove(name);
-    let tails = expand_inner(rest, vars, seen, depth + 1, build)?;
+    let tails = expand_inner(rest, vars, seen, depth, build)?;
     if !build {
         return Ok(Vec::new());
     }
