@@ -121,16 +121,11 @@ fn pidcache_converges() {
 }
 
 #[test]
-#[ignore = "needs the profile branch from 9ca0741 on (a rule starting with a variable, \
-            `@{WWW_ROOT}/*/index.html r,`, was read as an assignment); passes with it"]
 fn webserver_converges() {
     converges("webserver", "usr.sbin.examplehttpd", "audit.log");
 }
 
 #[test]
-#[ignore = "drafter bug: for a file name with glob characters and spaces (hostile name in \
-            examples/desktop) the first choice covers nothing (no-evidence); un-ignore when the \
-            draft branch fixes quoting"]
 fn desktop_converges() {
     converges("desktop", "example-notifier", "audit.log");
 }

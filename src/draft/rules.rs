@@ -47,7 +47,25 @@ pub fn quote(word: &str) -> String {
             .chars()
             .any(|c| c.is_whitespace() || matches!(c, ',' | '"' | '#' | '=' | '(' | ')'))
     {
-        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+        // Backslashes are AARE escapes inside quotes too (the parser only strips the quotes),
+        // so an already-escaped word keeps them; only a bare `"` needs escaping.
+        let mut out = String::with_capacity(word.len() + 2);
+        out.push('"');
+        let mut chars = word.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                }
+                '"' => out.push_str("\\\""),
+                _ => out.push(c),
+            }
+        }
+        out.push('"');
+        out
     } else {
         word.to_string()
     }
@@ -352,5 +370,9 @@ mod tests {
         assert_eq!(quote("/tmp/does not exist"), "\"/tmp/does not exist\"");
         assert_eq!(quote("/dev/shm/test(me"), "\"/dev/shm/test(me\"");
         assert_eq!(quote("/usr/bin/x"), "/usr/bin/x");
+        // AARE escapes survive quoting unchanged; a bare quote is escaped once.
+        assert_eq!(quote("@\\{a\\}/b=c"), "\"@\\{a\\}/b=c\"");
+        assert_eq!(quote("/a b/\\\"q"), "\"/a b/\\\"q\"");
+        assert_eq!(quote("/a b\"q"), "\"/a b\\\"q\"");
     }
 }
