@@ -9,6 +9,7 @@
 //! - [`draft`]: proposals and the deterministic minimal-rule drafter.
 //! - [`check`]: the cross-check of every proposal against the evidence, and verdicts.
 //! - [`config`]: the user's config file, environment and flag precedence.
+//! - [`review`]: the human review of proposals and the safe write of what was approved.
 //! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
 //! - [`prompt`]: prompt templates, token counting and batching.
 //! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
@@ -23,3 +24,4 @@ pub mod log;
 pub mod profile;
 pub mod prompt;
 pub mod redact;
+pub mod review;

@@ -5,7 +5,24 @@
 //! the evidence), danger findings with stable codes, and the verdict. It never edits or writes
 //! a profile.
 
+pub mod coverage;
+pub mod danger;
+pub mod findings;
+pub mod grant;
+pub mod sensitive;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+pub use findings::Code;
+pub use grant::{default_vars, Grant};
+
 use serde::{Deserialize, Serialize};
+
+use crate::draft::{need_of, FilePerms, Need, Proposal, Source};
+use crate::log::group::Grouping;
+use crate::log::{Event, EventKind};
+use crate::profile::rule::{Rule, Statement};
 
 /// How far a proposal may be trusted, ordered: `Ok < Review < Blocked`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,7 +66,11 @@ pub struct Checked {
     pub proposal: crate::draft::Proposal,
     /// Group ids the rule really covers, computed from the events.
     pub covers: Vec<String>,
-    /// Claimed group ids the rule does not cover (or that do not exist).
+    /// Group ids of which the rule covers some events but not all (another rule must cover
+    /// the rest; e.g. the same socket seen with and without addresses).
+    #[serde(default)]
+    pub partial: Vec<String>,
+    /// Claimed group ids the rule does not cover, even partly (or that do not exist).
     pub unsupported_claims: Vec<String>,
     /// Paths from the universe the rule would open beyond the evidence, most sensitive first.
     pub extra_paths: Vec<String>,
@@ -61,4 +82,498 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     /// The resulting level.
     pub verdict: Verdict,
+}
+
+/// How many of the most sensitive extra paths a [`Checked`] names.
+pub const MAX_EXTRA_PATHS: usize = 10;
+
+/// Sensitivity from which an extra path blocks a proposal (`sensitive-path`).
+pub const BLOCKING_SENSITIVITY: sensitive::Score = 7;
+
+/// The paths a rule's breadth is measured in: the log's paths, the built-in catalogue of
+/// sensitive paths, and any `--universe` file (one path a line, e.g. `find / -xdev`).
+#[derive(Debug, Clone, Default)]
+pub struct Universe {
+    paths: BTreeSet<String>,
+}
+
+impl Universe {
+    /// The built-in catalogue of sensitive paths only.
+    pub fn builtin() -> Universe {
+        Universe {
+            paths: sensitive::catalogue_paths().map(str::to_string).collect(),
+        }
+    }
+
+    /// Adds paths.
+    pub fn extend<I: IntoIterator<Item = String>>(&mut self, paths: I) {
+        self.paths.extend(paths);
+    }
+
+    /// Adds every line of `file` (blank lines skipped).
+    pub fn add_file(&mut self, file: &Path) -> std::io::Result<()> {
+        let text = std::fs::read(file)?;
+        for line in text.split(|b| *b == b'\n') {
+            let l = String::from_utf8_lossy(line);
+            let l = l.trim_end_matches('\r');
+            if !l.is_empty() {
+                self.paths.insert(l.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of paths.
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+}
+
+/// Settings of a [`Checker`].
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Count events from userspace-writable sources as evidence.
+    pub trust_userspace: bool,
+    /// Variables for expanding `@{…}` in rules (default: the standard tunables).
+    pub vars: BTreeMap<String, Vec<String>>,
+    /// Profile directory (`-d`) and extra include dirs (`-I`) for resolving `include` rules;
+    /// without it an include proposal is `unresolved-include`.
+    pub include: Option<(PathBuf, Vec<PathBuf>)>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            trust_userspace: false,
+            vars: default_vars(),
+            include: None,
+        }
+    }
+}
+
+/// What one distinct need of a group asks for, ready for matching.
+#[derive(Debug, Clone)]
+pub struct NeedEntry {
+    /// The need.
+    pub need: Need,
+    /// For non-file needs: the drafted rule, parsed.
+    pub parsed: Option<Rule>,
+}
+
+/// The evidence of one group: its distinct needs.
+#[derive(Debug, Clone)]
+pub struct GroupEvidence {
+    /// `G1`, ….
+    pub id: String,
+    /// Profile (`profile//hat`) of its events.
+    pub profile: String,
+    /// At least one of its events came from a source only the kernel or auditd can write.
+    pub trusted: bool,
+    /// The group's ALLOWED/DENIED events may be stale (profile reloaded since).
+    pub stale: bool,
+    /// The log mode (`DENIED`, `ALLOWED`, …).
+    pub mode: EventKind,
+    /// Distinct needs; empty when nothing can be drafted from its events.
+    pub needs: Vec<NeedEntry>,
+}
+
+impl NeedEntry {
+    fn new(need: Need) -> NeedEntry {
+        let parsed = match &need {
+            Need::Other { text, .. } => match grant::parse_one(&format!("{text},")) {
+                Ok(Statement::Rule(r)) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        };
+        NeedEntry { need, parsed }
+    }
+
+    /// Does any grant in `grants` satisfy this need?
+    pub fn satisfied_by<'g>(&self, grants: &'g [Grant]) -> Option<&'g Grant> {
+        grants
+            .iter()
+            .find(|g| g.satisfies(&self.need, self.parsed.as_ref()))
+    }
+}
+
+/// Builds the evidence of every group: distinct needs of its events.
+pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidence> {
+    let mut out: Vec<GroupEvidence> = grouping
+        .groups
+        .iter()
+        .map(|g| GroupEvidence {
+            id: g.id.clone(),
+            profile: g.key.profile.clone(),
+            trusted: g.untrusted < g.count,
+            stale: g.stale,
+            mode: g.key.mode,
+            needs: Vec::new(),
+        })
+        .collect();
+    let mut seen: HashSet<(usize, Need)> = HashSet::new();
+    for (i, ev) in events.iter().enumerate() {
+        let Some(gi) = grouping.membership.get(i).copied().flatten() else {
+            continue;
+        };
+        if let Some(p) = ev.profile_name() {
+            if let Some(g) = out.get_mut(gi) {
+                if g.profile != p {
+                    g.profile = p.to_string();
+                }
+            }
+        }
+        let Some(need) = need_of(ev) else {
+            continue;
+        };
+        if seen.contains(&(gi, need.clone())) {
+            continue;
+        }
+        seen.insert((gi, need.clone()));
+        if let Some(g) = out.get_mut(gi) {
+            g.needs.push(NeedEntry::new(need));
+        }
+    }
+    out
+}
+
+/// The cross-check: computes what each proposal really covers and what else it grants.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    groups: Vec<GroupEvidence>,
+    universe: Vec<(String, Option<sensitive::Score>)>,
+    options: CheckOptions,
+}
+
+/// Groups a parsed proposal covers, and what was observed on them.
+struct Covered {
+    ids: Vec<String>,
+    partial: Vec<String>,
+    any_trusted: bool,
+    perms: FilePerms,
+    exec: bool,
+    paths: HashSet<String>,
+    access: BTreeSet<String>,
+}
+
+impl Covered {
+    fn any(&self) -> bool {
+        !self.ids.is_empty() || !self.partial.is_empty()
+    }
+}
+
+impl Checker {
+    /// A checker over `events` grouped as `grouping`; the log's file paths join `universe`.
+    pub fn new(
+        events: &[Event],
+        grouping: &Grouping,
+        mut universe: Universe,
+        options: CheckOptions,
+    ) -> Checker {
+        let groups = group_evidence(events, grouping);
+        for g in &groups {
+            for n in &g.needs {
+                if let Need::File { path, .. } | Need::Exec { path } = &n.need {
+                    if !universe.paths.contains(path) {
+                        universe.paths.insert(path.clone());
+                    }
+                }
+            }
+        }
+        Checker::from_evidence(groups, universe, options)
+    }
+
+    /// A checker over evidence already built (see [`group_evidence`]).
+    pub fn from_evidence(
+        groups: Vec<GroupEvidence>,
+        universe: Universe,
+        options: CheckOptions,
+    ) -> Checker {
+        let universe = universe
+            .paths
+            .into_iter()
+            .map(|p| {
+                let s = sensitive::sensitivity(&p).map(|s| s.0);
+                (p, s)
+            })
+            .collect();
+        Checker {
+            groups,
+            universe,
+            options,
+        }
+    }
+
+    /// The evidence the checker judges against.
+    pub fn groups(&self) -> &[GroupEvidence] {
+        &self.groups
+    }
+
+    /// Compiles a proposal's rule text into grants: one for a rule, the effective rules of
+    /// the included file for an `include`.
+    pub fn grants(&self, text: &str) -> Result<Vec<Grant>, Finding> {
+        let st = grant::parse_one(text)
+            .map_err(|e| Code::InvalidRule.finding(format!("does not parse: {}", e.message)))?;
+        match st {
+            Statement::Rule(r) => Grant::compile(r, &self.options.vars)
+                .map(|g| vec![g])
+                .map_err(|e| Code::InvalidRule.finding(e.to_string())),
+            Statement::Include(_) => self.include_grants(text),
+            _ => Err(Code::InvalidRule.finding("not a rule or an include")),
+        }
+    }
+
+    fn include_grants(&self, text: &str) -> Result<Vec<Grant>, Finding> {
+        let Some((base, extra)) = &self.options.include else {
+            return Err(
+                Code::UnresolvedInclude.finding("no profile directory to resolve includes in")
+            );
+        };
+        let mut loader =
+            crate::profile::Loader::new(base.clone(), crate::profile::IncludeMode::Strict);
+        for d in extra {
+            loader = loader.include_dir(d.clone());
+        }
+        let wrapped = format!("profile aa-assist-check {{\n  {}\n}}\n", text.trim());
+        let policy = loader
+            .load_str("<proposal>", &wrapped)
+            .map_err(|e| Code::UnresolvedInclude.finding(e.to_string()))?;
+        let prof = policy
+            .profiles
+            .first()
+            .ok_or_else(|| Code::UnresolvedInclude.finding("include resolved to nothing"))?;
+        let mut vars = self.options.vars.clone();
+        vars.extend(policy.variables.clone());
+        Ok(prof
+            .rules
+            .iter()
+            .filter(|r| !r.rule.qualifiers.deny)
+            .filter_map(|r| Grant::compile(r.rule.clone(), &vars).ok())
+            .collect())
+    }
+
+    fn covered(&self, profile: &str, grants: &[Grant]) -> Covered {
+        let mut c = Covered {
+            ids: Vec::new(),
+            partial: Vec::new(),
+            any_trusted: false,
+            perms: FilePerms::NONE,
+            exec: false,
+            paths: HashSet::new(),
+            access: BTreeSet::new(),
+        };
+        for g in &self.groups {
+            if g.profile != profile || g.needs.is_empty() {
+                continue;
+            }
+            let hit: Vec<bool> = g
+                .needs
+                .iter()
+                .map(|n| n.satisfied_by(grants).is_some())
+                .collect();
+            if !hit.iter().any(|h| *h) {
+                continue;
+            }
+            if hit.iter().all(|h| *h) {
+                c.ids.push(g.id.clone());
+            } else {
+                c.partial.push(g.id.clone());
+            }
+            c.any_trusted |= g.trusted;
+            for (n, _) in g.needs.iter().zip(&hit).filter(|(_, h)| **h) {
+                match &n.need {
+                    Need::File { path, perms, .. } => {
+                        c.perms = c.perms.union(*perms);
+                        c.paths.insert(path.clone());
+                    }
+                    Need::Exec { path } => {
+                        c.exec = true;
+                        c.paths.insert(path.clone());
+                    }
+                    Need::Other { .. } => {
+                        if let Some(nc) = n.parsed.as_ref().and_then(|r| grant::normalized(&r.kind))
+                        {
+                            c.access.extend(nc.access);
+                        }
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// Checks one proposal.
+    pub fn check(&self, proposal: &Proposal) -> Checked {
+        let mut findings = Vec::new();
+        let mut checked = Checked {
+            proposal: proposal.clone(),
+            covers: Vec::new(),
+            partial: Vec::new(),
+            unsupported_claims: Vec::new(),
+            extra_paths: Vec::new(),
+            extra_path_count: 0,
+            extra_perms: Vec::new(),
+            findings: Vec::new(),
+            verdict: Verdict::Ok,
+        };
+        if proposal.source == Source::Model {
+            findings.push(Code::ModelProposal.finding("proposed by a language model"));
+        }
+        let grants = match self.grants(&proposal.rule) {
+            Ok(g) => g,
+            Err(f) => {
+                findings.push(f);
+                checked.unsupported_claims = proposal.claimed_evidence.clone();
+                return finish(checked, findings);
+            }
+        };
+        if let [g] = grants.as_slice() {
+            findings.extend(danger::analyse(&g.rule));
+        }
+        let cov = self.covered(&proposal.profile, &grants);
+        checked.covers = cov.ids.clone();
+        checked.partial = cov.partial.clone();
+        checked.unsupported_claims = proposal
+            .claimed_evidence
+            .iter()
+            .filter(|c| !cov.ids.contains(c) && !cov.partial.contains(c))
+            .cloned()
+            .collect();
+        if !cov.any() {
+            findings.push(Code::NoEvidence.finding(format!(
+                "covers none of the observed groups of profile {}",
+                proposal.profile
+            )));
+        } else if !cov.any_trusted && !self.options.trust_userspace {
+            let all: Vec<String> = cov.ids.iter().chain(&cov.partial).cloned().collect();
+            findings.push(Code::UntrustedEvidence.finding(format!(
+                "{} only come from userspace-writable log sources",
+                all.join(", ")
+            )));
+        }
+        if !checked.unsupported_claims.is_empty() {
+            findings.push(Code::UnsupportedClaim.finding(format!(
+                "claimed but not covered: {}",
+                checked.unsupported_claims.join(", ")
+            )));
+        }
+        let deny = grants.iter().all(Grant::is_deny);
+        if !deny {
+            self.over_grant(&grants, &cov, &mut checked, &mut findings);
+        }
+        finish(checked, findings)
+    }
+
+    fn over_grant(
+        &self,
+        grants: &[Grant],
+        cov: &Covered,
+        checked: &mut Checked,
+        findings: &mut Vec<Finding>,
+    ) {
+        let mut extra = FilePerms::NONE;
+        // running a program maps and reads it: `ix` rules are written `mrix` for that reason
+        let observed = if cov.exec {
+            cov.perms
+                .union(FilePerms::parse_letters("mr").unwrap_or_default())
+        } else {
+            cov.perms
+        };
+        let mut extra_words: BTreeSet<String> = BTreeSet::new();
+        let mut files = Vec::new();
+        for g in grants {
+            if let Some(f) = &g.file {
+                extra = extra.union(f.perms.minus(grant::effective(observed)));
+                if f.exec.is_some() && !cov.exec && cov.any() {
+                    extra_words.insert("x".into());
+                }
+                files.push(f);
+            } else if let Some(nc) = grant::normalized(&g.rule.kind) {
+                if nc.access.is_empty() && !cov.access.is_empty() {
+                    extra_words.insert("(every access)".into());
+                }
+                for a in nc.access.iter().filter(|a| !cov.access.contains(*a)) {
+                    extra_words.insert(a.clone());
+                }
+            }
+        }
+        let mut extra_perms: Vec<String> = extra.letters().iter().map(|c| c.to_string()).collect();
+        extra_perms.extend(extra_words);
+        if !extra_perms.is_empty() && cov.any() {
+            findings.push(Code::ExtraPerms.finding(format!(
+                "grants {} beyond what was observed",
+                extra_perms.join(", ")
+            )));
+        }
+        checked.extra_perms = extra_perms;
+        if files.is_empty() {
+            return;
+        }
+        let mut hits: Vec<(&str, Option<sensitive::Score>)> = Vec::new();
+        for (p, s) in &self.universe {
+            if cov.paths.contains(p) {
+                continue;
+            }
+            if files.iter().any(|f| f.matches(p)) {
+                hits.push((p.as_str(), *s));
+            }
+        }
+        checked.extra_path_count = hits.len();
+        hits.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        checked.extra_paths = hits
+            .iter()
+            .take(MAX_EXTRA_PATHS)
+            .map(|h| h.0.to_string())
+            .collect();
+        if !hits.is_empty() {
+            findings.push(Code::BroadPath.finding(format!(
+                "matches {} path(s) beyond the evidence, e.g. {}",
+                hits.len(),
+                checked.extra_paths.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let sensitive: Vec<&str> = hits
+            .iter()
+            .filter(|h| h.1.is_some_and(|s| s >= BLOCKING_SENSITIVITY))
+            .map(|h| h.0)
+            .take(5)
+            .collect();
+        if !sensitive.is_empty() {
+            findings
+                .push(Code::SensitivePath.finding(format!("would open {}", sensitive.join(", "))));
+        }
+    }
+
+    /// Checks many proposals.
+    pub fn check_all(&self, proposals: &[Proposal]) -> Vec<Checked> {
+        proposals.iter().map(|p| self.check(p)).collect()
+    }
+}
+
+fn finish(mut checked: Checked, mut findings: Vec<Finding>) -> Checked {
+    if checked.proposal.source == Source::Human {
+        for f in &mut findings {
+            if f.severity == Severity::Error
+                && Code::from_name(&f.code).is_some_and(Code::human_may_accept)
+            {
+                f.severity = Severity::Warning;
+            }
+        }
+    }
+    checked.verdict = findings
+        .iter()
+        .map(|f| match f.severity {
+            Severity::Note => Verdict::Ok,
+            Severity::Warning => Verdict::Review,
+            Severity::Error => Verdict::Blocked,
+        })
+        .max()
+        .unwrap_or(Verdict::Ok);
+    checked.findings = findings;
+    checked
 }

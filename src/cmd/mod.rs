@@ -4,7 +4,10 @@
 use clap::{Args, Parser, Subcommand};
 
 pub mod completions;
+pub mod check;
 pub mod debug;
+pub mod denials;
+pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,12 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) generated from the CLI definition.
     Man(completions::ManArgs),
+    /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
+    Denials(denials::Args),
+    /// Propose rules from the logs, review each one, write what you approve.
+    Tune(tune::Args),
+    /// Say, for each event group, whether a profile allows, denies or lacks it.
+    Check(check::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -53,7 +62,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
+        Command::Check(a) => check::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
+        Command::Denials(a) => denials::run(a, &cli.global),
+        Command::Tune(a) => tune::run(a, &cli.global),
     }
 }
 

@@ -4,7 +4,21 @@
 //! the [`Proposal`] type every proposer produces, the model included. It does not judge
 //! proposals: that is [`crate::check`]'s job, and nothing here trusts a proposal's claims.
 
+pub mod globs;
+pub mod perms;
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
+
+use crate::aare;
+use crate::log::group::Grouping;
+use crate::log::{Event, EventKind};
+
+pub use globs::Globs;
+pub use perms::FilePerms;
+pub use rules::{need_of, Need};
 
 /// Who proposed a rule. A model's proposal is never trusted more than the drafter's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,4 +61,395 @@ pub struct Proposal {
     pub rationale: Option<String>,
     /// For exec rules: the modes the human may pick from, the preselected one first.
     pub exec_modes: Vec<String>,
+}
+
+/// Exec modes the human may pick from (the preselected one is moved first).
+pub const EXEC_MODES: &[&str] = &["ix", "px", "pix", "cx", "cix", "ux"];
+
+/// An abstraction the drafter may suggest, with what it allows.
+#[derive(Debug, Clone)]
+pub struct Abstraction {
+    /// The include name, e.g. `abstractions/nameservice`.
+    pub name: String,
+    /// Allowing file rules: compiled patterns, permissions, owner-only.
+    pub file_rules: Vec<(aare::Pattern, FilePerms, bool)>,
+}
+
+impl Abstraction {
+    /// True when the abstraction allows `perms` on `path` (for an owner access if `owner`).
+    pub fn covers(&self, path: &str, perms: FilePerms, owner: bool) -> bool {
+        let mut got = FilePerms::NONE;
+        for (pat, p, rule_owner) in &self.file_rules {
+            if (!*rule_owner || owner) && pat.is_match(path) {
+                got = got.union(*p);
+            }
+        }
+        got.contains(perms)
+    }
+}
+
+/// The deterministic, offline drafter.
+#[derive(Debug, Clone, Default)]
+pub struct Drafter {
+    globs: Globs,
+    known_profiles: BTreeSet<String>,
+    abstractions: Vec<Abstraction>,
+}
+
+/// One merged rule being drafted.
+#[derive(Debug, Clone)]
+struct Draft {
+    need: Need,
+    groups: BTreeSet<usize>,
+    events: usize,
+}
+
+impl Drafter {
+    /// A drafter with no `[globs]`, no known profiles and no abstractions.
+    pub fn new() -> Drafter {
+        Drafter::default()
+    }
+
+    /// Use these `logprof.conf` `[globs]` rewrites for alternatives.
+    pub fn with_globs(mut self, globs: Globs) -> Drafter {
+        self.globs = globs;
+        self
+    }
+
+    /// Profiles (names or attachments) known to exist: `px` is preselected for exec targets
+    /// among them, and only for them.
+    pub fn with_known_profiles<I: IntoIterator<Item = String>>(mut self, names: I) -> Drafter {
+        self.known_profiles.extend(names);
+        self
+    }
+
+    /// Abstractions that may be offered when they already cover an access (callers leave
+    /// out those marked `LOGPROF-SUGGEST: no`).
+    pub fn with_abstractions(mut self, abstractions: Vec<Abstraction>) -> Drafter {
+        self.abstractions = abstractions;
+        self
+    }
+
+    /// Drafts proposals for the given groups (all groups when `only` is `None`). Only
+    /// `ALLOWED` and `DENIED` events are drafted from; events the utils ignore give nothing.
+    /// Rules are merged as the utils merge them (one rule per path and owner flag, with the
+    /// union of permissions) and numbered `P1`, `P2`, … in the order of their first group.
+    pub fn draft(
+        &self,
+        events: &[Event],
+        grouping: &Grouping,
+        only: Option<&BTreeSet<String>>,
+    ) -> Vec<Proposal> {
+        let mut merged: BTreeMap<(String, MergeKey), Draft> = BTreeMap::new();
+        for (i, ev) in events.iter().enumerate() {
+            if !matches!(ev.kind, EventKind::Allowed | EventKind::Denied) {
+                continue;
+            }
+            let Some(gi) = grouping.membership.get(i).copied().flatten() else {
+                continue;
+            };
+            let Some(group) = grouping.groups.get(gi) else {
+                continue;
+            };
+            if only.is_some_and(|o| !o.contains(&group.id)) {
+                continue;
+            }
+            let Some(profile) = ev.profile_name() else {
+                continue;
+            };
+            let Some(need) = need_of(ev) else {
+                continue;
+            };
+            let key = (profile.to_string(), MergeKey::of(&need));
+            let d = merged.entry(key).or_insert_with(|| Draft {
+                need: need.clone(),
+                groups: BTreeSet::new(),
+                events: 0,
+            });
+            if let (Need::File { perms: have, .. }, Need::File { perms: add, .. }) =
+                (&mut d.need, &need)
+            {
+                *have = have.union(*add);
+            }
+            d.groups.insert(gi);
+            d.events += 1;
+        }
+        let mut drafts: Vec<((String, MergeKey), Draft)> = merged.into_iter().collect();
+        drafts.sort_by_key(|(k, d)| (d.groups.first().copied(), k.clone()));
+        drafts
+            .into_iter()
+            .enumerate()
+            .map(|(n, ((profile, _), d))| {
+                let ids: Vec<String> = d
+                    .groups
+                    .iter()
+                    .filter_map(|g| grouping.groups.get(*g).map(|g| g.id.clone()))
+                    .collect();
+                self.proposal(format!("P{}", n + 1), profile, &d, ids)
+            })
+            .collect()
+    }
+
+    fn proposal(&self, id: String, profile: String, d: &Draft, ids: Vec<String>) -> Proposal {
+        let plural = if d.events == 1 { "" } else { "s" };
+        let (rule, alternatives, exec_modes, what) = match &d.need {
+            Need::File { path, owner, perms } => {
+                let perms = perms.normalized();
+                let rule = file_rule(*owner, &aare::escape(path), &perms.to_string());
+                let alts = self.file_alternatives(path, *owner, perms, &rule);
+                (rule, alts, Vec::new(), format!("{perms} on {path}"))
+            }
+            Need::Exec { path } => {
+                let preselect = if self.known_profiles.contains(path) {
+                    "px"
+                } else {
+                    "ix"
+                };
+                let mut modes = vec![preselect.to_string()];
+                modes.extend(
+                    EXEC_MODES
+                        .iter()
+                        .filter(|m| **m != preselect)
+                        .map(|m| m.to_string()),
+                );
+                let rule = exec_rule(&aare::escape(path), preselect);
+                let mut alts = Vec::new();
+                let globbed = aare::glob_path(&aare::escape(path));
+                if globbed != aare::escape(path) {
+                    push_alt(
+                        &mut alts,
+                        &rule,
+                        exec_rule(&globbed, preselect),
+                        "glob last component",
+                    );
+                }
+                (rule, alts, modes, format!("exec of {path}"))
+            }
+            Need::Other { text, class } => {
+                let rule = format!("{text},");
+                let mut alts = Vec::new();
+                if *class == "network" {
+                    let bare: Vec<&str> = text
+                        .split(' ')
+                        .take_while(|w| {
+                            !w.starts_with("ip=")
+                                && !w.starts_with("port=")
+                                && !w.starts_with("peer=")
+                        })
+                        .collect();
+                    push_alt(
+                        &mut alts,
+                        &rule,
+                        format!("{},", bare.join(" ")),
+                        "any address and port",
+                    );
+                }
+                (rule, alts, Vec::new(), text.clone())
+            }
+        };
+        Proposal {
+            id,
+            profile,
+            rule,
+            source: Source::Drafter,
+            claimed_evidence: ids.clone(),
+            alternatives,
+            rationale: Some(format!(
+                "minimal rule for {what}, seen in {} event{plural} ({})",
+                d.events,
+                ids.join(", ")
+            )),
+            exec_modes,
+        }
+    }
+
+    fn file_alternatives(
+        &self,
+        path: &str,
+        owner: bool,
+        perms: FilePerms,
+        first: &str,
+    ) -> Vec<Alternative> {
+        let p = perms.to_string();
+        let esc = aare::escape(path);
+        let mut alts = Vec::new();
+        let g = aare::glob_path(&esc);
+        push_alt(
+            &mut alts,
+            first,
+            file_rule(owner, &g, &p),
+            "glob last component",
+        );
+        let ge = aare::glob_path_withext(&esc);
+        push_alt(
+            &mut alts,
+            first,
+            file_rule(owner, &ge, &p),
+            "glob with extension",
+        );
+        for dir in climb(&esc) {
+            push_alt(
+                &mut alts,
+                first,
+                file_rule(owner, &format!("{dir}**"), &p),
+                "climb to /**",
+            );
+        }
+        for v in variable_forms(&esc) {
+            push_alt(&mut alts, first, file_rule(owner, &v, &p), "variable form");
+        }
+        for r in self.globs.rewrite(path) {
+            push_alt(
+                &mut alts,
+                first,
+                file_rule(owner, &r, &p),
+                "logprof.conf [globs]",
+            );
+        }
+        for a in &self.abstractions {
+            if a.covers(path, perms, owner) {
+                push_alt(
+                    &mut alts,
+                    first,
+                    format!("include <{}>", a.name),
+                    "abstraction already covers it",
+                );
+            }
+        }
+        alts
+    }
+}
+
+/// What rules merge on: file rules on (path, owner), exec rules on the path, others on text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum MergeKey {
+    File(String, bool),
+    Exec(String),
+    Other(String),
+}
+
+impl MergeKey {
+    fn of(n: &Need) -> MergeKey {
+        match n {
+            Need::File { path, owner, .. } => MergeKey::File(path.clone(), *owner),
+            Need::Exec { path } => MergeKey::Exec(path.clone()),
+            Need::Other { text, .. } => MergeKey::Other(text.clone()),
+        }
+    }
+}
+
+fn file_rule(owner: bool, path: &str, perms: &str) -> String {
+    let o = if owner { "owner " } else { "" };
+    format!("{o}{} {perms},", rules::quote(path))
+}
+
+/// An exec rule as the utils write it: inherit gets `mr` too.
+pub fn exec_rule(path: &str, mode: &str) -> String {
+    let extra = if mode.contains('i') { "mr" } else { "" };
+    format!("{} {extra}{mode},", rules::quote(path))
+}
+
+fn push_alt(alts: &mut Vec<Alternative>, first: &str, rule: String, why: &str) {
+    if rule != first && !alts.iter().any(|a| a.rule == rule) {
+        alts.push(Alternative {
+            rule,
+            why: why.to_string(),
+        });
+    }
+}
+
+/// Parent directories to climb to (as `dir/`), nearest first, at most two, never `/`.
+fn climb(path: &str) -> Vec<String> {
+    let trimmed = path.trim_end_matches('/');
+    let mut out = Vec::new();
+    let mut cur = trimmed;
+    while let Some(i) = cur.rfind('/') {
+        cur = &cur[..i];
+        // keep at least two components: never climb to /** or /top/**
+        if cur.matches('/').count() < 2 || out.len() == 2 {
+            break;
+        }
+        out.push(format!("{cur}/"));
+    }
+    out
+}
+
+fn is_num(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Rewrites with the standard tunables: `@{HOME}`, `@{PROC}/@{pid}`, `@{run}/user/@{uid}`.
+pub fn variable_forms(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(rest) = path.strip_prefix("/home/") {
+        if let Some((_, tail)) = rest.split_once('/') {
+            out.push(format!("@{{HOME}}/{tail}"));
+        }
+    } else if let Some(tail) = path.strip_prefix("/root/") {
+        out.push(format!("@{{HOME}}/{tail}"));
+    }
+    if let Some(rest) = path.strip_prefix("/proc/") {
+        match rest.split_once('/') {
+            Some((pid, tail)) if is_num(pid) => out.push(format!("@{{PROC}}/@{{pid}}/{tail}")),
+            _ => out.push(format!("@{{PROC}}/{rest}")),
+        }
+    }
+    for run in ["/run/", "/var/run/"] {
+        if let Some(rest) = path.strip_prefix(run) {
+            if let Some(tail) = rest.strip_prefix("user/") {
+                if let Some((uid, t)) = tail.split_once('/') {
+                    if is_num(uid) {
+                        out.push(format!("@{{run}}/user/@{{uid}}/{t}"));
+                        continue;
+                    }
+                }
+            }
+            out.push(format!("@{{run}}/{rest}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_forms_use_standard_tunables() {
+        assert_eq!(
+            variable_forms("/home/al/.config/x"),
+            vec!["@{HOME}/.config/x"]
+        );
+        assert_eq!(variable_forms("/root/.cache/y"), vec!["@{HOME}/.cache/y"]);
+        assert_eq!(
+            variable_forms("/proc/123/status"),
+            vec!["@{PROC}/@{pid}/status"]
+        );
+        assert_eq!(
+            variable_forms("/proc/sys/kernel/x"),
+            vec!["@{PROC}/sys/kernel/x"]
+        );
+        assert_eq!(
+            variable_forms("/run/user/1000/bus"),
+            vec!["@{run}/user/@{uid}/bus"]
+        );
+        assert_eq!(variable_forms("/var/run/foo.pid"), vec!["@{run}/foo.pid"]);
+        assert!(variable_forms("/etc/hosts").is_empty());
+    }
+
+    #[test]
+    fn climbs_at_most_two_levels_never_to_the_top() {
+        assert_eq!(
+            climb("/var/lib/foo/cache/x"),
+            vec!["/var/lib/foo/cache/", "/var/lib/foo/"]
+        );
+        assert_eq!(climb("/etc/hosts"), Vec::<String>::new());
+        assert_eq!(climb("/var/lib/x"), vec!["/var/lib/"]);
+    }
+
+    #[test]
+    fn exec_rules_add_mr_for_inherit() {
+        assert_eq!(exec_rule("/usr/bin/rm", "ix"), "/usr/bin/rm mrix,");
+        assert_eq!(exec_rule("/usr/bin/rm", "px"), "/usr/bin/rm px,");
+    }
 }

@@ -1,15 +1,38 @@
-//! TODO(owner helper): implement.
+//! `aa-assist debug roundtrip FILE`: print a profile file back from its parsed tree. The
+//! output must be byte-identical to the input; a file that does not parse exits 1.
 
+use std::io::Write;
 use std::path::PathBuf;
+
+use aa_assist::profile::ProfileFile;
+use anyhow::Context;
 
 use crate::cmd::{GlobalArgs, Outcome};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  aa-assist debug roundtrip /etc/apparmor.d/usr.sbin.cupsd | diff - /etc/apparmor.d/usr.sbin.cupsd"
+)]
 pub struct Args {
-    /// Input file.
+    /// Profile, abstraction or tunable file.
     pub file: PathBuf,
 }
 
-pub fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{}: not valid UTF-8", args.file.display()))?;
+    match ProfileFile::parse(&args.file.display().to_string(), &text) {
+        Ok(tree) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(tree.to_text().as_bytes())?;
+            out.flush()?;
+            Ok(Outcome::Clean)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(Outcome::Findings)
+        }
+    }
 }

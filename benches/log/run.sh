@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Log-parsing benchmark: aa-assist (parse + group, `denials --json`) against libapparmor's
+# C parse_record() in a loop (benches/log/driver.c), on the same generated file, in one run.
+#
+# Usage: benches/log/run.sh [LINES]        (default 1000000)
+#        BIG=1 benches/log/run.sh          also measures aa-assist's peak RSS on a ~1 GB log
+# Needs: cc, pkg-config, Debian's libapparmor-dev (apt-get install libapparmor-dev), GNU time.
+# Data goes to benches/data/ (git-ignored). Prints lines/s and peak RSS for both.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+lines=${1:-1000000}
+data=$root/benches/data
+mkdir -p "$data"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+
+cargo build --quiet --release --manifest-path "$root/Cargo.toml" --bin aa-assist --example log-gen
+aa=$CARGO_TARGET_DIR/release/aa-assist
+gen=$CARGO_TARGET_DIR/release/examples/log-gen
+cc -O2 -o "$data/driver" "$root/benches/log/driver.c" $(pkg-config --cflags --libs libapparmor)
+
+log=$data/audit-$lines.log
+[ -s "$log" ] || "$gen" "$lines" "$log"
+
+# measure NAME CMD...: run under /usr/bin/time -v, print wall seconds and peak RSS (KiB).
+measure() {
+    local name=$1; shift
+    local t=$data/$name.time
+    /usr/bin/time -v "$@" > "$data/$name.out" 2> "$t"
+    local wall rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+        n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+    echo "$wall $rss"
+}
+
+echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1))"
+read -r c_wall c_rss < <(measure libapparmor "$data/driver" "$log")
+read -r r_wall r_rss < <(measure aa-assist "$aa" --quiet denials --json "$log")
+awk -v n="$lines" -v cw="$c_wall" -v cr="$c_rss" -v rw="$r_wall" -v rr="$r_rss" 'BEGIN {
+    printf "libapparmor parse_record loop: %8.2f s  %10.0f lines/s  peak RSS %6.1f MiB\n", cw, n / cw, cr / 1024
+    printf "aa-assist denials --json:      %8.2f s  %10.0f lines/s  peak RSS %6.1f MiB\n", rw, n / rw, rr / 1024
+    printf "speed-up: %.1fx\n", cw / rw
+}'
+echo "libapparmor driver says: $(cat "$data/libapparmor.out")"
+echo "aa-assist groups: $(grep -c '"id": "G' "$data/aa-assist.out")"
+
+if [ "${BIG:-0}" = 1 ]; then
+    bytes=$(stat -c %s "$log")
+    big_lines=$(( 1073741824 * lines / bytes ))
+    big=$data/audit-1GiB.log
+    [ -s "$big" ] || "$gen" "$big_lines" "$big"
+    echo "big file: $big ($big_lines lines, $(du -h "$big" | cut -f1))"
+    read -r b_wall b_rss < <(measure aa-assist-big "$aa" --quiet denials --json "$big")
+    awk -v n="$big_lines" -v w="$b_wall" -v r="$b_rss" 'BEGIN {
+        printf "aa-assist on 1 GiB: %.2f s  %.0f lines/s  peak RSS %.1f MiB\n", w, n / w, r / 1024 }'
+fi

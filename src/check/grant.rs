@@ -1,0 +1,437 @@
+//! A rule, parsed with the profile engine and compiled for matching against what events need.
+//!
+//! Owns turning rule text into a [`Grant`] (file patterns compiled with [`crate::aare`],
+//! variables expanded, permissions as the drafter writes them; other rule kinds in the profile
+//! engine's typed form) and deciding whether a grant satisfies one [`Need`]. It does not
+//! judge danger ([`super::danger`]) or count breadth ([`super::Checker`]).
+
+use std::collections::BTreeMap;
+
+use crate::aare;
+use crate::draft::{FilePerms, Need};
+use crate::profile::rule::{parse_statement, CondRule, Ctx, ExecMode, Rule, RuleKind, Statement};
+use crate::profile::{ParseError, Pos};
+
+/// The standard tunables (`@{HOME}`, `@{PROC}`, `@{pid}`, …) with their usual values.
+pub fn default_vars() -> BTreeMap<String, Vec<String>> {
+    crate::profile::resolve::DEFAULT_TUNABLES
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+        .collect()
+}
+
+/// Parses one statement (a rule, or an include) as the profile engine does, with its
+/// validity checks.
+pub fn parse_one(text: &str) -> Result<Statement, ParseError> {
+    let text = text.trim();
+    // A file rule may start with a variable (`@{HOME}/x r,`); the statement parser reads a
+    // leading `@{` as an assignment, so say `file` explicitly (same rule).
+    let owned;
+    let text = if text.starts_with("@{") && !text.contains('=') {
+        owned = format!("file {text}");
+        owned.as_str()
+    } else {
+        text
+    };
+    let ctx = Ctx {
+        file: "<proposal>",
+        start: Pos { line: 1, col: 1 },
+        text,
+    };
+    let st = parse_statement(&ctx)?;
+    if let Statement::Rule(r) = &st {
+        crate::profile::check::check_rule(r, &ctx)?;
+        if let RuleKind::Unknown { keyword } = &r.kind {
+            return Err(ParseError {
+                file: ctx.file.to_string(),
+                pos: ctx.start,
+                message: format!("unknown rule kind '{keyword}'"),
+            });
+        }
+    }
+    Ok(st)
+}
+
+/// A compiled file rule.
+#[derive(Debug, Clone)]
+pub struct FileGrant {
+    /// Patterns as written after variable expansion.
+    pub patterns: Vec<String>,
+    /// Compiled patterns.
+    pub compiled: Vec<aare::Pattern>,
+    /// Plain permissions.
+    pub perms: FilePerms,
+    /// Exec mode, if any.
+    pub exec: Option<ExecMode>,
+    /// `owner` qualifier.
+    pub owner: bool,
+    /// Bare `file,` (every path).
+    pub all_paths: bool,
+}
+
+impl FileGrant {
+    /// Does any pattern match `path`?
+    pub fn matches(&self, path: &str) -> bool {
+        self.all_paths || self.compiled.iter().any(|p| p.is_match(path))
+    }
+}
+
+/// A rule compiled for coverage.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The parsed rule.
+    pub rule: Rule,
+    /// For file rules: the compiled form.
+    pub file: Option<FileGrant>,
+}
+
+/// Why a rule could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// It does not parse.
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    /// A path pattern is not a valid AARE, or uses an unknown variable.
+    #[error("bad path pattern {pattern:?}: {reason}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn perms_of(p: &crate::profile::rule::FilePerms) -> FilePerms {
+    let mut s = String::new();
+    for (on, c) in [
+        (p.mmap, 'm'),
+        (p.read, 'r'),
+        (p.write, 'w'),
+        (p.append, 'a'),
+        (p.link, 'l'),
+        (p.lock, 'k'),
+    ] {
+        if on {
+            s.push(c);
+        }
+    }
+    FilePerms::parse_letters(&s).unwrap_or_default()
+}
+
+impl Grant {
+    /// Compiles a parsed rule with variables `vars`.
+    pub fn compile(rule: Rule, vars: &BTreeMap<String, Vec<String>>) -> Result<Grant, GrantError> {
+        let file = match &rule.kind {
+            RuleKind::File(f) => {
+                let mut patterns = Vec::new();
+                let mut compiled = Vec::new();
+                if let Some(path) = &f.path {
+                    let expanded =
+                        crate::profile::resolve::expand_vars(path, vars).map_err(|reason| {
+                            GrantError::Pattern {
+                                pattern: path.clone(),
+                                reason,
+                            }
+                        })?;
+                    for e in expanded {
+                        let c =
+                            aare::Pattern::compile_path(&e).map_err(|err| GrantError::Pattern {
+                                pattern: e.clone(),
+                                reason: err.to_string(),
+                            })?;
+                        patterns.push(e);
+                        compiled.push(c);
+                    }
+                }
+                Some(FileGrant {
+                    patterns,
+                    compiled,
+                    perms: perms_of(&f.perms),
+                    exec: f.perms.exec,
+                    owner: rule.qualifiers.owner,
+                    all_paths: f.path.is_none(),
+                })
+            }
+            _ => None,
+        };
+        Ok(Grant { rule, file })
+    }
+
+    /// Parses and compiles rule text.
+    pub fn parse(text: &str, vars: &BTreeMap<String, Vec<String>>) -> Result<Grant, GrantError> {
+        match parse_one(text)? {
+            Statement::Rule(r) => Grant::compile(r, vars),
+            _ => Err(GrantError::Parse(ParseError {
+                file: "<proposal>".into(),
+                pos: Pos { line: 1, col: 1 },
+                message: "not a rule".into(),
+            })),
+        }
+    }
+
+    /// True for a `deny` rule.
+    pub fn is_deny(&self) -> bool {
+        self.rule.qualifiers.deny
+    }
+
+    /// Does this grant (ignoring `deny`) match what `need` asks for?
+    pub fn satisfies(&self, need: &Need, parsed_need: Option<&Rule>) -> bool {
+        match (need, &self.file) {
+            (Need::File { path, owner, perms }, Some(f)) => {
+                (!f.owner || *owner) && effective(f.perms).contains(*perms) && f.matches(path)
+            }
+            (Need::Exec { path }, Some(f)) => {
+                f.exec.is_some_and(|e| e != ExecMode::X || self.is_deny()) && f.matches(path)
+            }
+            (Need::Other { .. }, None) => {
+                parsed_need.is_some_and(|n| other_covers(&self.rule.kind, &n.kind))
+            }
+            (Need::Other { .. }, Some(f)) => {
+                // a bare `file,` or `all,`-like grant covers nothing but files
+                let _ = f;
+                false
+            }
+            (_, None) => matches!(self.rule.kind, RuleKind::All),
+        }
+    }
+}
+
+/// `w` implies `a`.
+pub fn effective(p: FilePerms) -> FilePerms {
+    if p.contains(FilePerms::parse_letters("w").unwrap_or_default()) {
+        p.union(FilePerms::parse_letters("a").unwrap_or_default())
+    } else {
+        p
+    }
+}
+
+fn aare_match(pattern: &str, value: &str) -> bool {
+    if pattern == value {
+        return true;
+    }
+    let p = pattern.trim_matches('"');
+    match aare::Pattern::compile(p) {
+        Ok(c) => c.is_match(value.trim_matches('"')),
+        Err(_) => false,
+    }
+}
+
+fn access_covers(rule: &[String], need: &[String]) -> bool {
+    rule.is_empty()
+        || rule.iter().any(|r| r == "rw")
+        || need.iter().all(|a| rule.iter().any(|r| r == a))
+}
+
+/// Access keywords each class may write bare (`signal send`, `ptrace read`, `dbus bind`).
+fn access_words(kind: &RuleKind) -> &'static [&'static str] {
+    const SOCKET: &[&str] = &[
+        "create", "bind", "listen", "accept", "connect", "shutdown", "getattr", "setattr",
+        "getopt", "setopt", "send", "receive", "r", "w", "rw",
+    ];
+    match kind {
+        RuleKind::Signal(_) => &["send", "receive", "r", "w", "rw"],
+        RuleKind::Ptrace(_) => &["read", "trace", "readby", "tracedby", "r", "w", "rw"],
+        RuleKind::Dbus(_) => &["send", "receive", "bind", "eavesdrop", "r", "w", "rw"],
+        RuleKind::Unix(_) | RuleKind::Network(_) => SOCKET,
+        RuleKind::Mqueue(_) => &[
+            "r", "w", "rw", "read", "write", "create", "open", "delete", "getattr", "setattr",
+        ],
+        RuleKind::IoUring(_) => &["sqpoll", "override_creds"],
+        RuleKind::Userns(_) => &["create"],
+        _ => &[],
+    }
+}
+
+/// The rule's conditional part with bare access words moved from `words` to `access`.
+pub fn normalized(kind: &RuleKind) -> Option<CondRule> {
+    use RuleKind as K;
+    let c = match kind {
+        K::Network(c)
+        | K::Dbus(c)
+        | K::Unix(c)
+        | K::Signal(c)
+        | K::Ptrace(c)
+        | K::Mount(c)
+        | K::Umount(c)
+        | K::Remount(c)
+        | K::PivotRoot(c)
+        | K::ChangeProfile(c)
+        | K::Mqueue(c)
+        | K::Userns(c)
+        | K::IoUring(c) => c,
+        _ => return None,
+    };
+    let words = access_words(kind);
+    let mut out = c.clone();
+    let (acc, rest): (Vec<String>, Vec<String>) = c
+        .words
+        .iter()
+        .cloned()
+        .partition(|w| words.contains(&w.as_str()));
+    out.access.extend(acc);
+    out.words = rest;
+    Some(out)
+}
+
+fn cond_covers(rule: &CondRule, need: &CondRule) -> bool {
+    if !access_covers(&rule.access, &need.access) {
+        return false;
+    }
+    for (k, vals) in &rule.conds {
+        let Some(nv) = need.cond(k) else {
+            return false;
+        };
+        if !nv.iter().all(|v| vals.iter().any(|p| aare_match(p, v))) {
+            return false;
+        }
+    }
+    for w in &rule.words {
+        if !need.words.iter().any(|nw| aare_match(w, nw)) {
+            return false;
+        }
+    }
+    match (&rule.target, &need.target) {
+        (Some(t), Some(n)) => aare_match(t, n),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// Does a non-file rule kind cover what another (drafted from an event) asks for?
+pub fn other_covers(rule: &RuleKind, need: &RuleKind) -> bool {
+    use RuleKind as K;
+    match (rule, need) {
+        (K::All, _) => true,
+        (K::Capability(have), K::Capability(want)) => {
+            have.is_empty() || want.iter().all(|w| have.contains(w))
+        }
+        (K::Remount(_), K::Mount(_)) => match (normalized(rule), normalized(need)) {
+            // `mount options=(remount, …)` is what the utils draft for a remount
+            (Some(r), Some(n)) => cond_covers(&r, &n),
+            _ => false,
+        },
+        _ if std::mem::discriminant(rule) == std::mem::discriminant(need) => {
+            match (normalized(rule), normalized(need)) {
+                (Some(r), Some(n)) => cond_covers(&r, &n),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need_rule(t: &str) -> Rule {
+        match parse_one(t).expect("need parses") {
+            Statement::Rule(r) => r,
+            _ => panic!("not a rule"),
+        }
+    }
+
+    fn covers(rule: &str, need: Need) -> bool {
+        let g = Grant::parse(rule, &default_vars()).expect("rule compiles");
+        let parsed = match &need {
+            Need::Other { text, .. } => Some(need_rule(&format!("{text},"))),
+            _ => None,
+        };
+        g.satisfies(&need, parsed.as_ref())
+    }
+
+    fn file(path: &str, perms: &str, owner: bool) -> Need {
+        Need::File {
+            path: path.into(),
+            owner,
+            perms: FilePerms::parse_letters(perms).expect("perms"),
+        }
+    }
+
+    fn other(class: &'static str, text: &str) -> Need {
+        Need::Other {
+            class,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn file_rules_match_paths_perms_and_owner() {
+        assert!(covers("/etc/hosts r,", file("/etc/hosts", "r", false)));
+        assert!(!covers("/etc/hosts r,", file("/etc/hosts", "w", false)));
+        assert!(covers("/etc/* rw,", file("/etc/hosts", "a", false)));
+        assert!(!covers("owner /tmp/x w,", file("/tmp/x", "w", false)));
+        assert!(covers("owner /tmp/x w,", file("/tmp/x", "w", true)));
+        assert!(covers(
+            "@{HOME}/.cache/** rw,",
+            file("/home/al/.cache/a/b", "r", true)
+        ));
+        assert!(covers(
+            "@{PROC}/@{pid}/status r,",
+            file("/proc/1234/status", "r", false)
+        ));
+        assert!(covers(
+            "/usr/bin/rm mrix,",
+            Need::Exec {
+                path: "/usr/bin/rm".into()
+            }
+        ));
+        assert!(!covers(
+            "/usr/bin/rm r,",
+            Need::Exec {
+                path: "/usr/bin/rm".into()
+            }
+        ));
+    }
+
+    #[test]
+    fn other_rules_match_by_kind_access_and_conditions() {
+        assert!(covers(
+            "capability,",
+            other("capability", "capability setuid")
+        ));
+        assert!(covers(
+            "capability setuid,",
+            other("capability", "capability setuid")
+        ));
+        assert!(!covers(
+            "capability chown,",
+            other("capability", "capability setuid")
+        ));
+        assert!(covers(
+            "network inet stream,",
+            other("network", "network inet stream port=80")
+        ));
+        assert!(!covers(
+            "network inet6 stream,",
+            other("network", "network inet stream port=80")
+        ));
+        assert!(covers(
+            "dbus send bus=system path=/org/freedesktop/** ,",
+            other(
+                "dbus",
+                "dbus send bus=system path=/org/freedesktop/DBus member=Hello"
+            )
+        ));
+        assert!(!covers(
+            "dbus receive bus=system,",
+            other("dbus", "dbus send bus=system path=/org/freedesktop/DBus")
+        ));
+        assert!(covers(
+            "signal (send) set=(term, kill),",
+            other("signal", "signal send set=term peer=x")
+        ));
+        assert!(covers(
+            "change_profile -> php-fpm//*,",
+            other("change_profile", "change_profile -> php-fpm//webapp")
+        ));
+    }
+
+    #[test]
+    fn invalid_text_is_an_error() {
+        assert!(Grant::parse("/etc/hosts rz,", &default_vars()).is_err());
+        assert!(Grant::parse("/etc/hosts r", &default_vars()).is_err());
+        assert!(Grant::parse("frobnicate all the things,", &default_vars()).is_err());
+        assert!(Grant::parse("/etc/{hosts r,", &default_vars()).is_err());
+    }
+}

@@ -1,0 +1,204 @@
+//! `aa-assist check PROFILE --log LOG…`: for each event group, does the profile on disk already
+//! allow it (which rule, `file:line`), deny it with an explicit `deny`, or lack it?
+//!
+//! Exit 0 when nothing is missing, 1 when some group is missing, 2 on error.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use aa_assist::check::coverage::{statuses, GroupStatus, Status};
+use aa_assist::check::group_evidence;
+use aa_assist::log::group::{group_events, Filter, Group};
+use aa_assist::log::{open_sources, SourceSpec};
+use aa_assist::profile::{IncludeMode, Loader};
+
+use crate::cmd::{GlobalArgs, Outcome};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  aa-assist check /etc/apparmor.d/usr.sbin.nginx --log /var/log/audit/audit.log\n  \
+aa-assist check ./usr.bin.foo -d ./apparmor.d --log audit.log --log kern.log.1.gz --json\n\n\
+For each event group of the profile: `allowed` (the rule and its file:line, even inside an\n\
+include), `denied` (an explicit deny rule) or `missing`. A group that is allowed on disk but\n\
+still logged usually means the loaded profile is stale: reload it (apparmor_parser -r).\n\
+Exit 0 when nothing is missing, 1 when some group is missing, 2 on error."
+)]
+pub struct Args {
+    /// The profile file to check.
+    pub profile: PathBuf,
+    /// Audit log to read (`-` for stdin; plain or gzip; repeatable).
+    #[arg(long = "log", required = true, num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// Base directory for `include <…>` (searched after -I dirs).
+    #[arg(short = 'd', long = "profile-dir", default_value = "/etc/apparmor.d")]
+    pub profile_dir: PathBuf,
+    /// Extra include directory, searched first (repeatable).
+    #[arg(short = 'I', long = "include-dir")]
+    pub include: Vec<PathBuf>,
+    /// Treat missing includes as warnings and use built-in tunable defaults.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    status: &'a GroupStatus,
+    mode: String,
+    class: String,
+    mask: String,
+    resource: String,
+    count: u64,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    allowed: usize,
+    denied: usize,
+    missing: usize,
+    not_judged: usize,
+    stale: usize,
+    other_profiles: usize,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    profile: String,
+    groups: Vec<Row<'a>>,
+    summary: Summary,
+}
+
+pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    let mode = if args.lenient {
+        IncludeMode::Lenient
+    } else {
+        IncludeMode::Strict
+    };
+    let mut loader = Loader::new(&args.profile_dir, mode);
+    for d in &args.include {
+        loader = loader.include_dir(d);
+    }
+    let policy = loader
+        .load_file(&args.profile)
+        .with_context(|| format!("loading {}", args.profile.display()))?;
+    if !global.quiet {
+        for w in &policy.warnings {
+            eprintln!("{w}");
+        }
+    }
+    let specs: Vec<SourceSpec> = args.logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
+    let mut events = Vec::new();
+    for src in open_sources(&specs)? {
+        let label = src.label.clone();
+        let mut reader = src.into_reader();
+        while let Some(ev) = reader
+            .next_event()
+            .with_context(|| format!("reading {label}"))?
+        {
+            events.push(ev);
+        }
+        let failed = reader.summary().failed;
+        if failed > 0 && !global.quiet {
+            eprintln!("{label}: {failed} line(s) could not be parsed and were skipped");
+        }
+    }
+    let grouping = group_events(&events, &Filter::default());
+    let evidence = group_evidence(&events, &grouping);
+    let result = statuses(&policy, &evidence);
+
+    let by_id = |id: &str| -> Option<&Group> { grouping.group(id) };
+    let mut summary = Summary {
+        other_profiles: evidence.len().saturating_sub(result.len()),
+        ..Summary::default()
+    };
+    let mut rows = Vec::new();
+    for s in &result {
+        match s.status {
+            Status::Allowed { .. } => summary.allowed += 1,
+            Status::Denied { .. } => summary.denied += 1,
+            Status::Missing => summary.missing += 1,
+            Status::NotJudged => summary.not_judged += 1,
+        }
+        if s.stale {
+            summary.stale += 1;
+        }
+        let g = by_id(&s.group);
+        rows.push(Row {
+            status: s,
+            mode: g.map(|g| g.key.mode.to_string()).unwrap_or_default(),
+            class: g
+                .map(|g| g.key.class.as_str().to_string())
+                .unwrap_or_default(),
+            mask: g.map(|g| g.key.mask.clone()).unwrap_or_default(),
+            resource: g.map(|g| g.key.resource.clone()).unwrap_or_default(),
+            count: g.map(|g| g.count).unwrap_or_default(),
+        });
+    }
+    let missing = summary.missing > 0;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let report = Report {
+            profile: args.profile.display().to_string(),
+            groups: rows,
+            summary,
+        };
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        print_table(&mut out, &rows, &summary)?;
+    }
+    out.flush()?;
+    Ok(if missing {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn print_table(out: &mut impl Write, rows: &[Row<'_>], summary: &Summary) -> std::io::Result<()> {
+    for r in rows {
+        let what = format!("{} {} {}", r.class, r.mask, r.resource);
+        let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
+        let head = format!(
+            "{:<5} {:<8} {} ({}x) [{}]",
+            r.status.group, r.mode, what, r.count, r.status.profile
+        );
+        match &r.status.status {
+            Status::Allowed { rules } => {
+                writeln!(out, "{head}\n      allowed by:")?;
+                for rule in rules {
+                    writeln!(out, "        {}  ({})", rule.rule, rule.source)?;
+                }
+                if r.status.stale {
+                    writeln!(
+                        out,
+                        "      note: allowed on disk but still logged: the loaded profile is probably stale (reload: apparmor_parser -r)"
+                    )?;
+                }
+            }
+            Status::Denied { rule } => {
+                writeln!(
+                    out,
+                    "{head}\n      denied by: {}  ({})",
+                    rule.rule, rule.source
+                )?;
+            }
+            Status::Missing => writeln!(out, "{head}\n      missing")?,
+            Status::NotJudged => writeln!(
+                out,
+                "{head}\n      not judged (nothing to draft from these events)"
+            )?,
+        }
+    }
+    writeln!(
+        out,
+        "{} allowed ({} stale), {} denied, {} missing, {} not judged; {} group(s) of other profiles ignored",
+        summary.allowed, summary.stale, summary.denied, summary.missing, summary.not_judged, summary.other_profiles
+    )
+}

@@ -1,0 +1,298 @@
+//! `aa-assist denials [LOG…]`: read audit events from every source given, group them, and
+//! show the groups as a table or as versioned JSON (`docs/json-schema.md`, "denials --json").
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use console::style;
+
+use crate::cmd::{GlobalArgs, Outcome};
+use aa_assist::log::group::{Filter, Group, Grouper};
+use aa_assist::log::{
+    open_sources, time, EventKind, ReadError, SourceSpec, Summary, DEFAULT_AUDIT_LOG,
+};
+
+/// The `denials --json` schema version (bump on any incompatible change).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The `--json` document.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    summary: &'a Summary,
+    groups: &'a [Group],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// DENIED events only.
+    Denied,
+    /// ALLOWED events only (complain mode).
+    Allowed,
+    /// DENIED, ALLOWED, AUDIT, HINT and ERROR events (not STATUS).
+    All,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+sudo aa-assist denials                           # /var/log/audit/audit.log\n  \
+aa-assist denials /var/log/kern.log old.log.gz --profile /usr/sbin/nginx\n  \
+aa-assist denials --journal --since 2h --mode denied --json\n  \
+journalctl -k -o json | aa-assist denials -\n\n\
+Exit status: 0 no groups, 1 groups found, 2 error.")]
+pub struct Args {
+    /// Log files (plain or .gz; auditd, ausearch, dmesg, syslog, journal JSON); `-` is stdin.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Also read the kernel log from the journal (`journalctl -k -o json`).
+    #[arg(long)]
+    pub journal: bool,
+    /// Also read an auditd log [default path: /var/log/audit/audit.log].
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_AUDIT_LOG)]
+    pub audit_log: Option<PathBuf>,
+    /// Only events at or after this time: @EPOCH, YYYY-MM-DD[ HH:MM[:SS]] (UTC), or an age
+    /// such as 2h or 7d. Also passed to journalctl.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only this profile (and its hats and children).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Which events to group.
+    #[arg(long, value_enum, default_value_t = Mode::All)]
+    pub mode: Mode,
+    /// Only this operation (e.g. open, exec, connect) or operation family (e.g. rename).
+    #[arg(long)]
+    pub operation: Option<String>,
+    /// Print JSON (schema in docs/json-schema.md, "denials --json").
+    #[arg(long)]
+    pub json: bool,
+    /// Fail on the first AppArmor line that cannot be parsed, naming file:line and reason.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn specs(args: &Args) -> anyhow::Result<Vec<SourceSpec>> {
+    let mut specs: Vec<SourceSpec> = args.logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
+    if let Some(p) = &args.audit_log {
+        specs.push(SourceSpec::Path(p.clone()));
+    }
+    if args.journal {
+        specs.push(SourceSpec::Journal {
+            since: args.since.clone(),
+        });
+    }
+    if specs.is_empty() {
+        let default = Path::new(DEFAULT_AUDIT_LOG);
+        if !default.exists() {
+            anyhow::bail!(
+                "no log given and {DEFAULT_AUDIT_LOG} does not exist (is auditd installed?); \
+                 pass log files, `-` for stdin, or --journal"
+            );
+        }
+        specs.push(SourceSpec::Path(default.to_path_buf()));
+    }
+    Ok(specs)
+}
+
+/// Replace control characters (terminal escapes in attacker-written log text) with `\xNN`.
+fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map_or_else(|| "-".to_string(), time::format_epoch)
+}
+
+fn print_table(out: &mut impl Write, groups: &[Group]) -> std::io::Result<()> {
+    let header = [
+        "ID",
+        "MODE",
+        "PROFILE",
+        "CLASS",
+        "OPERATION",
+        "RESOURCE",
+        "MASK",
+        "COUNT",
+        "FIRST",
+        "LAST",
+        "PIDS",
+        "COMMS",
+        "NOTE",
+    ];
+    let rows: Vec<[String; 13]> = groups
+        .iter()
+        .map(|g| {
+            let mut note = Vec::new();
+            if g.stale {
+                note.push("stale".to_string());
+            }
+            if g.untrusted > 0 {
+                note.push(format!("untrusted:{}", g.untrusted));
+            }
+            let comms: Vec<&str> = g.comms.iter().map(String::as_str).collect();
+            [
+                g.id.clone(),
+                g.key.mode.as_str().to_string(),
+                cut(&clean(&g.key.profile), 40),
+                g.key.class.as_str().to_string(),
+                cut(&clean(&g.key.operation), 20),
+                cut(&clean(&g.key.resource), 60),
+                cut(&clean(&g.key.mask), 20),
+                g.count.to_string(),
+                when(g.first_seen),
+                when(g.last_seen),
+                g.pids.len().to_string(),
+                cut(&clean(&comms.join(",")), 30),
+                note.join(","),
+            ]
+        })
+        .collect();
+    let mut width = header.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String; 13]| -> String {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                let pad = width[i] - c.chars().count();
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", style(line(&header.map(str::to_string))).bold())?;
+    for (g, r) in groups.iter().zip(rows.iter()) {
+        let text = line(r);
+        let styled = match g.key.mode {
+            _ if g.stale => style(text).dim(),
+            EventKind::Denied => style(text).red(),
+            EventKind::Allowed => style(text).yellow(),
+            _ => style(text),
+        };
+        writeln!(out, "{styled}")?;
+    }
+    Ok(())
+}
+
+fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
+    if global.quiet {
+        return;
+    }
+    eprintln!(
+        "read {} lines: {} AppArmor events in {} groups, {} other lines, {} unparseable",
+        summary.lines, summary.events, groups, summary.ignored, summary.failed
+    );
+    for f in &summary.failures {
+        eprintln!("  skipped {}", clean(&f.to_string()));
+    }
+    if summary.failed > summary.failures.len() as u64 {
+        eprintln!(
+            "  … and {} more (use --strict to stop at the first)",
+            summary.failed - summary.failures.len() as u64
+        );
+    }
+}
+
+pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+    }
+    let now = now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| time::parse_since(s, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let filter = Filter {
+        profile: args.profile.clone(),
+        since,
+        modes: match args.mode {
+            Mode::Denied => vec![EventKind::Denied],
+            Mode::Allowed => vec![EventKind::Allowed],
+            Mode::All => vec![
+                EventKind::Denied,
+                EventKind::Allowed,
+                EventKind::Audit,
+                EventKind::Hint,
+                EventKind::Error,
+            ],
+        },
+        operation: args.operation.clone(),
+    };
+    let sources = open_sources(&specs(&args)?)?;
+    let mut grouper = Grouper::new();
+    let mut summary = Summary::default();
+    for source in sources {
+        let mut reader = source.into_reader().strict(args.strict);
+        loop {
+            match reader.next_event() {
+                Ok(Some(ev)) => {
+                    if !grouper.observe_status(&ev) && filter.matches(&ev) {
+                        grouper.add(&ev);
+                    }
+                }
+                Ok(None) => break,
+                Err(ReadError::Strict(f)) => {
+                    anyhow::bail!("{} (--strict)", clean(&f.to_string()));
+                }
+                Err(e) => return Err(e).context("reading logs"),
+            }
+        }
+        summary.merge(reader.summary());
+    }
+    let (groups, _) = grouper.finish();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let doc = Report {
+            schema_version: SCHEMA_VERSION,
+            summary: &summary,
+            groups: &groups,
+        };
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        if !groups.is_empty() {
+            print_table(&mut out, &groups)?;
+        }
+        report_summary(&summary, groups.len(), global);
+    }
+    out.flush()?;
+    Ok(if groups.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}

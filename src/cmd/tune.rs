@@ -1,0 +1,593 @@
+//! `aa-assist tune PROFILE --log LOG…`: propose rules for what the logs show the profile
+//! denies, let a human review each one, and write what they approved, safely.
+//!
+//! Flow: parse logs → group → drop groups the profile already covers → draft → cross-check →
+//! review each proposal → one final confirmation → validate with `apparmor_parser -QK` →
+//! atomic write with a backup. Without a terminal, or with `--dry-run`/`--json`, nothing is
+//! written: the proposals are printed (or reported as JSON, or written as a patch).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use console::Term;
+
+use aa_assist::check::{Checked, Verdict};
+use aa_assist::review::decisions::{self, Decision, DecisionStore};
+use aa_assist::review::report::{self, GroupEntry, ProposalEntry, Report, SCHEMA_VERSION};
+use aa_assist::review::write::{atomic_write_with, WriteOptions};
+use aa_assist::review::{
+    self, local, render_card, unified_patch, validate, Applier, Evidence, Prompter, Recheck,
+    Session, SessionOptions,
+};
+
+use super::{GlobalArgs, Outcome};
+
+mod pipeline;
+
+const EXAMPLE: &str = "\
+Examples:
+  # Review proposals for the bundled example (no AppArmor, no API key needed):
+  aa-assist tune examples/pidcache/profile/usr.sbin.exampled \\
+      --log examples/pidcache/audit.log -d examples/pidcache/profile --dry-run
+
+  # On a host: review interactively, validate with apparmor_parser, write with a backup:
+  sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log
+
+  # Put approved rules into /etc/apparmor.d/local/usr.sbin.exampled, then reload:
+  sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log --local --reload
+
+  # For code review: a JSON report and a patch, never writing the profile:
+  aa-assist tune usr.sbin.exampled --log audit.log --json --patch tune.patch > tune.json";
+
+/// Flags of `aa-assist tune`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLE)]
+pub struct Args {
+    /// The profile: a file path, or a file or profile name in the profile directory.
+    pub profile: String,
+    /// Log to read (audit.log, kern.log, syslog, dmesg, `journalctl -o json`; `-` for stdin).
+    /// Repeat for several.
+    #[arg(long = "log", value_name = "LOG", required = true)]
+    pub logs: Vec<PathBuf>,
+    /// Profile directory: where names are looked up and includes are resolved.
+    #[arg(
+        short = 'd',
+        long,
+        value_name = "DIR",
+        default_value = "/etc/apparmor.d"
+    )]
+    pub profile_dir: PathBuf,
+    /// Extra include directory (repeatable), searched after the profile directory.
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Never write: print the proposals and their diffs.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the versioned JSON report (docs/json-schema.md) instead of reviewing; never writes.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a unified patch of every approvable first choice to FILE (for code review).
+    #[arg(long, value_name = "FILE")]
+    pub patch: Option<PathBuf>,
+    /// Write approved rules into the profile's `local/` override instead of the profile.
+    #[arg(long)]
+    pub local: bool,
+    /// After writing, load the new policy into the kernel with `apparmor_parser -r`.
+    #[arg(long)]
+    pub reload: bool,
+    /// Write without validating with apparmor_parser (e.g. when it is not installed).
+    #[arg(long)]
+    pub no_parser_check: bool,
+    /// Ask about proposals even when a decision about them is remembered.
+    #[arg(long)]
+    pub ask_again: bool,
+    /// File listing known paths (one per line), to measure what a glob would open beyond
+    /// the evidence.
+    #[arg(long, value_name = "FILE")]
+    pub universe: Option<PathBuf>,
+    /// Also ask an OpenAI-compatible model for proposals (cross-checked like any other).
+    #[arg(long)]
+    pub llm: bool,
+    /// Base URL of the OpenAI-compatible API (with --llm).
+    #[arg(long, value_name = "URL", requires = "llm")]
+    pub base_url: Option<String>,
+    /// Model name (with --llm).
+    #[arg(long, value_name = "NAME", requires = "llm")]
+    pub model: Option<String>,
+    /// Treat events from userspace-writable sources (syslog, journal) as trustworthy evidence.
+    #[arg(long)]
+    pub trust_userspace: bool,
+    /// Review hand-made checked proposals from a JSON file instead of drafting (development
+    /// and tests of the review; see `Plan::from_json`).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub proposals: Option<PathBuf>,
+}
+
+/// Everything the review needs, produced by the pipeline (or read from `--proposals`).
+pub struct Plan {
+    /// Event groups of this profile, for the report.
+    pub groups: Vec<GroupEntry>,
+    /// Ids of groups the profile does not cover.
+    pub uncovered: Vec<String>,
+    /// Evidence shown beside each proposal, by group id.
+    pub evidence: BTreeMap<String, Evidence>,
+    /// The checked proposals, in id order.
+    pub checked: Vec<Checked>,
+    /// Re-judges edited proposals.
+    pub recheck: Box<dyn Recheck>,
+    /// Places a rule into the profile text.
+    pub applier: Box<dyn Applier>,
+}
+
+/// The file the approved rules go into.
+struct Target {
+    /// The file written.
+    path: PathBuf,
+    /// Its current text ("" when it does not exist yet).
+    base: String,
+    /// The profile file (validated; equal to `path` unless `--local`).
+    profile_path: PathBuf,
+    /// The profile file's text.
+    profile_text: String,
+    /// With `--local`: the override's path relative to the profile directory.
+    local_rel: Option<PathBuf>,
+}
+
+pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    if args.llm {
+        bail!(
+            "--llm is not available yet in this build: the model integration is not wired into \
+             `tune`; run without --llm (the offline drafter needs no model)"
+        );
+    }
+    let profile_path = resolve_profile(&args.profile, &args.profile_dir)?;
+    let profile_text = std::fs::read_to_string(&profile_path)
+        .with_context(|| format!("reading profile {}", profile_path.display()))?;
+    let plan = match &args.proposals {
+        Some(file) => pipeline::from_json(file, &profile_path)?,
+        None => pipeline::plan(&args, &profile_path, &profile_text)?,
+    };
+    let target = target(&args, profile_path, profile_text)?;
+    let applier: Box<dyn Applier> = if args.local {
+        Box::new(local::LocalApplier {
+            name: file_name(&target.profile_path),
+        })
+    } else {
+        plan.applier
+    };
+    let plan = Plan { applier, ..plan };
+
+    let state = decisions::state_dir();
+    let store = match &state {
+        Some(dir) => DecisionStore::load(&dir.join("decisions.json"))?,
+        None => DecisionStore::empty(PathBuf::from("decisions.json")),
+    };
+
+    if let Some(patch_file) = &args.patch {
+        write_patch(patch_file, &target, &plan, &store, args.ask_again)?;
+    }
+    if args.json {
+        print_report(&target, &plan, &store)?;
+        return Ok(findings_outcome(&plan));
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if args.dry_run || !interactive {
+        print_cards(&target, &plan, global, interactive)?;
+        return Ok(findings_outcome(&plan));
+    }
+    if plan.checked.is_empty() {
+        if !global.quiet {
+            println!("Nothing to do: every event in the logs for this profile is already covered.");
+        }
+        return Ok(Outcome::Clean);
+    }
+    let parser = if args.no_parser_check {
+        None
+    } else {
+        match validate::find_parser() {
+            Some(p) => Some(p),
+            None => bail!(validate::ValidateError::ParserMissing),
+        }
+    };
+    review_and_write(&args, target, plan, store, parser)
+}
+
+fn findings_outcome(plan: &Plan) -> Outcome {
+    if plan.checked.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    }
+}
+
+/// A path, else a file in the profile dir, else the file in the profile dir that defines a
+/// profile of that name (or attaches to that path).
+fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+    let as_path = PathBuf::from(name);
+    if as_path.is_file() {
+        return Ok(as_path);
+    }
+    let in_dir = dir.join(name);
+    if !name.contains('/') && in_dir.is_file() {
+        return Ok(in_dir);
+    }
+    let conventional = dir.join(name.trim_start_matches('/').replace('/', "."));
+    if name.starts_with('/') && conventional.is_file() {
+        return Ok(conventional);
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
+            if text.lines().any(|l| defines_profile(l, name)) {
+                return Ok(f);
+            }
+        }
+    }
+    bail!(
+        "profile {name:?} not found: not a file, and no file in {} defines it (use -d DIR)",
+        dir.display()
+    )
+}
+
+/// Whether a line opens a profile named (or attached to) `name`.
+fn defines_profile(line: &str, name: &str) -> bool {
+    let l = line.trim_start();
+    let l = l.strip_prefix("profile ").unwrap_or(l);
+    let mut words = l.split_whitespace();
+    let first = words.next();
+    let second = words.next();
+    line.contains('{')
+        && (first == Some(name)
+            || (l.len() < line.trim_start().len() && second == Some(name))
+            || first == Some(&format!("{name}{{")))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn target(args: &Args, profile_path: PathBuf, profile_text: String) -> anyhow::Result<Target> {
+    if !args.local {
+        return Ok(Target {
+            path: profile_path.clone(),
+            base: profile_text.clone(),
+            profile_path,
+            profile_text,
+            local_rel: None,
+        });
+    }
+    let name = file_name(&profile_path);
+    if !local::includes_local(&profile_text, &name) {
+        bail!(
+            "{} does not include local/{name}, so rules written there would have no effect; \
+             add `include if exists <local/{name}>` to the profile body (or run without --local)",
+            profile_path.display()
+        );
+    }
+    let path = local::local_path(&profile_path)
+        .with_context(|| format!("{} is not a file path", profile_path.display()))?;
+    let base = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(Target {
+        path,
+        base,
+        profile_path,
+        profile_text,
+        local_rel: Some(PathBuf::from("local").join(name)),
+    })
+}
+
+fn placed(plan: &Plan, base: &str, c: &Checked) -> Result<String, String> {
+    plan.applier
+        .apply(base, &c.proposal.profile, &c.proposal.rule)
+}
+
+fn print_cards(
+    target: &Target,
+    plan: &Plan,
+    global: &GlobalArgs,
+    interactive: bool,
+) -> anyhow::Result<()> {
+    let color = std::io::stdout().is_terminal() && console::colors_enabled();
+    let mut out = std::io::stdout().lock();
+    if plan.checked.is_empty() {
+        if !global.quiet {
+            writeln!(
+                out,
+                "Nothing to do: every event in the logs for this profile is already covered."
+            )?;
+        }
+        return Ok(());
+    }
+    let total = plan.checked.len();
+    for (i, c) in plan.checked.iter().enumerate() {
+        let new = placed(plan, &target.base, c);
+        let card = render_card(
+            c,
+            &target.base,
+            new.as_deref().map_err(String::as_str),
+            &plan.evidence,
+            (i + 1, total),
+            3,
+            color,
+        );
+        out.write_all(card.as_bytes())?;
+    }
+    if !global.quiet {
+        let why = if interactive {
+            "--dry-run"
+        } else {
+            "no terminal"
+        };
+        writeln!(
+            out,
+            "\n{total} proposal(s) for {}; nothing written ({why}). Run in a terminal without \
+             --dry-run to review and write them.",
+            target.path.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// Proposals whose first choice goes into the patch: not blocked, not rejected before.
+fn approvable(plan: &Plan, store: &DecisionStore, ask_again: bool) -> Vec<review::Edit> {
+    plan.checked
+        .iter()
+        .filter(|c| c.verdict != Verdict::Blocked)
+        .filter(|c| {
+            ask_again
+                || store.get(&c.proposal.profile, &c.proposal.rule) != Some(Decision::Rejected)
+        })
+        .map(|c| review::Edit {
+            checked: c.clone(),
+            remembered: false,
+        })
+        .collect()
+}
+
+fn write_patch(
+    file: &Path,
+    target: &Target,
+    plan: &Plan,
+    store: &DecisionStore,
+    ask_again: bool,
+) -> anyhow::Result<()> {
+    let edits = approvable(plan, store, ask_again);
+    let new = review::apply_edits(plan.applier.as_ref(), &target.base, &edits)?;
+    let mut text = String::new();
+    for e in &edits {
+        text.push_str(&format!(
+            "# {} [{}] {}: {}\n",
+            e.checked.proposal.id,
+            verdict_name(e.checked.verdict),
+            review::sanitize(e.profile()),
+            review::sanitize(e.rule())
+        ));
+    }
+    for c in plan
+        .checked
+        .iter()
+        .filter(|c| c.verdict == Verdict::Blocked)
+    {
+        text.push_str(&format!(
+            "# {} [blocked, not included]: {}\n",
+            c.proposal.id,
+            review::sanitize(&c.proposal.rule)
+        ));
+    }
+    let name = target
+        .path
+        .to_string_lossy()
+        .trim_start_matches('/')
+        .to_string();
+    text.push_str(&unified_patch(&name, &target.base, &new));
+    std::fs::write(file, text).with_context(|| format!("writing patch {}", file.display()))?;
+    Ok(())
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Review => "review",
+        Verdict::Blocked => "blocked",
+    }
+}
+
+fn print_report(target: &Target, plan: &Plan, store: &DecisionStore) -> anyhow::Result<()> {
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        file: target.path.display().to_string(),
+        groups: plan.groups.clone(),
+        proposals: plan
+            .checked
+            .iter()
+            .map(|c| ProposalEntry::new(c, store.get(&c.proposal.profile, &c.proposal.rule)))
+            .collect(),
+        uncovered: plan.uncovered.clone(),
+        unresolved: report::unresolved(&plan.uncovered, &plan.checked),
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `dialoguer` on the controlling terminal.
+struct TermPrompter {
+    term: Term,
+}
+
+impl Prompter for TermPrompter {
+    fn show(&mut self, text: &str) -> std::io::Result<()> {
+        self.term.write_str(text)?;
+        self.term.flush()
+    }
+
+    fn select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        default: usize,
+    ) -> std::io::Result<Option<usize>> {
+        dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact_on_opt(&self.term)
+            .map_err(dialoguer_io)
+    }
+
+    fn confirm(&mut self, prompt: &str, default: bool) -> std::io::Result<Option<bool>> {
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(default)
+            .interact_on_opt(&self.term)
+            .map_err(dialoguer_io)
+    }
+
+    fn edit(&mut self, text: &str) -> std::io::Result<Option<String>> {
+        dialoguer::Editor::new()
+            .extension(".apparmor")
+            .edit(text)
+            .map_err(dialoguer_io)
+    }
+
+    fn color(&self) -> bool {
+        self.term.features().colors_supported()
+    }
+}
+
+fn dialoguer_io(e: dialoguer::Error) -> std::io::Error {
+    match e {
+        dialoguer::Error::IO(e) => e,
+    }
+}
+
+fn review_and_write(
+    args: &Args,
+    target: Target,
+    mut plan: Plan,
+    mut store: DecisionStore,
+    parser: Option<PathBuf>,
+) -> anyhow::Result<Outcome> {
+    let mut prompter = TermPrompter {
+        term: Term::stdout(),
+    };
+    let checked = std::mem::take(&mut plan.checked);
+    let outcome = Session::new(
+        &mut prompter,
+        plan.recheck.as_mut(),
+        plan.applier.as_ref(),
+        &target.base,
+        &plan.evidence,
+    )
+    .with_decisions(&store)
+    .with_options(SessionOptions {
+        ask_again: args.ask_again,
+        file_label: target.path.display().to_string(),
+        max_evidence_lines: 3,
+    })
+    .run(checked)?;
+    if outcome.quit {
+        return Ok(Outcome::Findings);
+    }
+    for c in &outcome.rejected {
+        store.record(&c.proposal.profile, &c.proposal.rule, Decision::Rejected);
+    }
+    let Some(new_text) = outcome.new_text.filter(|_| outcome.confirmed) else {
+        store.save()?;
+        return Ok(
+            if outcome.approved.is_empty() && outcome.rejected.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            },
+        );
+    };
+
+    if let Some(parser) = &parser {
+        let (text, overlays) = match &target.local_rel {
+            Some(rel) => (
+                target.profile_text.as_str(),
+                vec![validate::Overlay {
+                    relative: rel.clone(),
+                    content: new_text.clone(),
+                }],
+            ),
+            None => (new_text.as_str(), vec![]),
+        };
+        if let Err(e) =
+            validate::validate(parser, &target.profile_path, text, &args.include, &overlays)
+        {
+            store.save()?;
+            prompter.show(&format!(
+                "{}\nNothing written.\n",
+                review::sanitize(&e.to_string())
+            ))?;
+            return Ok(Outcome::Error);
+        }
+        prompter.show("apparmor_parser -QK: the new policy is valid.\n")?;
+    } else {
+        prompter.show("Not validated (--no-parser-check).\n")?;
+    }
+
+    if let Some(dir) = target.path.parent() {
+        if target.local_rel.is_some() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let written = atomic_write_with(
+        &target.path,
+        new_text.as_bytes(),
+        WriteOptions {
+            backup_dir: decisions::state_dir().map(|d| d.join("backups")),
+            before_rename: None,
+        },
+    )?;
+    for e in &outcome.approved {
+        store.record(e.profile(), e.rule(), Decision::Approved);
+    }
+    store.save()?;
+    let backup = written
+        .backup
+        .map(|b| format!(" (backup of the original: {})", b.display()))
+        .unwrap_or_default();
+    prompter.show(&format!("Wrote {}{backup}.\n", written.path.display()))?;
+
+    if args.reload {
+        let parser = match parser.or_else(validate::find_parser) {
+            Some(p) => p,
+            None => bail!(validate::ValidateError::ParserMissing),
+        };
+        let status = std::process::Command::new(&parser)
+            .arg("-r")
+            .arg(&target.profile_path)
+            .status()
+            .with_context(|| format!("running {} -r", parser.display()))?;
+        if !status.success() {
+            bail!(
+                "{} -r {} failed ({status}); the file is written but the kernel still has the \
+                 old policy",
+                parser.display(),
+                target.profile_path.display()
+            );
+        }
+        prompter.show("Reloaded into the kernel.\n")?;
+    }
+    Ok(Outcome::Clean)
+}

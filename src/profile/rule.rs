@@ -1,0 +1,1299 @@
+//! The typed view of one statement: what kind of rule it is, its qualifiers and fields.
+//!
+//! Parsing here is per statement and context-free; checks that need the whole policy
+//! (variables defined, conflicting exec modes across rules) live in [`super::check`].
+
+use super::{advance, ParseError, Pos};
+
+/// A token of a rule's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    /// A word or quoted string (quotes removed, escapes kept as written).
+    Word {
+        /// The text.
+        text: String,
+        /// Whether it was written in double quotes.
+        quoted: bool,
+    },
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// `=`
+    Eq,
+    /// `+=`
+    PlusEq,
+    /// `->`
+    Arrow,
+    /// `,` inside parentheses or the final comma.
+    Comma,
+    /// `<=`
+    Le,
+}
+
+/// A token with its byte offset inside the statement text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned {
+    /// The token.
+    pub tok: Tok,
+    /// Byte offset in the statement text.
+    pub off: usize,
+}
+
+impl Spanned {
+    /// The word text, if this is a word.
+    pub fn word(&self) -> Option<&str> {
+        match &self.tok {
+            Tok::Word { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+    fn bare(&self) -> Option<&str> {
+        match &self.tok {
+            Tok::Word {
+                text,
+                quoted: false,
+            } => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// Split statement text into tokens. Comments (`#` after a blank) are skipped.
+pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut prev_blank = true;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            prev_blank = true;
+            continue;
+        }
+        if c == b'#' && prev_blank {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        prev_blank = false;
+        let off = i;
+        match c {
+            b'(' => {
+                out.push(Spanned {
+                    tok: Tok::LParen,
+                    off,
+                });
+                i += 1;
+                prev_blank = true;
+            }
+            b')' => {
+                out.push(Spanned {
+                    tok: Tok::RParen,
+                    off,
+                });
+                i += 1;
+            }
+            b',' => {
+                out.push(Spanned {
+                    tok: Tok::Comma,
+                    off,
+                });
+                i += 1;
+                prev_blank = true;
+            }
+            b'=' => {
+                out.push(Spanned { tok: Tok::Eq, off });
+                i += 1;
+                prev_blank = true;
+            }
+            b'+' if b.get(i + 1) == Some(&b'=') => {
+                out.push(Spanned {
+                    tok: Tok::PlusEq,
+                    off,
+                });
+                i += 2;
+                prev_blank = true;
+            }
+            b'-' if b.get(i + 1) == Some(&b'>') => {
+                out.push(Spanned {
+                    tok: Tok::Arrow,
+                    off,
+                });
+                i += 2;
+                prev_blank = true;
+            }
+            b'<' if b.get(i + 1) == Some(&b'=') => {
+                out.push(Spanned { tok: Tok::Le, off });
+                i += 2;
+                prev_blank = true;
+            }
+            b'"' => {
+                let mut j = i + 1;
+                let mut s = String::new();
+                let mut closed = false;
+                while j < b.len() {
+                    if b[j] == b'\\' && j + 1 < b.len() {
+                        s.push_str(&text[j..j + 2]);
+                        j += 2;
+                        continue;
+                    }
+                    if b[j] == b'"' {
+                        closed = true;
+                        j += 1;
+                        break;
+                    }
+                    let ch_len = text[j..].chars().next().map_or(1, char::len_utf8);
+                    s.push_str(&text[j..j + ch_len]);
+                    j += ch_len;
+                }
+                if !closed {
+                    return Err((off, "unterminated quoted string".into()));
+                }
+                out.push(Spanned {
+                    tok: Tok::Word {
+                        text: s,
+                        quoted: true,
+                    },
+                    off,
+                });
+                i = j;
+            }
+            _ => {
+                let mut j = i;
+                let mut depth = 0u32;
+                while j < b.len() {
+                    let c = b[j];
+                    if c == b'\\' && j + 1 < b.len() {
+                        j += 2;
+                        continue;
+                    }
+                    if c.is_ascii_whitespace() || c == b'"' {
+                        break;
+                    }
+                    if c == b'{' {
+                        depth += 1;
+                    } else if c == b'}' {
+                        depth = depth.saturating_sub(1);
+                    } else if depth == 0
+                        && (matches!(c, b'(' | b')' | b',' | b'=')
+                            || (j > i
+                                && (c == b'-' && b.get(j + 1) == Some(&b'>')
+                                    || c == b'<' && b.get(j + 1) == Some(&b'=')
+                                    || c == b'+' && b.get(j + 1) == Some(&b'='))))
+                    {
+                        break;
+                    }
+                    j += 1;
+                }
+                while j < b.len() && !text.is_char_boundary(j) {
+                    j += 1;
+                }
+                out.push(Spanned {
+                    tok: Tok::Word {
+                        text: text[i..j].to_string(),
+                        quoted: false,
+                    },
+                    off,
+                });
+                i = j;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `audit`, `deny`/`allow`, `owner` and `priority=` in front of a rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Qualifiers {
+    /// `audit`
+    pub audit: bool,
+    /// `deny`
+    pub deny: bool,
+    /// `allow` written explicitly.
+    pub allow: bool,
+    /// `owner`
+    pub owner: bool,
+    /// `priority=N`
+    pub priority: Option<i64>,
+}
+
+/// One rule: qualifiers plus kind-specific fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Leading qualifiers.
+    pub qualifiers: Qualifiers,
+    /// The rule's kind and fields.
+    pub kind: RuleKind,
+}
+
+/// An exec transition mode of a file rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecMode {
+    /// Plain `x` (only valid in deny rules).
+    X,
+    /// `ix`
+    Inherit,
+    /// `px`/`Px` (`unsafe` is the uppercase form)
+    Profile {
+        /// Uppercase: environment not scrubbed.
+        unsafe_env: bool,
+        /// With `i` fallback (`pix`).
+        inherit_fallback: bool,
+        /// With `u` fallback (`pux`).
+        unconfined_fallback: bool,
+    },
+    /// `cx`/`Cx`
+    Child {
+        /// Uppercase: environment not scrubbed.
+        unsafe_env: bool,
+        /// With `i` fallback (`cix`).
+        inherit_fallback: bool,
+        /// With `u` fallback (`cux`).
+        unconfined_fallback: bool,
+    },
+    /// `ux`/`Ux`
+    Unconfined {
+        /// Uppercase: environment not scrubbed.
+        unsafe_env: bool,
+    },
+}
+
+/// Parsed file permissions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilePerms {
+    /// The letters as written.
+    pub text: String,
+    /// `r`
+    pub read: bool,
+    /// `w`
+    pub write: bool,
+    /// `a`
+    pub append: bool,
+    /// `l`
+    pub link: bool,
+    /// `k`
+    pub lock: bool,
+    /// `m`
+    pub mmap: bool,
+    /// The exec mode, if any.
+    pub exec: Option<ExecMode>,
+}
+
+/// A file rule: `[file] PATH PERMS [-> TARGET],` or `PERMS PATH …` or bare `file,`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRule {
+    /// The path pattern as written (quotes removed); `None` for a bare `file,`.
+    pub path: Option<String>,
+    /// Permissions (empty for a bare `file,`).
+    pub perms: FilePerms,
+    /// Exec target after `->`.
+    pub target: Option<String>,
+    /// Written with the `file` keyword.
+    pub keyword: bool,
+}
+
+/// Access words, `name=value` conditions and positional words of a non-file rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CondRule {
+    /// Access permissions (`send`, `(read, write)` …).
+    pub access: Vec<String>,
+    /// Conditions in order: `bus=system` → ("bus", ["system"]); `peer=(label=x)` gives
+    /// ("peer.label", ["x"]).
+    pub conds: Vec<(String, Vec<String>)>,
+    /// Other words in order (network domains and types, mount points, capability names).
+    pub words: Vec<String>,
+    /// Target after `->` (mount, pivot_root, change_profile).
+    pub target: Option<String>,
+}
+
+impl CondRule {
+    /// Values of condition `name`.
+    pub fn cond(&self, name: &str) -> Option<&[String]> {
+        self.conds
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Every rule kind of the language; unknown kinds are kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A file rule.
+    File(FileRule),
+    /// `link [subset] SRC -> TARGET,`
+    Link {
+        /// `subset`
+        subset: bool,
+        /// Link path.
+        path: String,
+        /// Target path.
+        target: String,
+    },
+    /// `capability [names],`
+    Capability(Vec<String>),
+    /// `network …,`
+    Network(CondRule),
+    /// `dbus …,`
+    Dbus(CondRule),
+    /// `unix …,`
+    Unix(CondRule),
+    /// `signal …,`
+    Signal(CondRule),
+    /// `ptrace …,`
+    Ptrace(CondRule),
+    /// `mount …,`
+    Mount(CondRule),
+    /// `umount …,` / `unmount …,`
+    Umount(CondRule),
+    /// `remount …,`
+    Remount(CondRule),
+    /// `pivot_root …,`
+    PivotRoot(CondRule),
+    /// `change_profile …,`
+    ChangeProfile(CondRule),
+    /// `set rlimit NAME <= VALUE,`
+    Rlimit {
+        /// Resource name.
+        resource: String,
+        /// Value as written.
+        value: String,
+    },
+    /// `mqueue …,`
+    Mqueue(CondRule),
+    /// `userns …,`
+    Userns(CondRule),
+    /// `io_uring …,`
+    IoUring(CondRule),
+    /// `all,`
+    All,
+    /// A rule kind this parser does not know (kept verbatim, with a warning).
+    Unknown {
+        /// The first word.
+        keyword: String,
+    },
+}
+
+impl RuleKind {
+    /// A short stable name for the kind (`file`, `capability`, …), used to place inserts.
+    pub fn name(&self) -> &str {
+        match self {
+            RuleKind::File(_) => "file",
+            RuleKind::Link { .. } => "link",
+            RuleKind::Capability(_) => "capability",
+            RuleKind::Network(_) => "network",
+            RuleKind::Dbus(_) => "dbus",
+            RuleKind::Unix(_) => "unix",
+            RuleKind::Signal(_) => "signal",
+            RuleKind::Ptrace(_) => "ptrace",
+            RuleKind::Mount(_) => "mount",
+            RuleKind::Umount(_) => "umount",
+            RuleKind::Remount(_) => "remount",
+            RuleKind::PivotRoot(_) => "pivot_root",
+            RuleKind::ChangeProfile(_) => "change_profile",
+            RuleKind::Rlimit { .. } => "rlimit",
+            RuleKind::Mqueue(_) => "mqueue",
+            RuleKind::Userns(_) => "userns",
+            RuleKind::IoUring(_) => "io_uring",
+            RuleKind::All => "all",
+            RuleKind::Unknown { keyword } => keyword,
+        }
+    }
+}
+
+/// How a `include` statement was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// Written as `#include`.
+    pub hash: bool,
+    /// `include if exists`
+    pub if_exists: bool,
+    /// `<…>` (search path) rather than `"…"` or bare.
+    pub angle: bool,
+    /// The file name.
+    pub path: String,
+}
+
+/// A variable assignment `@{NAME} = v…` / `+=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarAssign {
+    /// Name without `@{}`.
+    pub name: String,
+    /// `+=`
+    pub append: bool,
+    /// Values (quotes removed).
+    pub values: Vec<String>,
+}
+
+/// What a statement is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Statement {
+    /// `include …`
+    Include(Include),
+    /// `abi <…>,`
+    Abi(String),
+    /// `@{X} = …`
+    Var(VarAssign),
+    /// `$X = true|false`
+    Bool {
+        /// Name without `$`.
+        name: String,
+        /// Value.
+        value: bool,
+    },
+    /// `alias /a -> /b,`
+    Alias {
+        /// Original.
+        from: String,
+        /// Replacement.
+        to: String,
+    },
+    /// Any rule.
+    Rule(Rule),
+}
+
+/// What a block header is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockHeader {
+    /// `profile NAME …{`, `/path {`, `hat NAME {`, `^NAME {`
+    Profile(ProfileHeader),
+    /// `if COND {`
+    If(String),
+    /// `else if COND {`
+    ElseIf(String),
+    /// `else {`
+    Else,
+    /// `audit {`, `owner {` …: qualifiers applied to the rules inside.
+    Qualified(Qualifiers),
+}
+
+/// A profile or hat header.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfileHeader {
+    /// Written as a hat (`^name` or `hat name`).
+    pub hat: bool,
+    /// Written with the `profile` keyword.
+    pub keyword: bool,
+    /// The name.
+    pub name: String,
+    /// Attachment (exec path pattern), if given separately from the name.
+    pub attachment: Option<String>,
+    /// `flags=(…)` values.
+    pub flags: Vec<String>,
+    /// `xattrs=(…)` entries.
+    pub xattrs: Vec<(String, String)>,
+    /// Qualifiers before the profile keyword (`audit profile …`).
+    pub qualifiers: Qualifiers,
+}
+
+fn perr(file: &str, start: Pos, text: &str, off: usize, msg: impl Into<String>) -> ParseError {
+    ParseError {
+        file: file.to_string(),
+        pos: advance(start, text, off),
+        message: msg.into(),
+    }
+}
+
+/// Context for error positions while parsing one statement.
+pub struct Ctx<'a> {
+    /// File name.
+    pub file: &'a str,
+    /// Where the statement text starts.
+    pub start: Pos,
+    /// The statement text.
+    pub text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, off: usize, msg: impl Into<String>) -> ParseError {
+        perr(self.file, self.start, self.text, off, msg)
+    }
+}
+
+/// Parse statement text (as stored in the tree) into its typed form.
+pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
+    let t = ctx.text;
+    let trimmed = t.trim_start();
+    if trimmed.starts_with("#include") || trimmed.starts_with("include") {
+        return parse_include(ctx).map(Statement::Include);
+    }
+    if trimmed.starts_with("@{") {
+        return parse_var(ctx).map(Statement::Var);
+    }
+    if trimmed.starts_with('$') {
+        return parse_bool(ctx);
+    }
+    let toks = tokenize(t).map_err(|(o, m)| ctx.err(o, m))?;
+    let Some(last) = toks.last() else {
+        return Err(ctx.err(0, "empty statement"));
+    };
+    if last.tok != Tok::Comma {
+        return Err(ctx.err(t.len(), "missing ','"));
+    }
+    let body = &toks[..toks.len() - 1];
+    match body.first().and_then(Spanned::bare) {
+        Some("abi") => {
+            if body.len() != 2 {
+                return Err(ctx.err(body[0].off, "abi takes exactly one file name"));
+            }
+            let w = body[1].word().unwrap_or_default();
+            let name = w.trim_start_matches('<').trim_end_matches('>').to_string();
+            if name.is_empty() {
+                return Err(ctx.err(body[1].off, "abi without a file name"));
+            }
+            Ok(Statement::Abi(name))
+        }
+        Some("alias") => {
+            if body.len() != 4 || body[2].tok != Tok::Arrow {
+                return Err(ctx.err(body[0].off, "alias must be 'alias /from -> /to,'"));
+            }
+            let from = body[1].word().unwrap_or_default().to_string();
+            let to = body[3].word().unwrap_or_default().to_string();
+            if !from.starts_with('/') || !to.starts_with('/') {
+                return Err(ctx.err(body[1].off, "alias paths must be absolute"));
+            }
+            Ok(Statement::Alias { from, to })
+        }
+        _ => parse_rule_tokens(ctx, body).map(Statement::Rule),
+    }
+}
+
+fn parse_include(ctx: &Ctx<'_>) -> Result<Include, ParseError> {
+    let t = ctx.text.trim_start();
+    let lead = ctx.text.len() - t.len();
+    let (hash, rest) = match t.strip_prefix("#include") {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix("include").unwrap_or(t)),
+    };
+    let mut rest = rest.trim_start();
+    let mut if_exists = false;
+    if let Some(r) = rest.strip_prefix("if") {
+        let r2 = r.trim_start();
+        if let Some(r3) = r2.strip_prefix("exists") {
+            if_exists = true;
+            rest = r3.trim_start();
+        } else {
+            return Err(ctx.err(lead, "expected 'include if exists'"));
+        }
+    }
+    let off = ctx.text.len() - rest.len();
+    let (angle, path) = if let Some(r) = rest.strip_prefix('<') {
+        let inner = r.strip_suffix('>').unwrap_or(r);
+        let inner = inner.trim();
+        let inner = inner
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(inner);
+        (true, inner.to_string())
+    } else if let Some(r) = rest.strip_prefix('"') {
+        (false, r.strip_suffix('"').unwrap_or(r).to_string())
+    } else {
+        (false, rest.to_string())
+    };
+    if path.is_empty() {
+        return Err(ctx.err(off, "include without a file name"));
+    }
+    Ok(Include {
+        hash,
+        if_exists,
+        angle,
+        path: unescape(&path),
+    })
+}
+
+/// Remove backslash escapes (`\ ` → ` `), keeping AARE escapes of special characters.
+pub fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.peek().copied() {
+                Some(n) if "*?[]{}^,\\".contains(n) => {
+                    out.push('\\');
+                    out.push(n);
+                    it.next();
+                }
+                Some(n) => {
+                    out.push(n);
+                    it.next();
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_var_name(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic())
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
+    let t = ctx.text;
+    let lead = t.len() - t.trim_start().len();
+    let s = &t[lead..];
+    let close = s
+        .find('}')
+        .ok_or_else(|| ctx.err(lead, "unterminated variable name"))?;
+    let name = &s[2..close];
+    if !is_var_name(name) {
+        return Err(ctx.err(lead, format!("invalid variable name '{name}'")));
+    }
+    let rest = s[close + 1..].trim_start();
+    let (append, rest) = if let Some(r) = rest.strip_prefix("+=") {
+        (true, r)
+    } else if let Some(r) = rest.strip_prefix('=') {
+        (false, r)
+    } else {
+        return Err(ctx.err(lead, "expected '=' or '+=' after variable name"));
+    };
+    let base = t.len() - rest.len();
+    let rest_joined = rest.replace("\\\n", " ");
+    let toks = tokenize(&rest_joined).map_err(|(o, m)| ctx.err(base + o, m))?;
+    let mut values = Vec::new();
+    for tk in &toks {
+        match &tk.tok {
+            Tok::Word { text, .. } => values.push(text.clone()),
+            Tok::Comma => {
+                return Err(ctx.err(
+                    base + tk.off,
+                    "Variable declarations do not accept trailing commas",
+                ))
+            }
+            _ => {
+                // '=' and friends inside values are literal
+                values.push(rest_joined[tk.off..tk.off + 1].to_string());
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(ctx.err(t.len(), "variable assignment without a value"));
+    }
+    Ok(VarAssign {
+        name: name.to_string(),
+        append,
+        values,
+    })
+}
+
+fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
+    let t = ctx.text.trim();
+    let Some((lhs, rhs)) = t.split_once('=') else {
+        return Err(ctx.err(0, "expected '$name = true|false'"));
+    };
+    let name = lhs.trim().trim_start_matches('$');
+    let name = name
+        .strip_prefix('{')
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    if !is_var_name(name) {
+        return Err(ctx.err(0, format!("invalid boolean variable name '{name}'")));
+    }
+    let value = match rhs.trim().to_ascii_lowercase().as_str() {
+        "true" => true,
+        "false" => false,
+        other => {
+            return Err(ctx.err(
+                lhs.len() + 1,
+                format!("boolean variable must be true or false, not '{other}'"),
+            ))
+        }
+    };
+    Ok(Statement::Bool {
+        name: name.to_string(),
+        value,
+    })
+}
+
+/// Parse leading qualifiers; returns the index of the first non-qualifier token.
+fn parse_qualifiers(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<(Qualifiers, usize), ParseError> {
+    let mut q = Qualifiers::default();
+    let mut i = 0;
+    while i < toks.len() {
+        match toks[i].bare() {
+            Some("audit") => {
+                if q.audit {
+                    return Err(ctx.err(toks[i].off, "duplicate 'audit'"));
+                }
+                q.audit = true;
+            }
+            Some("deny") => {
+                if q.deny || q.allow {
+                    return Err(ctx.err(toks[i].off, "conflicting 'deny'/'allow'"));
+                }
+                q.deny = true;
+            }
+            Some("allow") => {
+                if q.deny || q.allow {
+                    return Err(ctx.err(toks[i].off, "conflicting 'deny'/'allow'"));
+                }
+                q.allow = true;
+            }
+            Some("owner") => {
+                if q.owner {
+                    return Err(ctx.err(toks[i].off, "duplicate 'owner'"));
+                }
+                q.owner = true;
+            }
+            Some("priority") if toks.get(i + 1).is_some_and(|t| t.tok == Tok::Eq) => {
+                let v = toks.get(i + 2).and_then(Spanned::bare);
+                let n = v
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .filter(|n| (-1000..=1000).contains(n))
+                    .ok_or_else(|| {
+                        ctx.err(toks[i].off, "priority must be an integer in -1000..1000")
+                    })?;
+                if q.priority.is_some() {
+                    return Err(ctx.err(toks[i].off, "duplicate 'priority'"));
+                }
+                q.priority = Some(n);
+                i += 2;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    Ok((q, i))
+}
+
+/// Parse a block header text (up to and including `{`).
+pub fn parse_block_header(ctx: &Ctx<'_>) -> Result<BlockHeader, ParseError> {
+    let t = ctx.text;
+    let inner = t.trim_end().strip_suffix('{').unwrap_or(t);
+    let toks = tokenize(inner).map_err(|(o, m)| ctx.err(o, m))?;
+    let first = toks.first().and_then(Spanned::bare);
+    match first {
+        Some("if") => return Ok(BlockHeader::If(cond_text(inner, &toks, 1))),
+        Some("else") => {
+            if toks.len() == 1 {
+                return Ok(BlockHeader::Else);
+            }
+            if toks.get(1).and_then(Spanned::bare) == Some("if") {
+                return Ok(BlockHeader::ElseIf(cond_text(inner, &toks, 2)));
+            }
+            return Err(ctx.err(toks[0].off, "expected 'else {' or 'else if'"));
+        }
+        _ => {}
+    }
+    let (q, i) = parse_qualifiers(ctx, &toks)?;
+    if i == toks.len() {
+        if i == 0 {
+            return Err(ctx.err(0, "block without a header"));
+        }
+        return Ok(BlockHeader::Qualified(q));
+    }
+    let mut h = ProfileHeader {
+        qualifiers: q,
+        ..Default::default()
+    };
+    let mut j = i;
+    match toks[j].bare() {
+        Some("profile") => {
+            h.keyword = true;
+            j += 1;
+        }
+        Some("hat") => {
+            h.hat = true;
+            j += 1;
+        }
+        _ => {}
+    }
+    let Some(name_tok) = toks.get(j) else {
+        return Err(ctx.err(t.len().saturating_sub(1), "profile without a name"));
+    };
+    let Some(name) = name_tok.word() else {
+        return Err(ctx.err(name_tok.off, "expected a profile name"));
+    };
+    let mut name = name.to_string();
+    if !h.keyword && !h.hat {
+        if let Some(n) = name.strip_prefix('^') {
+            h.hat = true;
+            name = n.to_string();
+        } else if !(name.starts_with('/')
+            || name.starts_with("@{")
+            || name.starts_with(':')
+            || matches!(name_tok.tok, Tok::Word { quoted: true, .. }))
+        {
+            return Err(ctx.err(
+                name_tok.off,
+                format!("unknown rule or profile name '{name}' (profile names without the 'profile' keyword must start with '/')"),
+            ));
+        }
+    }
+    if name.is_empty() {
+        return Err(ctx.err(name_tok.off, "empty profile name"));
+    }
+    h.name = name;
+    j += 1;
+    while j < toks.len() {
+        let tk = &toks[j];
+        match tk.bare() {
+            Some(k @ ("flags" | "xattrs")) if toks.get(j + 1).is_some_and(|t| t.tok == Tok::Eq) => {
+                let (vals, next) = paren_list(ctx, &toks, j + 2)?;
+                if k == "flags" {
+                    h.flags.extend(vals);
+                } else {
+                    for v in vals {
+                        let (a, b) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                        h.xattrs.push((a.to_string(), b.to_string()));
+                    }
+                }
+                j = next;
+            }
+            Some(w) if h.attachment.is_none() && !h.hat && j == i + 1 + usize::from(h.keyword) => {
+                h.attachment = Some(w.to_string());
+                j += 1;
+            }
+            _ => match &tk.tok {
+                Tok::Word { text, quoted: true } if h.attachment.is_none() && !h.hat => {
+                    h.attachment = Some(text.clone());
+                    j += 1;
+                }
+                _ => return Err(ctx.err(tk.off, "unexpected text in profile header")),
+            },
+        }
+    }
+    Ok(h_to(h))
+}
+
+fn h_to(h: ProfileHeader) -> BlockHeader {
+    BlockHeader::Profile(h)
+}
+
+fn cond_text(inner: &str, toks: &[Spanned], from: usize) -> String {
+    toks.get(from)
+        .map(|t| inner[t.off..].trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Parse `( a b, c=d )` or a single value starting at `j`; returns values and next index.
+fn paren_list(
+    ctx: &Ctx<'_>,
+    toks: &[Spanned],
+    j: usize,
+) -> Result<(Vec<String>, usize), ParseError> {
+    match toks.get(j) {
+        Some(Spanned {
+            tok: Tok::LParen, ..
+        }) => {
+            let mut vals = Vec::new();
+            let mut k = j + 1;
+            loop {
+                match toks.get(k) {
+                    None => {
+                        return Err(ctx.err(toks[j].off, "missing ')'"));
+                    }
+                    Some(Spanned {
+                        tok: Tok::RParen, ..
+                    }) => return Ok((vals, k + 1)),
+                    Some(Spanned {
+                        tok: Tok::Comma, ..
+                    }) => k += 1,
+                    Some(Spanned {
+                        tok: Tok::Word { text, .. },
+                        ..
+                    }) => {
+                        // name=value inside a list
+                        if toks.get(k + 1).is_some_and(|t| t.tok == Tok::Eq) {
+                            let v = toks.get(k + 2).and_then(Spanned::word).unwrap_or_default();
+                            vals.push(format!("{text}={v}"));
+                            k += 3;
+                        } else {
+                            vals.push(text.clone());
+                            k += 1;
+                        }
+                    }
+                    Some(t) => return Err(ctx.err(t.off, "unexpected token in list")),
+                }
+            }
+        }
+        Some(Spanned {
+            tok: Tok::Word { text, .. },
+            ..
+        }) => Ok((vec![text.clone()], j + 1)),
+        Some(t) => Err(ctx.err(t.off, "expected a value")),
+        None => Err(ctx.err(ctx.text.len(), "expected a value")),
+    }
+}
+
+const MODE_CHARS: &str = "rwaxlkmiupcRWAXLKMIUPC";
+
+/// Is `w` a permission string (as the lexer's MODES)?
+pub fn looks_like_perms(w: &str) -> bool {
+    !w.is_empty() && w.chars().all(|c| MODE_CHARS.contains(c)) && parse_perms(w).is_ok()
+}
+
+/// Parse file permission letters like `rwix` or `Px`.
+pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
+    let mut p = FilePerms {
+        text: s.to_string(),
+        ..Default::default()
+    };
+    let c: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    let set_exec = |p: &mut FilePerms, m: ExecMode, txt: &str| -> Result<(), String> {
+        match p.exec {
+            None => {
+                p.exec = Some(m);
+                Ok(())
+            }
+            Some(old) if old == m => Ok(()),
+            Some(ExecMode::X) if m != ExecMode::X => {
+                p.exec = Some(m);
+                Ok(())
+            }
+            Some(_) if m == ExecMode::X => Ok(()),
+            Some(_) => Err(format!(
+                "Exec qualifier '{txt}' invalid, conflicting qualifier already specified"
+            )),
+        }
+    };
+    while i < c.len() {
+        let ch = c[i];
+        let next = c.get(i + 1).copied().map(|n| n.to_ascii_lowercase());
+        let next2 = c.get(i + 2).copied().map(|n| n.to_ascii_lowercase());
+        match ch {
+            'r' | 'R' => p.read = true,
+            'w' | 'W' => {
+                if p.append && !p.write {
+                    return Err("Conflict 'a' and 'w' perms are mutually exclusive.".into());
+                }
+                p.write = true;
+            }
+            'a' | 'A' => {
+                if p.write {
+                    return Err("Conflict 'a' and 'w' perms are mutually exclusive.".into());
+                }
+                p.append = true;
+            }
+            'l' | 'L' => p.link = true,
+            'k' | 'K' => p.lock = true,
+            'm' | 'M' => p.mmap = true,
+            'x' | 'X' => set_exec(&mut p, ExecMode::X, "x")?,
+            'i' | 'I' => {
+                if next != Some('x') {
+                    return Err(format!("invalid permission '{ch}'"));
+                }
+                set_exec(&mut p, ExecMode::Inherit, "ix")?;
+                i += 1;
+            }
+            'u' | 'U' => {
+                if next != Some('x') {
+                    return Err(format!("invalid permission '{ch}'"));
+                }
+                set_exec(
+                    &mut p,
+                    ExecMode::Unconfined {
+                        unsafe_env: ch == 'U',
+                    },
+                    "ux",
+                )?;
+                i += 1;
+            }
+            'p' | 'P' | 'c' | 'C' => {
+                let unsafe_env = ch.is_ascii_uppercase();
+                let (inh, unc, skip) = match (next, next2) {
+                    (Some('i'), Some('x')) => (true, false, 2),
+                    (Some('u'), Some('x')) => (false, true, 2),
+                    (Some('x'), _) => (false, false, 1),
+                    _ => return Err(format!("invalid permission '{ch}'")),
+                };
+                let m = if ch.eq_ignore_ascii_case(&'p') {
+                    ExecMode::Profile {
+                        unsafe_env,
+                        inherit_fallback: inh,
+                        unconfined_fallback: unc,
+                    }
+                } else {
+                    ExecMode::Child {
+                        unsafe_env,
+                        inherit_fallback: inh,
+                        unconfined_fallback: unc,
+                    }
+                };
+                set_exec(&mut p, m, &c[i..=i + skip].iter().collect::<String>())?;
+                i += skip;
+            }
+            _ => return Err(format!("invalid permission '{ch}'")),
+        }
+        i += 1;
+    }
+    Ok(p)
+}
+
+fn is_pathish(t: &Spanned) -> bool {
+    match &t.tok {
+        Tok::Word { text, quoted } => {
+            *quoted
+                || text.starts_with('/')
+                || text.starts_with("@{")
+                || text.starts_with('{')
+                || text.starts_with('*')
+        }
+        _ => false,
+    }
+}
+
+/// Parse the tokens of a rule (without its final comma).
+pub fn parse_rule_tokens(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<Rule, ParseError> {
+    let (qualifiers, i) = parse_qualifiers(ctx, toks)?;
+    let rest = &toks[i..];
+    let Some(first) = rest.first() else {
+        return Err(ctx.err(ctx.text.len().saturating_sub(1), "rule without a body"));
+    };
+    let kw = first.bare().unwrap_or("");
+    let args = &rest[1..];
+    let kind = match kw {
+        "file" => file_rule(ctx, args, true, first.off)?,
+        "link" => link_rule(ctx, args, first.off)?,
+        "capability" => {
+            let mut names = Vec::new();
+            for a in args {
+                match a.bare() {
+                    Some(n) => names.push(n.to_string()),
+                    None => return Err(ctx.err(a.off, "expected a capability name")),
+                }
+            }
+            RuleKind::Capability(names)
+        }
+        "network" => RuleKind::Network(cond_rule(ctx, args)?),
+        "dbus" => RuleKind::Dbus(cond_rule(ctx, args)?),
+        "unix" => RuleKind::Unix(cond_rule(ctx, args)?),
+        "signal" => RuleKind::Signal(cond_rule(ctx, args)?),
+        "ptrace" => RuleKind::Ptrace(cond_rule(ctx, args)?),
+        "mount" => RuleKind::Mount(cond_rule(ctx, args)?),
+        "umount" | "unmount" => RuleKind::Umount(cond_rule(ctx, args)?),
+        "remount" => RuleKind::Remount(cond_rule(ctx, args)?),
+        "pivot_root" => RuleKind::PivotRoot(cond_rule(ctx, args)?),
+        "change_profile" => RuleKind::ChangeProfile(cond_rule(ctx, args)?),
+        "mqueue" => RuleKind::Mqueue(cond_rule(ctx, args)?),
+        "userns" => RuleKind::Userns(cond_rule(ctx, args)?),
+        "io_uring" => RuleKind::IoUring(cond_rule(ctx, args)?),
+        "all" => {
+            if let Some(a) = args.first() {
+                return Err(ctx.err(a.off, "'all' takes no arguments"));
+            }
+            RuleKind::All
+        }
+        "set" => {
+            // set rlimit NAME <= VALUE
+            if args.first().and_then(Spanned::bare) != Some("rlimit") {
+                return Err(ctx.err(first.off, "expected 'set rlimit'"));
+            }
+            let res = args.get(1).and_then(Spanned::bare);
+            let le = args.get(2).map(|t| &t.tok);
+            let val: Vec<&str> = args.iter().skip(3).filter_map(Spanned::word).collect();
+            match (res, le) {
+                (Some(r), Some(Tok::Le)) if !val.is_empty() && args.len() >= 4 => {
+                    RuleKind::Rlimit {
+                        resource: r.to_string(),
+                        value: val.join(" "),
+                    }
+                }
+                _ => return Err(ctx.err(first.off, "expected 'set rlimit NAME <= VALUE'")),
+            }
+        }
+        _ if is_pathish(first) => file_rule(ctx, rest, false, first.off)?,
+        _ if first.bare().is_some_and(looks_like_perms) && rest.get(1).is_some_and(is_pathish) => {
+            file_rule(ctx, rest, false, first.off)?
+        }
+        _ => match first.bare() {
+            Some(k) if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !k.is_empty() => {
+                RuleKind::Unknown {
+                    keyword: k.to_string(),
+                }
+            }
+            _ => return Err(ctx.err(first.off, "syntax error: unexpected text")),
+        },
+    };
+    Ok(Rule { qualifiers, kind })
+}
+
+fn file_rule(
+    ctx: &Ctx<'_>,
+    args: &[Spanned],
+    keyword: bool,
+    kw_off: usize,
+) -> Result<RuleKind, ParseError> {
+    if args.is_empty() {
+        if keyword {
+            return Ok(RuleKind::File(FileRule {
+                path: None,
+                perms: FilePerms::default(),
+                target: None,
+                keyword,
+            }));
+        }
+        return Err(ctx.err(kw_off, "file rule without a path"));
+    }
+    // Split off "-> target"
+    let (main, target) = match args.iter().position(|t| t.tok == Tok::Arrow) {
+        Some(a) => {
+            let tgt = args
+                .get(a + 1)
+                .and_then(Spanned::word)
+                .ok_or_else(|| ctx.err(args[a].off, "'->' without a target"))?;
+            if args.len() > a + 2 {
+                return Err(ctx.err(args[a + 2].off, "unexpected text after exec target"));
+            }
+            (&args[..a], Some(tgt.to_string()))
+        }
+        None => (args, None),
+    };
+    let (path_tok, perm_tok) = match main {
+        [p, m] if is_pathish(p) => (p, m),
+        [m, p] if is_pathish(p) => (p, m),
+        [p] if is_pathish(p) => {
+            if keyword {
+                // `file /path,` — all perms
+                return Ok(RuleKind::File(FileRule {
+                    path: p.word().map(unescape),
+                    perms: FilePerms::default(),
+                    target,
+                    keyword,
+                }));
+            }
+            return Err(ctx.err(p.off, "file rule is missing its permissions"));
+        }
+        [] => return Err(ctx.err(kw_off, "file rule without a path")),
+        _ => return Err(ctx.err(main[0].off, "syntax error in file rule")),
+    };
+    let Some(ptext) = perm_tok.bare() else {
+        return Err(ctx.err(perm_tok.off, "expected file permissions"));
+    };
+    let perms = parse_perms(ptext).map_err(|m| ctx.err(perm_tok.off, m))?;
+    let path = path_tok.word().map(unescape);
+    Ok(RuleKind::File(FileRule {
+        path,
+        perms,
+        target,
+        keyword,
+    }))
+}
+
+fn link_rule(ctx: &Ctx<'_>, args: &[Spanned], kw_off: usize) -> Result<RuleKind, ParseError> {
+    let mut i = 0;
+    let subset = args.first().and_then(Spanned::bare) == Some("subset");
+    if subset {
+        i = 1;
+    }
+    match &args[i..] {
+        [p, a, t] if a.tok == Tok::Arrow && is_pathish(p) => Ok(RuleKind::Link {
+            subset,
+            path: p.word().map(unescape).unwrap_or_default(),
+            target: t.word().map(unescape).unwrap_or_default(),
+        }),
+        _ => Err(ctx.err(
+            kw_off,
+            "link rule must be 'link [subset] /path -> /target,'",
+        )),
+    }
+}
+
+/// Parse access/conditions/words of a non-file rule.
+fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
+    let mut r = CondRule::default();
+    let mut i = 0;
+    while i < args.len() {
+        let t = &args[i];
+        match &t.tok {
+            Tok::Arrow => {
+                let tgt = args
+                    .get(i + 1)
+                    .and_then(Spanned::word)
+                    .ok_or_else(|| ctx.err(t.off, "'->' without a target"))?;
+                if r.target.is_some() {
+                    return Err(ctx.err(t.off, "duplicate '->'"));
+                }
+                r.target = Some(tgt.to_string());
+                i += 2;
+            }
+            Tok::LParen => {
+                let (vals, next) = paren_list(ctx, args, i)?;
+                if vals.iter().any(|v| v.contains('=')) {
+                    for v in vals {
+                        let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                        r.conds.push((k.to_string(), vec![val.to_string()]));
+                    }
+                } else {
+                    r.access.extend(vals);
+                }
+                i = next;
+            }
+            Tok::Word { text, .. } => {
+                if args.get(i + 1).is_some_and(|n| n.tok == Tok::Eq) {
+                    let name = text.clone();
+                    let (vals, next) = paren_list(ctx, args, i + 2)?;
+                    if name == "peer" && args.get(i + 2).is_some_and(|t| t.tok == Tok::LParen) {
+                        for v in vals {
+                            let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                            r.conds.push((format!("peer.{k}"), vec![val.to_string()]));
+                        }
+                    } else {
+                        r.conds.push((name, vals));
+                    }
+                    i = next;
+                } else {
+                    r.words.push(text.clone());
+                    i += 1;
+                }
+            }
+            Tok::Comma => {
+                return Err(ctx.err(t.off, "unexpected ','"));
+            }
+            _ => return Err(ctx.err(t.off, "unexpected token")),
+        }
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(t: &str) -> Rule {
+        let ctx = Ctx {
+            file: "t",
+            start: Pos { line: 1, col: 1 },
+            text: t,
+        };
+        match parse_statement(&ctx).expect("parses") {
+            Statement::Rule(r) => r,
+            other => panic!("not a rule: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_rules() {
+        let r = rule("audit owner /a/{b,c} rw,");
+        assert!(r.qualifiers.audit && r.qualifiers.owner);
+        let RuleKind::File(f) = r.kind else { panic!() };
+        assert_eq!(f.path.as_deref(), Some("/a/{b,c}"));
+        assert!(f.perms.read && f.perms.write);
+        let RuleKind::File(f) = rule("/bin/x Px -> foo,").kind else {
+            panic!()
+        };
+        assert_eq!(f.target.as_deref(), Some("foo"));
+        assert!(parse_perms("rwa").is_err());
+        assert!(parse_perms("pxux").is_err());
+    }
+
+    #[test]
+    fn cond_rules() {
+        let RuleKind::Dbus(d) = rule("dbus send bus=session peer=(name=org.x),").kind else {
+            panic!()
+        };
+        assert_eq!(d.cond("bus"), Some(&["session".to_string()][..]));
+        assert_eq!(d.cond("peer.name"), Some(&["org.x".to_string()][..]));
+    }
+}

@@ -1,0 +1,116 @@
+//! The human review of checked proposals, and the safe write of what the human approved.
+//!
+//! Owns: rendering a proposal as a line-numbered profile diff with its evidence, verdict and
+//! findings ([`diff`], [`Session`]); the review loop driven through a small [`Prompter`] trait
+//! (approve, pick an alternative, toggle `owner`/`audit`, make it `deny`, edit, skip, quit);
+//! the memory of past decisions ([`decisions`]); the JSON report ([`report`]); validation
+//! with the real `apparmor_parser` ([`validate`]); and the atomic write with a backup
+//! ([`write`]).
+//!
+//! It does not parse profiles, logs or rules, and it does not judge rules: inserting a rule
+//! into a profile text is the caller's [`Applier`], and every changed rule is re-judged
+//! through the caller's [`Recheck`]. Nothing here writes a file while reviewing: an approval
+//! is data (an [`Edit`]), applied only after the final confirmation by the caller.
+
+pub mod decisions;
+pub mod diff;
+pub mod local;
+pub mod report;
+pub mod rule_text;
+mod session;
+pub mod validate;
+pub mod write;
+
+pub use diff::{render_diff, unified_patch};
+pub use session::{
+    render_card, Applier, Evidence, Prompter, Recheck, ReviewOutcome, Session, SessionOptions,
+    Skipped,
+};
+
+use crate::check::Checked;
+
+/// One approved change: which proposal, and the exact rule that goes into which profile.
+///
+/// This is data only. [`apply_edits`] turns a list of them into the new file text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    /// The proposal as finally approved (after any edit or toggle), with its re-check.
+    pub checked: Checked,
+    /// True when the approval came from the decision memory, not from this session.
+    pub remembered: bool,
+}
+
+impl Edit {
+    /// The profile (or `profile//hat`) the rule goes into.
+    pub fn profile(&self) -> &str {
+        &self.checked.proposal.profile
+    }
+
+    /// The rule text as approved.
+    pub fn rule(&self) -> &str {
+        &self.checked.proposal.rule
+    }
+}
+
+/// Why approved edits could not be applied to the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot add {rule:?} to profile {profile:?}: {reason}")]
+pub struct ApplyError {
+    /// The profile the rule was meant for.
+    pub profile: String,
+    /// The rule text.
+    pub rule: String,
+    /// What the applier said.
+    pub reason: String,
+}
+
+/// Apply `edits` one after another to `base` through `applier`, giving the new file text.
+pub fn apply_edits(
+    applier: &dyn Applier,
+    base: &str,
+    edits: &[Edit],
+) -> Result<String, ApplyError> {
+    let mut text = base.to_string();
+    for e in edits {
+        text = applier
+            .apply(&text, e.profile(), e.rule())
+            .map_err(|reason| ApplyError {
+                profile: e.profile().to_string(),
+                rule: e.rule().to_string(),
+                reason,
+            })?;
+    }
+    Ok(text)
+}
+
+/// Make attacker-controlled text safe to show on a terminal: control characters (escape
+/// sequences, carriage returns, …) and bidirectional overrides are shown as `\x1b`-style
+/// escapes instead of being interpreted. Tabs are kept.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c == '\t' {
+            out.push(c);
+        } else if c.is_control() && (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else if c.is_control() || bidi {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_escapes_terminal_controls() {
+        assert_eq!(sanitize("a\x1b[31mb\rc\td"), "a\\x1b[31mb\\x0dc\td");
+        assert_eq!(sanitize("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(sanitize("/etc/ünï r,"), "/etc/ünï r,");
+    }
+}

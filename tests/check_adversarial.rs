@@ -1,0 +1,313 @@
+//! The cross-check against hostile candidates: over-broad, evidence-free, dangerous,
+//! unparseable or lying proposals never come out `ok`; the drafter's minimal rules do (so the
+//! test is not vacuous); human edits are re-checked; untrusted evidence is no evidence.
+
+use std::io::Cursor;
+
+use aa_assist::check::{CheckOptions, Checked, Checker, Universe, Verdict};
+use aa_assist::draft::{Drafter, Proposal, Source};
+use aa_assist::log::group::{group_events, Filter, Grouping};
+use aa_assist::log::{Event, Reader};
+
+const LOG: &str = include_str!("data/check/adversarial.log");
+
+fn events(trusted: bool) -> Vec<Event> {
+    let mut r =
+        Reader::new(Cursor::new(LOG.as_bytes().to_vec()), "audit.log").trusted_channel(trusted);
+    let mut out = Vec::new();
+    while let Some(ev) = r.next_event().expect("in-memory read") {
+        out.push(ev);
+    }
+    assert_eq!(out.len(), 7);
+    out
+}
+
+fn checker(evs: &[Event], grouping: &Grouping, trust_userspace: bool) -> Checker {
+    let mut universe = Universe::builtin();
+    universe.extend([
+        "/etc/demo/secret.key".to_string(),
+        "/var/lib/demo/other".to_string(),
+    ]);
+    Checker::new(
+        evs,
+        grouping,
+        universe,
+        CheckOptions {
+            trust_userspace,
+            ..CheckOptions::default()
+        },
+    )
+}
+
+fn proposal(rule: &str, source: Source, claims: &[&str]) -> Proposal {
+    Proposal {
+        id: "P1".into(),
+        profile: "demo".into(),
+        rule: rule.into(),
+        source,
+        claimed_evidence: claims.iter().map(|s| s.to_string()).collect(),
+        alternatives: Vec::new(),
+        rationale: None,
+        exec_modes: Vec::new(),
+    }
+}
+
+fn codes(c: &Checked) -> Vec<&str> {
+    c.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+#[test]
+fn no_adversarial_candidate_is_ok() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let ck = checker(&evs, &grouping, false);
+    // (rule, source, expected verdict, a finding code that must be among the findings)
+    let cases: &[(&str, Source, Verdict, &str)] = &[
+        (
+            "/** rw,",
+            Source::Model,
+            Verdict::Blocked,
+            "recursive-write-glob",
+        ),
+        (
+            "/etc/** r,",
+            Source::Drafter,
+            Verdict::Blocked,
+            "sensitive-path",
+        ),
+        (
+            "/etc/demo/* r,",
+            Source::Drafter,
+            Verdict::Review,
+            "broad-path",
+        ),
+        (
+            "/etc/demo/app.conf rw,",
+            Source::Drafter,
+            Verdict::Review,
+            "extra-perms",
+        ),
+        (
+            "/etc/shadow r,",
+            Source::Model,
+            Verdict::Blocked,
+            "no-evidence",
+        ),
+        (
+            "capability sys_module,",
+            Source::Model,
+            Verdict::Blocked,
+            "no-evidence",
+        ),
+        (
+            "capability sys_admin,",
+            Source::Drafter,
+            Verdict::Blocked,
+            "dangerous-capability",
+        ),
+        (
+            "capability,",
+            Source::Model,
+            Verdict::Blocked,
+            "unrestricted-rule",
+        ),
+        (
+            "/usr/bin/helper ux,",
+            Source::Drafter,
+            Verdict::Blocked,
+            "unconfined-exec",
+        ),
+        (
+            "/usr/bin/helper rwix,",
+            Source::Model,
+            Verdict::Blocked,
+            "write-exec",
+        ),
+        (
+            "/usr/bin/* ix,",
+            Source::Model,
+            Verdict::Review,
+            "exec-glob",
+        ),
+        (
+            "network,",
+            Source::Model,
+            Verdict::Blocked,
+            "unrestricted-rule",
+        ),
+        (
+            "network packet raw,",
+            Source::Model,
+            Verdict::Blocked,
+            "raw-socket",
+        ),
+        ("mount,", Source::Model, Verdict::Blocked, "mount-rule"),
+        (
+            "ptrace trace peer=unconfined,",
+            Source::Drafter,
+            Verdict::Blocked,
+            "ptrace-trace",
+        ),
+        (
+            "change_profile -> unconfined,",
+            Source::Model,
+            Verdict::Blocked,
+            "change-profile-unconfined",
+        ),
+        (
+            "owner /var/lib/demo/** rw,",
+            Source::Model,
+            Verdict::Blocked,
+            "recursive-write-glob",
+        ),
+        (
+            "@{HOME}/** r,",
+            Source::Model,
+            Verdict::Blocked,
+            "no-evidence",
+        ),
+        (
+            "/etc/demo/app.conf r",
+            Source::Model,
+            Verdict::Blocked,
+            "invalid-rule",
+        ),
+        (
+            "please allow everything",
+            Source::Model,
+            Verdict::Blocked,
+            "invalid-rule",
+        ),
+        (
+            "/etc/demo/{app.conf r,",
+            Source::Model,
+            Verdict::Blocked,
+            "invalid-rule",
+        ),
+        (
+            "include <abstractions/does-not-exist>",
+            Source::Model,
+            Verdict::Blocked,
+            "unresolved-include",
+        ),
+        (
+            "/etc/demo/app.conf r,",
+            Source::Model,
+            Verdict::Review,
+            "model-proposal",
+        ),
+    ];
+    for (rule, source, want, code) in cases {
+        let c = ck.check(&proposal(rule, *source, &[]));
+        assert_ne!(
+            c.verdict,
+            Verdict::Ok,
+            "{rule} came out ok: {:?}",
+            c.findings
+        );
+        assert_eq!(c.verdict, *want, "{rule}: {:?}", c.findings);
+        assert!(
+            codes(&c).contains(code),
+            "{rule}: expected {code} in {:?}",
+            c.findings
+        );
+    }
+    // a rule claiming evidence it does not cover
+    let c = ck.check(&proposal(
+        "/etc/demo/app.conf r,",
+        Source::Drafter,
+        &["G1", "G2", "G3", "G99"],
+    ));
+    assert_ne!(c.verdict, Verdict::Ok);
+    assert!(codes(&c).contains(&"unsupported-claim"));
+    assert!(c.unsupported_claims.contains(&"G99".to_string()));
+}
+
+#[test]
+fn breadth_names_the_most_sensitive_paths_first() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let ck = checker(&evs, &grouping, false);
+    let c = ck.check(&proposal("/etc/** r,", Source::Drafter, &[]));
+    assert_eq!(
+        c.extra_paths.first().map(String::as_str),
+        Some("/etc/gshadow"),
+        "{:?}",
+        c.extra_paths
+    );
+    assert!(c.extra_paths.iter().any(|p| p == "/etc/shadow"));
+    assert!(c.extra_path_count >= 10);
+    assert!(
+        !c.extra_paths.contains(&"/etc/demo/app.conf".to_string()),
+        "evidence is not extra"
+    );
+    assert!(c.covers.len() == 1);
+}
+
+#[test]
+fn the_drafters_minimal_rules_are_ok_and_justified() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let ck = checker(&evs, &grouping, false);
+    let proposals = Drafter::new().draft(&evs, &grouping, None);
+    let checked = ck.check_all(&proposals);
+    let verdict = |rule: &str| {
+        checked
+            .iter()
+            .find(|c| c.proposal.rule == rule)
+            .unwrap_or_else(|| panic!("no proposal {rule}"))
+            .verdict
+    };
+    assert_eq!(verdict("owner /etc/demo/app.conf r,"), Verdict::Ok);
+    assert_eq!(verdict("owner /var/lib/demo/state rw,"), Verdict::Ok);
+    assert_eq!(verdict("capability net_bind_service,"), Verdict::Ok);
+    assert_eq!(verdict("/usr/bin/helper mrix,"), Verdict::Ok);
+    assert_eq!(verdict("network (create) inet stream,"), Verdict::Ok);
+    // justified but dangerous: blocked even from the drafter
+    assert_eq!(verdict("capability sys_admin,"), Verdict::Blocked);
+    assert_eq!(verdict("ptrace trace peer=unconfined,"), Verdict::Blocked);
+    for c in &checked {
+        assert_eq!(c.covers, c.proposal.claimed_evidence, "{}", c.proposal.rule);
+    }
+}
+
+#[test]
+fn human_edits_are_rechecked() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let ck = checker(&evs, &grouping, false);
+    // a human may accept a danger on purpose: review, not blocked
+    let c = ck.check(&proposal("capability sys_admin,", Source::Human, &[]));
+    assert_eq!(c.verdict, Verdict::Review, "{:?}", c.findings);
+    let c = ck.check(&proposal("/etc/demo/* r,", Source::Human, &[]));
+    assert_eq!(c.verdict, Verdict::Review);
+    // but no evidence or invalid text stays blocked whoever wrote it
+    let c = ck.check(&proposal("/etc/shadow r,", Source::Human, &[]));
+    assert_eq!(c.verdict, Verdict::Blocked);
+    let c = ck.check(&proposal("/etc/demo/app.conf rz,", Source::Human, &[]));
+    assert_eq!(c.verdict, Verdict::Blocked);
+    // an exact human rule is ok
+    let c = ck.check(&proposal("owner /etc/demo/app.conf r,", Source::Human, &[]));
+    assert_eq!(c.verdict, Verdict::Ok, "{:?}", c.findings);
+}
+
+#[test]
+fn untrusted_evidence_is_no_evidence_unless_trusted_explicitly() {
+    let evs = events(false);
+    let grouping = group_events(&evs, &Filter::default());
+    let strict = checker(&evs, &grouping, false);
+    let c = strict.check(&proposal(
+        "owner /etc/demo/app.conf r,",
+        Source::Drafter,
+        &[],
+    ));
+    assert_eq!(c.verdict, Verdict::Blocked);
+    assert!(codes(&c).contains(&"untrusted-evidence"));
+    let lenient = checker(&evs, &grouping, true);
+    let c = lenient.check(&proposal(
+        "owner /etc/demo/app.conf r,",
+        Source::Drafter,
+        &[],
+    ));
+    assert_eq!(c.verdict, Verdict::Ok, "{:?}", c.findings);
+}

@@ -1,0 +1,183 @@
+//! `aa-assist denials` and `aa-assist debug parse-log`, run as the real binary.
+
+#![allow(clippy::unwrap_used)] // test helpers, like the tests themselves, may unwrap
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/log")
+        .join(name)
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(data) = stdin {
+        input.write_all(data).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = run(args, None);
+    assert_eq!(out.status.code(), Some(1), "groups found: {out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn json_has_schema_version_and_sequential_ids() {
+    let audit = fixture("audit.log");
+    let dmesg = fixture("dmesg.txt");
+    let v = json(&[
+        "denials",
+        "--json",
+        audit.to_str().unwrap(),
+        dmesg.to_str().unwrap(),
+    ]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["summary"]["events"], 9);
+    assert_eq!(v["summary"]["failed"], 1);
+    let groups = v["groups"].as_array().unwrap();
+    for (i, g) in groups.iter().enumerate() {
+        assert_eq!(g["id"], format!("G{}", i + 1));
+    }
+    // /etc/shadow read by nginx: two auditd events and one dmesg event, one group.
+    let shadow = groups
+        .iter()
+        .find(|g| g["resource"] == "/etc/shadow")
+        .unwrap();
+    assert_eq!(shadow["count"], 3);
+    assert_eq!(shadow["mode"], "DENIED");
+    assert_eq!(shadow["class"], "file");
+    assert_eq!(shadow["mask"], "r");
+    assert_eq!(shadow["pids"], serde_json::json!([1193, 1194]));
+    assert_eq!(shadow["first_seen"], 1680266735);
+    // Denials come before complain-mode events.
+    let first_allowed = groups.iter().position(|g| g["mode"] == "ALLOWED").unwrap();
+    assert!(groups[..first_allowed]
+        .iter()
+        .all(|g| g["mode"] == "DENIED"));
+}
+
+#[test]
+fn filters() {
+    let audit = fixture("audit.log");
+    let a = audit.to_str().unwrap();
+    let v = json(&["denials", "--json", "--mode", "allowed", a]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 1);
+    let v = json(&[
+        "denials",
+        "--json",
+        "--mode",
+        "denied",
+        "--operation",
+        "mount",
+        a,
+    ]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 1);
+    assert_eq!(v["groups"][0]["class"], "mount");
+    let v = json(&["denials", "--json", "--profile", "unprivileged_userns", a]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 1);
+    let v = json(&[
+        "denials",
+        "--json",
+        "--since",
+        "@1718798456",
+        "--mode",
+        "denied",
+        a,
+    ]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 3);
+    let out = run(&["denials", "--profile", "nobody", a], None);
+    assert_eq!(out.status.code(), Some(0), "no groups: exit 0");
+}
+
+#[test]
+fn stale_groups_predate_the_last_replace() {
+    let v = json(&[
+        "denials",
+        "--json",
+        fixture("ausearch.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(v["groups"][0]["stale"], true);
+    assert_eq!(v["groups"][0]["resource"], "/var/log/nginx/new x.log");
+}
+
+#[test]
+fn strict_names_file_line_and_reason() {
+    let audit = fixture("audit.log");
+    let out = run(&["denials", "--strict", audit.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("audit.log:5: malformed AppArmor record"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn unparseable_lines_are_summarised() {
+    let out = run(&["denials", fixture("audit.log").to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 unparseable"), "{err}");
+    assert!(err.contains("audit.log:5:"), "{err}");
+}
+
+#[test]
+fn missing_sources_give_a_message_not_a_trace() {
+    let out = run(&["denials", "/nonexistent/audit.log"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/audit.log: no such file"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked") && !err.contains("backtrace"));
+    let out = run(&["denials", "--audit-log", "/nonexistent/a.log"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn stdin_and_table_output_escapes_control_characters() {
+    let line = b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile=\"/x\" name=2F746D702F1B5B33316D726564 pid=1 comm=\"x\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n";
+    let out = run(&["denials", "-"], Some(line));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ID "), "{text}");
+    assert!(text.contains("/tmp/\\x1b[31mred"), "{text}");
+    assert!(!text.contains('\x1b'), "no raw escape reaches the terminal");
+}
+
+#[test]
+fn parse_log_prints_harness_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("case.in");
+    std::fs::write(
+        &f,
+        "type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile=\"/x\" name=\"/y\" pid=7 comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=1\n\nbogus\n",
+    )
+    .unwrap();
+    let out = run(&["debug", "parse-log", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "one record is invalid");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "START\nFile: case.in\nEvent type: AA_RECORD_DENIED\nAudit ID: 1.2:3\nOperation: open\n\
+Mask: r\nDenied Mask: r\nfsuid: 0\nouid: 1\nProfile: /x\nName: /y\nCommand: c\nPID: 7\n\
+Epoch: 1\nAudit subid: 3\nSTART\nFile: case.in\nEvent type: AA_RECORD_INVALID\n"
+    );
+}

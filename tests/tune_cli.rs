@@ -1,0 +1,287 @@
+//! `aa-assist tune` without a terminal: it never writes, prints the proposals, and reports
+//! them as JSON or a patch when asked.
+
+mod common;
+
+use std::path::PathBuf;
+
+use aa_assist::check::{Checked, Verdict};
+use aa_assist::draft::{Alternative, Proposal, Source};
+use assert_cmd::Command;
+
+const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
+const LOG: &str = "examples/pidcache/audit.log";
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
+    Checked {
+        proposal: Proposal {
+            id: id.into(),
+            profile: "exampled".into(),
+            rule: rule.into(),
+            source: Source::Drafter,
+            claimed_evidence: covers.iter().map(|s| s.to_string()).collect(),
+            alternatives: vec![Alternative {
+                rule: "/etc/exampled/** r,".into(),
+                why: "glob directory".into(),
+            }],
+            rationale: None,
+            exec_modes: vec![],
+        },
+        covers: covers.iter().map(|s| s.to_string()).collect(),
+        unsupported_claims: vec![],
+        extra_paths: vec![],
+        extra_path_count: 0,
+        extra_perms: vec![],
+        findings: vec![],
+        verdict,
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    profile: PathBuf,
+    original: Vec<u8>,
+    proposals: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_path_buf();
+    let pdir = root.join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let profile = pdir.join("usr.sbin.exampled");
+    let original = std::fs::read(repo(PROFILE)).expect("example profile");
+    std::fs::write(&profile, &original).expect("write");
+    let proposals = root.join("proposals.json");
+    let json = serde_json::json!({
+        "groups": [
+            {"id": "G1", "profile": "exampled", "class": "file", "operation": "open",
+             "resource": "/etc/exampled/exampled.conf", "mask": "r", "count": 2, "covered_by": null},
+            {"id": "G2", "profile": "exampled", "class": "capability", "operation": "capable",
+             "resource": "setgid", "mask": "", "count": 1, "covered_by": "capability setgid,"},
+            {"id": "G3", "profile": "exampled", "class": "file", "operation": "mknod",
+             "resource": "/var/lib/exampled/cache/objects/ab/x.obj", "mask": "c", "count": 1, "covered_by": null},
+        ],
+        "checked": [
+            checked("P1", "/etc/exampled/exampled.conf r,", &["G1"], Verdict::Ok),
+            checked("P2", "/var/lib/exampled/** rw,", &["G3"], Verdict::Blocked),
+        ],
+    });
+    std::fs::write(&proposals, json.to_string()).expect("write");
+    Fixture {
+        root,
+        _dir: dir,
+        profile,
+        original,
+        proposals,
+    }
+}
+
+fn tune(f: &Fixture) -> Command {
+    let mut c = Command::new(common::bin());
+    c.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("--proposals")
+        .arg(&f.proposals)
+        .env("AA_ASSIST_STATE_DIR", f.root.join("state"));
+    c
+}
+
+#[test]
+fn non_tty_prints_diffs_and_never_writes() {
+    let f = fixture();
+    let out = tune(&f).assert().code(1).get_output().stdout.clone();
+    let out = String::from_utf8(out).expect("utf8");
+    assert!(out.contains("+   /etc/exampled/exampled.conf r,"), "{out}");
+    assert!(out.contains("BLOCKED"), "{out}");
+    assert!(out.contains("nothing written (no terminal)"), "{out}");
+    assert!(!out.contains('\x1b'), "no colour into a pipe");
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+}
+
+#[test]
+fn json_report_follows_schema_v1() {
+    let f = fixture();
+    let out = tune(&f)
+        .arg("--json")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["groups"].as_array().expect("groups").len(), 3);
+    assert_eq!(v["groups"][1]["covered_by"], "capability setgid,");
+    let p = &v["proposals"][0];
+    assert_eq!(p["id"], "P1");
+    assert_eq!(p["profile"], "exampled");
+    assert_eq!(p["source"], "drafter");
+    assert_eq!(p["evidence"], serde_json::json!(["G1"]));
+    assert_eq!(p["verdict"], "ok");
+    assert_eq!(p["alternatives"][0]["rule"], "/etc/exampled/** r,");
+    assert_eq!(v["proposals"][1]["verdict"], "blocked");
+    assert_eq!(v["uncovered"], serde_json::json!(["G1", "G3"]));
+    assert_eq!(v["unresolved"], serde_json::json!(["G3"]));
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+}
+
+#[test]
+fn patch_holds_approvable_first_choices_and_applies() {
+    let f = fixture();
+    let patch = f.root.join("tune.patch");
+    tune(&f)
+        .arg("--dry-run")
+        .arg("--patch")
+        .arg(&patch)
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&patch).expect("patch written");
+    assert!(
+        text.contains("# P1 [ok] exampled: /etc/exampled/exampled.conf r,"),
+        "{text}"
+    );
+    assert!(text.contains("# P2 [blocked, not included]"), "{text}");
+    assert!(
+        text.contains("\n+  /etc/exampled/exampled.conf r,\n"),
+        "{text}"
+    );
+    assert!(!text.contains("+  /var/lib/exampled/** rw,"), "{text}");
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+    // It applies with patch(1) when available.
+    let copy = f.root.join("copy");
+    std::fs::write(&copy, &f.original).expect("write");
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let stripped = f.root.join("body.patch");
+    std::fs::write(&stripped, body).expect("write");
+    if let Ok(st) = std::process::Command::new("patch")
+        .arg(&copy)
+        .arg(&stripped)
+        .stdout(std::process::Stdio::null())
+        .status()
+    {
+        assert!(st.success());
+        let patched = std::fs::read_to_string(&copy).expect("read");
+        assert!(patched.contains("  /etc/exampled/exampled.conf r,\n"));
+    }
+}
+
+#[test]
+fn llm_before_the_model_is_wired_is_a_clear_error() {
+    let f = fixture();
+    let out = tune(&f)
+        .arg("--llm")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("--llm is not available yet"));
+}
+
+#[test]
+fn local_requires_the_profile_to_include_its_override() {
+    let f = fixture();
+    tune(&f).arg("--local").arg("--dry-run").assert().code(1);
+    let text = String::from_utf8(f.original.clone()).expect("utf8");
+    std::fs::write(
+        &f.profile,
+        text.replace("  include if exists <local/usr.sbin.exampled>\n", ""),
+    )
+    .expect("write");
+    let out = tune(&f)
+        .arg("--local")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("does not include local/usr.sbin.exampled"),
+        "{err}"
+    );
+}
+
+#[test]
+fn local_dry_run_shows_the_override_file_diff() {
+    let f = fixture();
+    let out = tune(&f)
+        .arg("--local")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).expect("utf8");
+    assert!(out.contains("+ # Site-specific additions"), "{out}");
+    assert!(out.contains("+ /etc/exampled/exampled.conf r,"), "{out}");
+    assert!(!f.root.join("apparmor.d/local").exists());
+}
+
+#[test]
+fn profile_is_found_by_name_in_the_profile_dir() {
+    let f = fixture();
+    let dir = f.profile.parent().expect("dir").to_path_buf();
+    for name in ["exampled", "usr.sbin.exampled", "/usr/sbin/exampled"] {
+        Command::new(common::bin())
+            .arg("tune")
+            .arg(name)
+            .arg("-d")
+            .arg(&dir)
+            .arg("--log")
+            .arg(repo(LOG))
+            .arg("--proposals")
+            .arg(&f.proposals)
+            .arg("--json")
+            .env("AA_ASSIST_STATE_DIR", f.root.join("state"))
+            .assert()
+            .code(1);
+    }
+    Command::new(common::bin())
+        .args(["tune", "nosuch", "--log", "x", "-d"])
+        .arg(&dir)
+        .assert()
+        .code(2);
+}
+
+/// The README's main command: the bundled example, offline, no AppArmor, no API key.
+#[test]
+fn readme_command_works_without_apparmor_or_api_key() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(common::bin())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tune",
+            "examples/pidcache/profile/usr.sbin.exampled",
+            "--log",
+            "examples/pidcache/audit.log",
+            "-d",
+            "examples/pidcache/profile",
+            "--dry-run",
+        ])
+        .env("AA_ASSIST_STATE_DIR", state.path())
+        .env("AA_ASSIST_APPARMOR_PARSER", "/nonexistent/apparmor_parser")
+        .env_remove("OPENAI_API_KEY")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).expect("utf8");
+    assert!(out.contains("── P1 "), "{out}");
+    assert!(out.contains("help: add `"), "{out}");
+    assert!(out.contains("evidence:"), "{out}");
+    assert!(out.contains("nothing written"), "{out}");
+}

@@ -1,0 +1,509 @@
+//! `aa-assist tune` through a real pseudo-terminal: the real binary, real `dialoguer`
+//! prompts, keys sent as a human would type them.
+//!
+//! The proposals come from a hand-made file (`--proposals`) so these tests pin the review
+//! and write behaviour independently of the drafter; the profile is the bundled example.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use aa_assist::check::{Checked, Finding, Severity, Verdict};
+use aa_assist::draft::{Proposal, Source};
+use expectrl::{Eof, Regex, Session};
+
+const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
+const LOG: &str = "examples/pidcache/audit.log";
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
+    Checked {
+        proposal: Proposal {
+            id: id.into(),
+            profile: "exampled".into(),
+            rule: rule.into(),
+            source: Source::Drafter,
+            claimed_evidence: covers.iter().map(|s| s.to_string()).collect(),
+            alternatives: vec![],
+            rationale: None,
+            exec_modes: vec![],
+        },
+        covers: covers.iter().map(|s| s.to_string()).collect(),
+        unsupported_claims: vec![],
+        extra_paths: vec![],
+        extra_path_count: 0,
+        extra_perms: vec![],
+        findings: if verdict == Verdict::Blocked {
+            vec![Finding {
+                code: "recursive-write-glob".into(),
+                severity: Severity::Error,
+                message: "write on a recursive glob".into(),
+            }]
+        } else {
+            vec![]
+        },
+        verdict,
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    profile: PathBuf,
+    original: String,
+    proposals: PathBuf,
+    state: PathBuf,
+}
+
+fn fixture(items: &[Checked], rechecks: &[Checked]) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_path_buf();
+    let pdir = root.join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let profile = pdir.join("usr.sbin.exampled");
+    let original = std::fs::read_to_string(repo(PROFILE)).expect("example profile");
+    std::fs::write(&profile, &original).expect("write");
+    let proposals = root.join("proposals.json");
+    let json = serde_json::json!({
+        "evidence": {
+            "G1": {"summary": "file open /etc/exampled/exampled.conf (r)",
+                   "lines": ["type=AVC msg=audit(1795082402.114:301): apparmor=\"DENIED\" operation=\"open\" name=\"/etc/exampled/exampled.conf\""]},
+        },
+        "checked": items,
+        "rechecks": rechecks,
+    });
+    std::fs::write(&proposals, json.to_string()).expect("write");
+    Fixture {
+        root: root.clone(),
+        state: root.join("state"),
+        _dir: dir,
+        profile,
+        original,
+        proposals,
+    }
+}
+
+fn spawn(f: &Fixture, extra_env: &[(&str, &str)]) -> Session {
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("-d")
+        .arg(f.profile.parent().expect("dir"))
+        .arg("--proposals")
+        .arg(&f.proposals)
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    s
+}
+
+fn exit_code(s: &mut Session) -> i32 {
+    match s.get_process_mut().wait().expect("wait") {
+        expectrl::WaitStatus::Exited(_, code) => code,
+        other => panic!("unexpected end: {other:?}"),
+    }
+}
+
+fn two_ok() -> Vec<Checked> {
+    vec![
+        checked("P1", "/etc/exampled/exampled.conf r,", &["G1"], Verdict::Ok),
+        checked("P2", "capability net_bind_service,", &["G2"], Verdict::Ok),
+    ]
+}
+
+/// Remove exactly one occurrence of `line` (with its newline) from `text`.
+fn without_line(text: &str, line: &str) -> String {
+    let needle = format!("{line}\n");
+    let i = text.find(&needle).expect("the line is there");
+    assert_eq!(text.matches(&needle).count(), 1, "exactly once");
+    format!("{}{}", &text[..i], &text[i + needle.len()..])
+}
+
+fn parser_accepts(profile: &Path) {
+    let Some(parser) = aa_assist::review::validate::find_parser() else {
+        eprintln!("notice: apparmor_parser not installed; not validating");
+        return;
+    };
+    let text = std::fs::read_to_string(profile).expect("read");
+    aa_assist::review::validate::validate(&parser, profile, &text, &[], &[])
+        .expect("apparmor_parser accepts the written profile");
+}
+
+#[test]
+fn approve_one_reject_other_writes_exactly_the_approved_rule() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("first prompt");
+    s.send("\r").expect("approve (the default)");
+    s.expect("P2: what to do?").expect("second prompt");
+    // Skip is always second to last: up twice from the top wraps round to it.
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("Write 1 rule(s)").expect("final confirmation");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert_eq!(
+        without_line(&new, "  /etc/exampled/exampled.conf r,"),
+        f.original,
+        "every other byte unchanged"
+    );
+    assert!(!new.contains("net_bind_service"));
+    parser_accepts(&f.profile);
+
+    let decisions = std::fs::read_to_string(f.state.join("decisions.json")).expect("memory");
+    let d: serde_json::Value = serde_json::from_str(&decisions).expect("json");
+    let list = d["decisions"].as_array().expect("list");
+    assert_eq!(list.len(), 2);
+    assert!(list
+        .iter()
+        .any(|r| r["rule"] == "capability net_bind_service," && r["decision"] == "rejected"));
+    let backups: Vec<_> = std::fs::read_dir(f.state.join("backups"))
+        .expect("backup dir")
+        .collect();
+    assert_eq!(backups.len(), 1);
+}
+
+#[test]
+fn quit_half_way_leaves_the_file_unchanged() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("first prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("second prompt");
+    s.send("k").expect("up to quit");
+    s.send("\r").expect("quit");
+    s.expect("nothing written").expect("says so");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 1);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    assert!(
+        !f.state.join("decisions.json").exists(),
+        "quit remembers nothing"
+    );
+}
+
+#[test]
+fn blocked_proposal_is_edited_rechecked_and_approved() {
+    let blocked = checked("P1", "/var/lib/exampled/** rw,", &["G1"], Verdict::Blocked);
+    let edited = checked(
+        "P1",
+        "owner /var/lib/exampled/cache/* rw,",
+        &["G1"],
+        Verdict::Ok,
+    );
+    let f = fixture(&[blocked], &[edited]);
+    let editor = f.root.join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf 'owner /var/lib/exampled/cache/* rw,\\n' > \"$1\"\n",
+    )
+    .expect("write editor");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let editor = editor.to_string_lossy().into_owned();
+    let mut s = spawn(&f, &[("EDITOR", &editor), ("VISUAL", &editor)]);
+    s.expect("BLOCKED").expect("shown as blocked");
+    s.expect("P1: what to do?").expect("prompt");
+    let menu = s.expect("quit (write nothing)").expect("menu");
+    let menu = String::from_utf8_lossy(menu.before()).into_owned();
+    assert!(menu.contains("edit in $EDITOR"), "{menu}");
+    assert!(
+        !menu.contains("approve"),
+        "a blocked proposal cannot be approved: {menu}"
+    );
+    // The menu of a blocked file rule: toggle owner, toggle audit, toggle deny, edit, skip,
+    // quit; "approve" is not offered, and the cursor starts on "skip". One up is "edit".
+    s.send("k").expect("up");
+    s.send("\r").expect("edit");
+    s.expect("verdict: ok").expect("re-checked");
+    s.expect("P1: what to do?").expect("prompt again");
+    s.send("\r").expect("approve the edit");
+    s.expect("Write 1 rule(s)").expect("final confirmation");
+    s.send("y").expect("yes");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert_eq!(
+        without_line(&new, "  owner /var/lib/exampled/cache/* rw,"),
+        f.original
+    );
+    parser_accepts(&f.profile);
+}
+
+#[test]
+fn missing_parser_is_said_plainly_before_any_question() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = spawn(
+        &f,
+        &[("AA_ASSIST_APPARMOR_PARSER", "/nonexistent/apparmor_parser")],
+    );
+    s.expect("apparmor_parser was not found")
+        .expect("plain message");
+    s.expect("--no-parser-check").expect("the way out");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+}
+
+#[test]
+fn real_pipeline_approve_first_reject_rest() {
+    let f = fixture(&[], &[]);
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("-d")
+        .arg(f.profile.parent().expect("dir"))
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(30)));
+    let first = s.expect("P1: what to do?").expect("first prompt");
+    let card = String::from_utf8_lossy(first.before()).into_owned();
+    let rule = card
+        .split("help: add `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .expect("the card names the rule")
+        .to_string();
+    s.send("\r").expect("approve P1");
+    let mut skipped = 0;
+    loop {
+        // Expect the next id exactly: dialoguer also echoes each answered prompt.
+        let next = format!(r"P{}: what to do\?|Write 1 rule\(s\)", skipped + 2);
+        let m = s.expect(Regex(next.as_str())).expect("next prompt");
+        let matched = String::from_utf8_lossy(m.get(0).expect("match")).into_owned();
+        if matched.starts_with("Write") {
+            s.send("y").expect("yes");
+            break;
+        }
+        let before = String::from_utf8_lossy(m.before()).into_owned();
+        if before.contains("verdict: BLOCKED") {
+            s.send("\r")
+                .expect("skip (the default of a blocked proposal)");
+        } else {
+            s.send("k").expect("up");
+            s.send("k").expect("up");
+            s.send("\r").expect("skip");
+        }
+        skipped += 1;
+    }
+    let end = s.expect(Eof).expect("exits");
+    let end: String = end
+        .matches()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .chain([String::from_utf8_lossy(end.before()).into_owned()])
+        .collect();
+    assert!(end.contains("Wrote"), "{end}");
+    assert_eq!(exit_code(&mut s), 0);
+    assert!(skipped > 0);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert_eq!(without_line(&new, &format!("  {rule}")), f.original);
+    parser_accepts(&f.profile);
+
+    // Re-run: the approved rule now covers its groups, the rejected ones are remembered, so
+    // nothing is asked and nothing changes.
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("-d")
+        .arg(f.profile.parent().expect("dir"))
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(30)));
+    s.expect("rejected before, not asked again")
+        .expect("memory used");
+    s.expect("Nothing approved").expect("nothing to do");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    assert_eq!(std::fs::read_to_string(&f.profile).expect("read"), new);
+}
+
+fn fake_parser(dir: &Path, reload_ok: bool) -> String {
+    let p = dir.join("fake_apparmor_parser");
+    let script = format!(
+        "#!/bin/sh\n# -QK validates (accept), -r reloads\ncase \"$1\" in -r) exit {};; esac\ncat >/dev/null\nexit 0\n",
+        if reload_ok { 0 } else { 1 }
+    );
+    std::fs::write(&p, script).expect("write");
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn reload_failure_is_reported_after_the_write() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, false);
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&f.profile)
+        .arg("--log")
+        .arg(repo(LOG))
+        .arg("--proposals")
+        .arg(&f.proposals)
+        .arg("--reload")
+        .env("AA_ASSIST_STATE_DIR", &f.state)
+        .env("AA_ASSIST_APPARMOR_PARSER", &parser)
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn");
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 2 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect("the kernel still has the old policy")
+        .expect("reload failure said");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    let new = without_line(&new, "  /etc/exampled/exampled.conf r,");
+    assert_eq!(
+        without_line(&new, "  capability net_bind_service,"),
+        f.original
+    );
+}
+
+#[test]
+fn local_writes_the_override_and_leaves_the_profile_alone() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = {
+        let mut cmd = Command::new(common::bin());
+        cmd.arg("tune")
+            .arg(&f.profile)
+            .arg("--log")
+            .arg(repo(LOG))
+            .arg("--proposals")
+            .arg(&f.proposals)
+            .arg("--local")
+            .env("AA_ASSIST_STATE_DIR", &f.state)
+            .env("TERM", "xterm");
+        Session::spawn(cmd).expect("spawn")
+    };
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("Write 1 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    let local = f
+        .profile
+        .parent()
+        .expect("dir")
+        .join("local/usr.sbin.exampled");
+    let text = std::fs::read_to_string(local).expect("override written");
+    assert!(text.starts_with("# Site-specific additions"), "{text}");
+    assert!(
+        text.ends_with("\n/etc/exampled/exampled.conf r,\n"),
+        "{text}"
+    );
+    assert!(!text.contains("net_bind_service"));
+}
+
+#[test]
+fn parser_rejection_writes_nothing() {
+    // AppArmor 4 network syntax: the profile editor places it, apparmor_parser 3 rejects it.
+    let rule = "network (listen) inet stream ip=127.0.0.1 port=705,";
+    let f = fixture(&[checked("P1", rule, &["G1"], Verdict::Ok)], &[]);
+    if aa_assist::review::validate::find_parser().is_none() {
+        eprintln!("notice: apparmor_parser not installed; skipping");
+        return;
+    }
+    let probe =
+        std::process::Command::new(aa_assist::review::validate::find_parser().expect("parser"))
+            .arg("-QK")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(format!("profile x {{\n  {rule}\n}}\n").as_bytes())?;
+                c.wait()
+            })
+            .expect("probe");
+    if probe.success() {
+        eprintln!("notice: this apparmor_parser knows AppArmor 4 network rules; skipping");
+        return;
+    }
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 1 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("apparmor_parser rejected the new profile")
+        .expect("rejection shown");
+    s.expect("Nothing written").expect("says so");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_prompt_quits_and_writes_nothing() {
+    let f = fixture(&two_ok(), &[]);
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("first prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("second prompt");
+    s.send("\x03").expect("ctrl-c");
+    s.expect(Eof).expect("exits");
+    // Killed by SIGINT, or a quit if the terminal layer turned Ctrl-C into an error.
+    match s.get_process_mut().wait().expect("wait") {
+        expectrl::WaitStatus::Exited(_, code) => assert_ne!(code, 0),
+        expectrl::WaitStatus::Signaled(_, sig, _) => {
+            assert_eq!(sig, expectrl::Signal::SIGINT)
+        }
+        other => panic!("unexpected end: {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    assert!(!f.state.join("decisions.json").exists());
+}
