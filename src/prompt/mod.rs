@@ -1,1 +1,185 @@
 //! Prompt templates, token counting and batching under a budget.
+//!
+//! This module owns what a model is sent: the templates in `prompts/` (embedded at build time,
+//! overridable by a directory, see [`Templates`]), the compact per-group JSON the data block is
+//! made of ([`GroupData`] → one line per group), token counting with `tiktoken-rs`
+//! ([`TokenCounter`]), and the packing of groups into [`Batch`]es that never exceed a token
+//! budget ([`Planner::plan`]). Every string that goes into a prompt passes through the run's
+//! [`Redactor`] first.
+//!
+//! It does not talk to a server (that is [`crate::llm`]) and does not read logs: the caller
+//! converts its own groups into [`GroupData`].
+
+mod batch;
+mod template;
+mod tokens;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use batch::{Batch, BatchContext, Estimate, Planner, PlannerOptions};
+pub use template::{Task, TemplateName, Templates};
+pub use tokens::{price_per_mtok, TokenCounter};
+
+/// The answer schema documented in `prompts/answer-schema.json`, as sent with
+/// `response_format`.
+pub const ANSWER_SCHEMA: &str = include_str!("../../prompts/answer-schema.json");
+
+/// The answer schema as a JSON value.
+pub fn answer_schema() -> serde_json::Value {
+    serde_json::from_str(ANSWER_SCHEMA).expect("prompts/answer-schema.json is valid JSON")
+}
+
+/// One group of similar audit events, as the prompt layer sees it. A plain data struct: the
+/// caller fills it from its own grouping (e.g. `log::Group`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupData {
+    /// Group id as cited by the model: `G1`, `G2`, ….
+    pub id: String,
+    /// Profile the events were logged against.
+    pub profile: String,
+    /// Rule class (`file`, `net`, `cap`, `signal`, `dbus`, …).
+    pub class: String,
+    /// Operation (`open`, `exec`, `capable`, `connect`, …).
+    pub operation: String,
+    /// `DENIED`, `ALLOWED`, `AUDIT`, …
+    pub mode: String,
+    /// What was accessed: path, capability name, address, peer ….
+    pub resource: String,
+    /// Requested/denied permission mask, e.g. `r`, `wc`.
+    pub mask: String,
+    /// Number of events in the group.
+    pub count: u64,
+    /// Time of the first event, as logged.
+    pub first: String,
+    /// Time of the last event, as logged.
+    pub last: String,
+    /// Distinct `comm` values.
+    pub comms: Vec<String>,
+    /// Distinct process ids (not sent to the model).
+    pub pids: Vec<u64>,
+    /// A few raw field maps of events in the group.
+    pub sample: Vec<BTreeMap<String, String>>,
+    /// Other distinguishing fields (`target`, `peer`, `family`, `signal`, …).
+    pub extra: BTreeMap<String, String>,
+}
+
+/// A profile whose text goes into the prompt (explain-profile and review tasks).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileData {
+    /// The profile name as audit logs report it.
+    pub name: String,
+    /// The profile's source text.
+    pub text: String,
+}
+
+/// Why a prompt could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// A template could not be read from the override directory.
+    #[error("cannot read prompt template {path}: {source}")]
+    ReadTemplate {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A template names a placeholder the renderer does not know, or misses one it needs.
+    #[error("prompt template {name}: {reason}")]
+    Template {
+        /// Template file name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Even a fully sampled group (or the fixed part of the prompt) exceeds the budget.
+    #[error("token budget {budget} too small: {what} needs {needed} tokens")]
+    BudgetTooSmall {
+        /// The group id, or "the fixed prompt".
+        what: String,
+        /// Tokens needed.
+        needed: usize,
+        /// The budget.
+        budget: usize,
+    },
+    /// Two groups share an id, or an id is empty.
+    #[error("group ids must be unique and non-empty: {0:?}")]
+    BadGroupId(String),
+    /// A profile task needs exactly one profile text.
+    #[error("task {task} needs the profile text of {profile:?}")]
+    MissingProfile {
+        /// The task.
+        task: &'static str,
+        /// The profile name.
+        profile: String,
+    },
+}
+
+/// Exactly the text a model would receive for `batches`, for `aa-assist redact` and
+/// `--dry-run` style previews: per batch a header line, then the system and user messages.
+pub fn render_for_model(batches: &[Batch]) -> String {
+    let mut out = String::new();
+    for b in batches {
+        out.push_str(&format!(
+            "=== batch {} ({} prompt tokens; groups {}) ===
+--- system ---
+{}
+--- user ---
+{}
+",
+            b.id,
+            b.tokens,
+            b.group_ids.join(", "),
+            b.system.trim_end(),
+            b.user.trim_end()
+        ));
+    }
+    out
+}
+
+/// Replace backticks so data can never close the fence it sits in; `\u0060` is the same
+/// character to a JSON parser.
+pub(crate) fn escape_backticks(json: &str) -> String {
+    json.replace('`', "\\u0060")
+}
+
+/// A fence longer than any backtick run inside `text`.
+pub(crate) fn fence_for(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_valid_json_with_both_lists() {
+        let s = answer_schema();
+        assert_eq!(
+            s["required"],
+            serde_json::json!(["proposals", "explanations"])
+        );
+    }
+
+    #[test]
+    fn fences_outgrow_content() {
+        assert_eq!(fence_for("abc"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
+        assert_eq!(
+            escape_backticks(r#"{"r":"/tmp/```x"}"#),
+            r#"{"r":"/tmp/\u0060\u0060\u0060x"}"#
+        );
+    }
+}
