@@ -110,6 +110,14 @@ fn auditd_fixture_fields_enrichment_and_unknown_keys() {
     assert_eq!(first.fsuid_name.as_deref(), Some("www-data"));
     assert_eq!(first.ouid_name.as_deref(), Some("root"));
     assert_eq!(first.denied.as_ref().unwrap().0, ["r"]);
+    assert_eq!(first.context, None);
+    // The SYSCALL record after the second AVC (same stamp) is merged into it.
+    let ctx = events[1].context.as_ref().expect("multi-record event");
+    assert_eq!(ctx.records, ["SYSCALL"]);
+    assert_eq!(
+        (ctx.syscall.as_deref(), ctx.success, ctx.exit),
+        (Some("257"), Some(false), Some(-13))
+    );
     let unknown = &events[2];
     assert_eq!(
         unknown.unknown_keys,
@@ -182,6 +190,13 @@ fn ausearch_fixture_hex_names_and_status() {
         .iter()
         .all(|e| e.provenance.framing == Framing::Ausearch));
     assert_eq!(events[0].name.as_deref(), Some("/var/log/nginx/new x.log"));
+    // ausearch prints the other records first; they still belong to the event.
+    let ctx = events[0].context.as_ref().expect("multi-record event");
+    assert_eq!(ctx.records, ["PROCTITLE", "SYSCALL"]);
+    assert_eq!(ctx.exe.as_deref(), Some("/usr/sbin/nginx"));
+    assert_eq!(ctx.proctitle.as_deref(), Some("nginx"));
+    assert_eq!(ctx.uid, Some(33));
+    assert_eq!(events[1].context, None);
     assert_eq!(events[1].kind, EventKind::Status);
     assert_eq!(events[1].class, EventClass::Policy);
 }

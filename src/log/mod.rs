@@ -15,6 +15,7 @@
 //! are attacker-controlled; later stages must treat untrusted events accordingly.
 
 mod classify;
+mod context;
 mod framing;
 mod grammar;
 pub mod group;
@@ -29,6 +30,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use classify::EventClass;
+pub use context::audit_stamp;
 pub use framing::Framing;
 pub use perms::Perms;
 pub use reader::{
@@ -260,6 +262,10 @@ pub struct Event {
     /// The audit serial number, from the audit stamp.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_sub_id: Option<i64>,
+    /// What the other records of the same audit event said (auditd writes `SYSCALL`,
+    /// `PROCTITLE`, … with the same stamp after the AVC); filled by [`Reader`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<AuditContext>,
     /// Keys libapparmor does not know, kept in order (our reader skips them instead of
     /// rejecting the record).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -303,6 +309,40 @@ fn strip_namespace(p: &str) -> &str {
         }
     }
     p
+}
+
+/// Fields from the non-AppArmor records of the same audit event (same `audit(…)` stamp).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditContext {
+    /// `SYSCALL` `syscall=` (number, or name when `ausearch -i` resolved it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syscall: Option<String>,
+    /// `SYSCALL` `success=yes|no`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// `SYSCALL` `exit=` (e.g. -13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i64>,
+    /// `SYSCALL` `ppid=`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<i64>,
+    /// `SYSCALL` `uid=`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<i64>,
+    /// `SYSCALL` `auid=` (login uid; 4294967295 when unset)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auid: Option<i64>,
+    /// `SYSCALL` `exe=` (decoded when hex-encoded)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
+    /// `PROCTITLE` `proctitle=`: the command line, NUL separators shown as spaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proctitle: Option<String>,
+    /// `CWD` `cwd=`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// The record types merged in, in order (`SYSCALL`, `PROCTITLE`, …).
+    pub records: Vec<String>,
 }
 
 /// Why one line could not be turned into an event.

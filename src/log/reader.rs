@@ -15,7 +15,13 @@ use std::process::{Child, Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
-use super::{parse_line_with, Event, Framing, LineError, Scratch};
+use std::collections::VecDeque;
+
+use super::context::{audit_stamp, merge};
+use super::{parse_line_with, AuditContext, Event, Framing, LineError, Scratch};
+
+/// At most this many events wait for the other records of their audit event.
+const MAX_PENDING: usize = 64;
 
 /// Where `--audit-log` reads by default.
 pub const DEFAULT_AUDIT_LOG: &str = "/var/log/audit/audit.log";
@@ -274,6 +280,15 @@ pub struct Reader<R> {
     strict: bool,
     summary: Summary,
     child: Option<Child>,
+    /// Events ready to hand out, in input order.
+    ready: VecDeque<Event>,
+    /// auditd events whose other records (same stamp) may still follow.
+    pending: Vec<Event>,
+    pending_stamp: Vec<u8>,
+    pending_ctx: AuditContext,
+    /// `ausearch` prints an event's other records before its AVC: they wait here.
+    before: AuditContext,
+    before_stamp: Vec<u8>,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -291,7 +306,26 @@ impl<R: BufRead> Reader<R> {
             strict: false,
             summary: Summary::default(),
             child: None,
+            ready: VecDeque::new(),
+            pending: Vec::new(),
+            pending_stamp: Vec::new(),
+            pending_ctx: AuditContext::default(),
+            before: AuditContext::default(),
+            before_stamp: Vec::new(),
         }
+    }
+
+    /// Hand the pending events over, with the context gathered for them.
+    fn flush(&mut self) {
+        let ctx = std::mem::take(&mut self.pending_ctx);
+        let has_ctx = !ctx.records.is_empty();
+        for mut ev in self.pending.drain(..) {
+            if has_ctx {
+                ev.context = Some(ctx.clone());
+            }
+            self.ready.push_back(ev);
+        }
+        self.pending_stamp.clear();
     }
 
     /// Declare whether the channel can only carry kernel/auditd output.
@@ -352,11 +386,22 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// The next event, skipping (and counting) everything else. `Ok(None)` at the end.
+    ///
+    /// auditd events are handed out once the next record with a different stamp (or the end
+    /// of input) shows that their `SYSCALL`/`PROCTITLE`/… records are complete; those
+    /// records' fields are attached as [`Event::context`].
     pub fn next_event(&mut self) -> Result<Option<Event>, ReadError> {
         loop {
+            if let Some(ev) = self.ready.pop_front() {
+                return Ok(Some(ev));
+            }
             let complete = match self.read_line() {
                 Ok(Some(c)) => c,
                 Ok(None) => {
+                    if !self.pending.is_empty() {
+                        self.flush();
+                        continue;
+                    }
                     self.finish_child()?;
                     return Ok(None);
                 }
@@ -374,6 +419,7 @@ impl<R: BufRead> Reader<R> {
                 if line.starts_with(b"----") || line.starts_with(b"time->") {
                     self.ausearch = true;
                     self.summary.ignored += 1;
+                    self.flush();
                     continue;
                 }
                 parse_line_with(line, &mut self.scratch)
@@ -382,16 +428,54 @@ impl<R: BufRead> Reader<R> {
             };
             match result {
                 Ok(Some(mut ev)) => {
-                    if self.ausearch && ev.provenance.framing == Framing::Auditd {
+                    let stamped = matches!(ev.provenance.framing, Framing::Auditd);
+                    if self.ausearch && stamped {
                         ev.provenance.framing = Framing::Ausearch;
                     }
                     ev.provenance.trusted &= self.channel_trusted;
                     ev.provenance.source.clone_from(&self.label);
                     ev.provenance.line = self.line_no;
                     self.summary.events += 1;
-                    return Ok(Some(ev));
+                    let stamp = ev.audit_id.as_deref().map(str::as_bytes);
+                    if !self.pending.is_empty()
+                        && (stamp != Some(&self.pending_stamp[..])
+                            || self.pending.len() >= MAX_PENDING)
+                    {
+                        self.flush();
+                    }
+                    match stamp {
+                        Some(st) if stamped => {
+                            if self.pending.is_empty() {
+                                self.pending_stamp.extend_from_slice(st);
+                                if self.before_stamp == st {
+                                    self.pending_ctx = std::mem::take(&mut self.before);
+                                }
+                            }
+                            self.pending.push(ev);
+                        }
+                        _ => self.ready.push_back(ev),
+                    }
                 }
-                Ok(None) => self.summary.ignored += 1,
+                Ok(None) => {
+                    self.summary.ignored += 1;
+                    if !self.pending.is_empty() {
+                        if audit_stamp(&self.buf) == Some(&self.pending_stamp[..]) {
+                            merge(&self.buf, &mut self.pending_ctx);
+                            continue;
+                        }
+                        self.flush();
+                    }
+                    if self.ausearch {
+                        if let Some(st) = audit_stamp(&self.buf) {
+                            if self.before_stamp != st {
+                                self.before_stamp.clear();
+                                self.before_stamp.extend_from_slice(st);
+                                self.before = AuditContext::default();
+                            }
+                            merge(&self.buf, &mut self.before);
+                        }
+                    }
+                }
                 Err(e) => {
                     let failure = LineFailure {
                         source: self.label.clone(),
