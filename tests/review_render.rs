@@ -25,6 +25,7 @@ fn model_proposal() -> Checked {
             exec_modes: vec![],
         },
         covers: vec!["G5".into()],
+        partial: vec![],
         unsupported_claims: vec!["G9".into()],
         extra_paths: vec!["/var/lib/exampled/keys/server.key".into()],
         extra_path_count: 4,

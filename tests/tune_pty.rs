@@ -34,6 +34,7 @@ fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
             exec_modes: vec![],
         },
         covers: covers.iter().map(|s| s.to_string()).collect(),
+        partial: vec![],
         unsupported_claims: vec![],
         extra_paths: vec![],
         extra_path_count: 0,

@@ -611,6 +611,7 @@ mod tests {
             } else {
                 p.claimed_evidence.clone()
             },
+            partial: vec![],
             unsupported_claims: vec![],
             extra_paths: vec![],
             extra_path_count: 0,

@@ -254,6 +254,7 @@ pub fn from_json(file: &Path, profile_path: &Path) -> anyhow::Result<Plan> {
         Checked {
             proposal: p,
             covers: vec![],
+            partial: vec![],
             unsupported_claims: vec![],
             extra_paths: vec![],
             extra_path_count: 0,
