@@ -13,6 +13,7 @@
 //! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
 //! - [`prompt`]: prompt templates, token counting and batching.
 //! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
+//! - [`pack`]: offline prompt packs (carry prompts to a model elsewhere, ingest the answers).
 #![warn(missing_docs)]
 
 pub mod aare;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod draft;
 pub mod llm;
 pub mod log;
+pub mod pack;
 pub mod profile;
 pub mod prompt;
 pub mod redact;

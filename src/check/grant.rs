@@ -40,7 +40,7 @@ pub fn parse_one(text: &str) -> Result<Statement, ParseError> {
     };
     let st = parse_statement(&ctx)?;
     if let Statement::Rule(r) = &st {
-        crate::profile::check::check_rule(r, &ctx)?;
+        crate::profile::check::check_rule(r, &ctx, true)?;
         if let RuleKind::Unknown { keyword } = &r.kind {
             return Err(ParseError {
                 file: ctx.file.to_string(),

@@ -3,10 +3,12 @@
 
 use clap::{Args, Parser, Subcommand};
 
-pub mod completions;
 pub mod check;
+pub mod completions;
 pub mod debug;
 pub mod denials;
+pub mod ingest;
+pub mod pack;
 pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
@@ -47,12 +49,16 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) generated from the CLI definition.
     Man(completions::ManArgs),
-    /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
-    Denials(denials::Args),
     /// Propose rules from the logs, review each one, write what you approve.
     Tune(tune::Args),
+    /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
+    Denials(denials::Args),
     /// Say, for each event group, whether a profile allows, denies or lacks it.
     Check(check::Args),
+    /// Write an offline prompt pack for a model this host may not talk to.
+    Pack(pack::Args),
+    /// Take a prompt pack's answers back: cross-check, review, write what you approve.
+    Ingest(ingest::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -64,8 +70,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Man(a) => completions::man(a),
         Command::Check(a) => check::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
-        Command::Denials(a) => denials::run(a, &cli.global),
+        Command::Pack(a) => pack::run(a, &cli.global),
+        Command::Ingest(a) => ingest::run(a, &cli.global),
         Command::Tune(a) => tune::run(a, &cli.global),
+        Command::Denials(a) => denials::run(a, &cli.global),
     }
 }
 

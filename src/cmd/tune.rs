@@ -24,7 +24,7 @@ use aa_assist::review::{
 
 use super::{GlobalArgs, Outcome};
 
-mod pipeline;
+pub(crate) mod pipeline;
 
 const EXAMPLE: &str = "\
 Examples:
@@ -149,7 +149,20 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         Some(file) => pipeline::from_json(file, &profile_path)?,
         None => pipeline::plan(&args, &profile_path, &profile_text)?,
     };
-    let target = target(&args, profile_path, profile_text)?;
+    run_plan(&args, global, profile_path, profile_text, plan)
+}
+
+/// Everything `tune` does once the checked proposals exist: `--patch`, `--json`, the
+/// dry-run/non-TTY cards, or the interactive review, validation and safe write. Shared with
+/// `ingest`, which builds its [`Plan`] from a prompt pack's answers.
+pub(crate) fn run_plan(
+    args: &Args,
+    global: &GlobalArgs,
+    profile_path: PathBuf,
+    profile_text: String,
+    plan: Plan,
+) -> anyhow::Result<Outcome> {
+    let target = target(args, profile_path, profile_text)?;
     let applier: Box<dyn Applier> = if args.local {
         Box::new(local::LocalApplier {
             name: file_name(&target.profile_path),
@@ -191,7 +204,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
-    review_and_write(&args, target, plan, store, parser)
+    review_and_write(args, target, plan, store, parser)
 }
 
 fn findings_outcome(plan: &Plan) -> Outcome {
@@ -204,7 +217,7 @@ fn findings_outcome(plan: &Plan) -> Outcome {
 
 /// A path, else a file in the profile dir, else the file in the profile dir that defines a
 /// profile of that name (or attaches to that path).
-fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     let as_path = PathBuf::from(name);
     if as_path.is_file() {
         return Ok(as_path);

@@ -329,20 +329,44 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn is_assignment(&self) -> bool {
-        // @{name} followed by optional ws and '=' or '+='
-        let rest = &self.b[self.i..];
-        if !rest.starts_with(b"@{") {
+    /// Like the upstream lexer, a `,` directly followed by a name character continues the
+    /// word (`/foo,bar`, `fstype=ext3,ext4`) instead of ending the rule.
+    fn comma_in_word(&self, prev_ws: bool, in_alt: bool) -> bool {
+        if prev_ws {
             return false;
         }
-        let Some(close) = rest.iter().position(|&c| c == b'}') else {
-            return false;
+        match self.b.get(self.i + 1) {
+            Some(b'}') => in_alt,
+            Some(&c) => !(is_ws(c) || matches!(c, b',' | b'"' | b'!' | b'#')),
+            None => false,
+        }
+    }
+
+    fn is_assignment(&self) -> bool {
+        // @{name} or @name followed by optional ws and '=' or '+='
+        let rest = &self.b[self.i..];
+        let end = if rest.starts_with(b"@{") {
+            match rest.iter().position(|&c| c == b'}') {
+                Some(close) => close + 1,
+                None => return false,
+            }
+        } else {
+            1 + rest[1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                .count()
         };
-        let mut j = close + 1;
+        if end <= 1 {
+            return false;
+        }
+        let mut j = end;
         while j < rest.len() && (rest[j] == b' ' || rest[j] == b'\t') {
             j += 1;
         }
-        rest[j..].starts_with(b"=") || rest[j..].starts_with(b"+=")
+        rest[j..].starts_with(b"=")
+            || rest[j..].starts_with(b"+=")
+            || rest[j..].starts_with(b"?=")
+            || rest[j..].starts_with(b":=")
     }
 
     /// Variable and boolean assignments run to the end of the line (`\` continues it); a
@@ -369,9 +393,12 @@ impl<'a> Splitter<'a> {
             }
             match c {
                 b'\n' => break,
-                b'\\' if self.b.get(self.i + 1) == Some(&b'\n') => {
+                b'\\' => {
+                    // an escaped character, or a line continuation
                     self.bump();
-                    self.bump();
+                    if self.peek().is_some() {
+                        self.bump();
+                    }
                     last_non_ws = self.i;
                 }
                 b'#' if self.i > 0 && is_ws(self.b[self.i - 1]) => break,
@@ -412,6 +439,7 @@ impl<'a> Splitter<'a> {
         let mut paren = 0u32;
         let mut alt = 0u32;
         let mut prev_ws = true;
+        let mut prev_sep = true;
         let mut paren_pos = start;
         while let Some(c) = self.peek() {
             match c {
@@ -437,6 +465,7 @@ impl<'a> Splitter<'a> {
                         return Err(self.err(qpos, "unterminated quoted string"));
                     }
                     prev_ws = false;
+                    prev_sep = false;
                     continue;
                 }
                 b'#' if prev_ws => {
@@ -462,15 +491,15 @@ impl<'a> Splitter<'a> {
                     paren -= 1;
                 }
                 b'{' => {
-                    if prev_ws && alt == 0 && paren == 0 {
+                    if prev_sep && paren == 0 && alt == 0 {
                         self.bump();
                         return Ok(true);
                     }
                     alt += 1;
                 }
                 b'}' => {
-                    if alt > 0 {
-                        alt -= 1;
+                    if !prev_sep || paren > 0 || alt > 0 {
+                        alt = alt.saturating_sub(1);
                     } else {
                         return Err(self.err(
                             self.pos(),
@@ -478,7 +507,7 @@ impl<'a> Splitter<'a> {
                         ));
                     }
                 }
-                b',' if paren == 0 && alt == 0 => {
+                b',' if paren == 0 && !self.comma_in_word(prev_ws, alt > 0) => {
                     self.bump();
                     return Ok(false);
                 }
@@ -488,11 +517,13 @@ impl<'a> Splitter<'a> {
                         self.bump();
                     }
                     prev_ws = false;
+                    prev_sep = false;
                     continue;
                 }
                 _ => {}
             }
-            prev_ws = is_ws(c) || c == b',' || c == b'(' || c == b')' || c == b'=';
+            prev_ws = is_ws(c) || c == b',' || c == b'(' || c == b')';
+            prev_sep = is_ws(c) || c == b')';
             self.bump();
         }
         if paren > 0 {

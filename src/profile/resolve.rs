@@ -12,8 +12,8 @@ use std::sync::Arc;
 use super::check;
 use super::cst::{NodeKind, ProfileFile};
 use super::rule::{
-    self, parse_block_header, BlockHeader, Ctx, ExecMode, FilePerms, ProfileHeader, Qualifiers,
-    Rule, RuleKind, Statement,
+    self, parse_block_header, AssignOp, BlockHeader, Ctx, ExecMode, FilePerms, ProfileHeader,
+    Qualifiers, Rule, RuleKind, Statement,
 };
 use super::{ParseError, Pos};
 
@@ -524,7 +524,7 @@ impl State<'_> {
                     Some(files) => {
                         for f in files {
                             if self.stack.contains(&f) {
-                                // upstream tolerates re-including; a cycle is cut here
+                                // upstream tolerates a file including itself; the cycle is cut
                                 continue;
                             }
                             let tree = match self.loader.parse_cached(&f) {
@@ -558,14 +558,7 @@ impl State<'_> {
                     }
                 }
             }
-            Statement::Abi(_) => {
-                if scope.profile.is_some() {
-                    self.err(ctx_err(
-                        ctx,
-                        "abi must be declared in the preamble, not inside a profile",
-                    ));
-                }
-            }
+            Statement::Abi(_) => {}
             Statement::Alias { .. } => {
                 if scope.profile.is_some() {
                     self.err(ctx_err(
@@ -582,8 +575,9 @@ impl State<'_> {
                     ));
                     return;
                 }
-                if v.append {
-                    match self.vars.get_mut(&v.name) {
+                let exists = self.vars.contains_key(&v.name);
+                match v.op {
+                    AssignOp::Append => match self.vars.get_mut(&v.name) {
                         Some(vals) => vals.extend(v.values),
                         None => self.err(ctx_err(
                             ctx,
@@ -592,19 +586,20 @@ impl State<'_> {
                                 v.name
                             ),
                         )),
-                    }
-                } else if self.vars.contains_key(&v.name) {
-                    self.err(ctx_err(
+                    },
+                    AssignOp::Set if exists => self.err(ctx_err(
                         ctx,
                         &format!("variable @{{{}}} was previously declared", v.name),
-                    ));
-                } else {
-                    self.var_pos
-                        .insert(v.name.clone(), (ctx.file.to_string(), ctx.start));
-                    self.vars.insert(v.name, v.values);
+                    )),
+                    AssignOp::SetIfUnset if exists => {}
+                    _ => {
+                        self.var_pos
+                            .insert(v.name.clone(), (ctx.file.to_string(), ctx.start));
+                        self.vars.insert(v.name, v.values);
+                    }
                 }
             }
-            Statement::Bool { name, value } => {
+            Statement::Bool { name, op, value } => {
                 if scope.profile.is_some() {
                     self.err(ctx_err(
                         ctx,
@@ -612,11 +607,16 @@ impl State<'_> {
                     ));
                     return;
                 }
-                if self.bools.insert(name.clone(), value).is_some() {
-                    self.err(ctx_err(
+                let exists = self.bools.contains_key(&name);
+                match op {
+                    AssignOp::Set if exists => self.err(ctx_err(
                         ctx,
                         &format!("boolean variable ${name} was previously declared"),
-                    ));
+                    )),
+                    AssignOp::SetIfUnset if exists => {}
+                    _ => {
+                        self.bools.insert(name, value);
+                    }
                 }
             }
             Statement::Rule(mut r) => {
@@ -625,7 +625,8 @@ impl State<'_> {
                     return;
                 };
                 r.qualifiers = merge_quals(&scope.quals, &r.qualifiers);
-                if let Err(e) = check::check_rule(&r, ctx) {
+                if let Err(e) = check::check_rule(&r, ctx, self.loader.mode == IncludeMode::Strict)
+                {
                     self.err(e);
                     return;
                 }
@@ -664,6 +665,7 @@ fn merge_quals(outer: &Qualifiers, inner: &Qualifiers) -> Qualifiers {
         deny: outer.deny || inner.deny,
         allow: outer.allow || inner.allow,
         owner: outer.owner || inner.owner,
+        other: outer.other || inner.other,
         priority: inner.priority.or(outer.priority),
     }
 }
@@ -671,17 +673,52 @@ fn merge_quals(outer: &Qualifiers, inner: &Qualifiers) -> Qualifiers {
 /// Expand `@{var}` references in `s` (nested, with alternations) into every string they
 /// stand for. Fails on an undefined variable.
 pub fn expand_vars(s: &str, vars: &BTreeMap<String, Vec<String>>) -> Result<Vec<String>, String> {
-    let mut seen = HashSet::new();
-    expand_inner(s, vars, &mut seen, 0)
+    expand_with(s, vars, &[])
 }
 
-fn expand_inner(
+/// [`expand_vars`] with extra per-profile variables (`@{profile_name}`, `@{exec_path}` …).
+pub fn expand_with(
     s: &str,
     vars: &BTreeMap<String, Vec<String>>,
+    local: &[(String, Vec<String>)],
+) -> Result<Vec<String>, String> {
+    let lookup = |n: &str| {
+        local
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v)
+            .or_else(|| vars.get(n))
+    };
+    let mut seen = HashSet::new();
+    expand_inner(s, &lookup, &mut seen, 0, true)
+}
+
+/// Check that every variable `s` refers to (directly or through other variables) is
+/// defined, without building the expansion.
+pub fn check_refs(
+    s: &str,
+    vars: &BTreeMap<String, Vec<String>>,
+    local: &[(String, Vec<String>)],
+) -> Result<(), String> {
+    let lookup = |n: &str| {
+        local
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v)
+            .or_else(|| vars.get(n))
+    };
+    let mut seen = HashSet::new();
+    expand_inner(s, &lookup, &mut seen, 0, false).map(|_| ())
+}
+
+fn expand_inner<'v>(
+    s: &str,
+    vars: &dyn Fn(&str) -> Option<&'v Vec<String>>,
     seen: &mut HashSet<String>,
     depth: usize,
+    build: bool,
 ) -> Result<Vec<String>, String> {
-    if depth > 32 {
+    if depth > 64 {
         return Err("variable expansion nested too deeply".into());
     }
     let Some(start) = s.find("@{") else {
@@ -692,18 +729,23 @@ fn expand_inner(
     };
     let name = &s[start + 2..start + len];
     let rest = &s[start + len + 1..];
-    let vals = vars
-        .get(name)
+    let vals = vars(name)
         .ok_or_else(|| format!("Found reference to variable {name}, but is never declared"))?;
     if !seen.insert(name.to_string()) {
         return Err(format!("variable @{{{name}}} refers to itself"));
     }
     let mut expanded_vals = Vec::new();
     for v in vals {
-        expanded_vals.extend(expand_inner(v, vars, seen, depth + 1)?);
+        let e = expand_inner(v, vars, seen, depth + 1, build)?;
+        if build {
+            expanded_vals.extend(e);
+        }
     }
     seen.remove(name);
-    let tails = expand_inner(rest, vars, seen, depth + 1)?;
+    let tails = expand_inner(rest, vars, seen, depth + 1, build)?;
+    if !build {
+        return Ok(Vec::new());
+    }
     let head = &s[..start];
     let mut out = Vec::with_capacity(expanded_vals.len() * tails.len());
     for v in &expanded_vals {
@@ -711,13 +753,28 @@ fn expand_inner(
             out.push(format!("{head}{v}{t}"));
         }
     }
-    if out.len() > 4096 {
+    if out.len() > 1 << 16 {
         return Err(format!("expansion of '{s}' is too large"));
     }
     Ok(out)
 }
 
 impl EffectiveProfile {
+    /// The variables the parser defines per profile: `@{profile_name}` always,
+    /// `@{attach_path}` and `@{exec_path}` when the profile (not a hat) has an attachment.
+    pub fn auto_vars(&self) -> Vec<(String, Vec<String>)> {
+        let mut v = vec![("profile_name".to_string(), vec![self.header.name.clone()])];
+        let attach = self.header.attachment.clone().or_else(|| {
+            (!self.header.hat && self.header.name.starts_with('/'))
+                .then(|| self.header.name.clone())
+        });
+        if let Some(a) = attach {
+            v.push(("attach_path".to_string(), vec![a.clone()]));
+            v.push(("exec_path".to_string(), vec![a]));
+        }
+        v
+    }
+
     /// The file rules, with path patterns and exec targets expanded.
     pub fn file_rules(&self, vars: &BTreeMap<String, Vec<String>>) -> Vec<FileRuleInfo> {
         let mut out = Vec::new();
@@ -725,12 +782,13 @@ impl EffectiveProfile {
             let RuleKind::File(f) = &r.rule.kind else {
                 continue;
             };
+            let local = self.auto_vars();
             let patterns = match &f.path {
-                Some(p) => expand_vars(p, vars).unwrap_or_else(|_| vec![p.clone()]),
+                Some(p) => expand_with(p, vars, &local).unwrap_or_else(|_| vec![p.clone()]),
                 None => vec!["/{**,}".to_string()],
             };
             let exec_target = f.target.as_ref().map(|t| {
-                expand_vars(t, vars)
+                expand_with(t, vars, &local)
                     .ok()
                     .and_then(|v| v.into_iter().next())
                     .unwrap_or_else(|| t.clone())

@@ -65,6 +65,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut prev_blank = true;
+    let mut parens = 0u32;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
@@ -87,6 +88,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                     off,
                 });
                 i += 1;
+                parens += 1;
                 prev_blank = true;
             }
             b')' => {
@@ -94,6 +96,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                     tok: Tok::RParen,
                     off,
                 });
+                parens = parens.saturating_sub(1);
                 i += 1;
             }
             b',' => {
@@ -164,6 +167,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
             _ => {
                 let mut j = i;
                 let mut depth = 0u32;
+                let pathish = matches!(c, b'/' | b'@' | b'{' | b'*');
                 while j < b.len() {
                     let c = b[j];
                     if c == b'\\' && j + 1 < b.len() {
@@ -177,6 +181,18 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                         depth += 1;
                     } else if c == b'}' {
                         depth = depth.saturating_sub(1);
+                    } else if depth == 0
+                        && c == b','
+                        && parens == 0
+                        && j > i
+                        && b.get(j + 1).is_some_and(|&n| {
+                            !(n.is_ascii_whitespace()
+                                || matches!(n, b',' | b'"' | b'!' | b'}' | b'#' | b'(' | b')'))
+                        })
+                    {
+                        // `,` followed by a name character continues the word
+                    } else if pathish && depth == 0 && (c == b'=' || c == b'+') {
+                        // part of a path
                     } else if depth == 0
                         && (matches!(c, b'(' | b')' | b',' | b'=')
                             || (j > i
@@ -216,6 +232,8 @@ pub struct Qualifiers {
     pub allow: bool,
     /// `owner`
     pub owner: bool,
+    /// `other` (files not owned by the task; kept for old policy)
+    pub other: bool,
     /// `priority=N`
     pub priority: Option<i64>,
 }
@@ -293,6 +311,8 @@ pub struct FileRule {
     pub target: Option<String>,
     /// Written with the `file` keyword.
     pub keyword: bool,
+    /// Permissions written before the path (`r /foo,`).
+    pub perms_first: bool,
 }
 
 /// Access words, `name=value` conditions and positional words of a non-file rule.
@@ -307,6 +327,12 @@ pub struct CondRule {
     pub words: Vec<String>,
     /// Target after `->` (mount, pivot_root, change_profile).
     pub target: Option<String>,
+    /// Names of conditions written with `in (…)`.
+    pub in_conds: Vec<String>,
+    /// Names of conditions given a parenthesised list.
+    pub list_conds: Vec<String>,
+    /// Access words written without parentheses (`send`), in order.
+    pub bare_words: usize,
 }
 
 impl CondRule {
@@ -417,13 +443,39 @@ pub struct Include {
     pub path: String,
 }
 
-/// A variable assignment `@{NAME} = v…` / `+=`.
+/// An assignment operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignOp {
+    /// `=`: define (error if already defined).
+    Set,
+    /// `+=`: append (error if not defined).
+    Append,
+    /// `?=`: define unless already defined.
+    SetIfUnset,
+    /// `:=`: define or override.
+    Override,
+}
+
+fn split_assign_op(rest: &str) -> Option<(AssignOp, &str)> {
+    let rest = rest.trim_start();
+    if let Some(r) = rest.strip_prefix("+=") {
+        Some((AssignOp::Append, r))
+    } else if let Some(r) = rest.strip_prefix("?=") {
+        Some((AssignOp::SetIfUnset, r))
+    } else if let Some(r) = rest.strip_prefix(":=") {
+        Some((AssignOp::Override, r))
+    } else {
+        rest.strip_prefix('=').map(|r| (AssignOp::Set, r))
+    }
+}
+
+/// A variable assignment `@{NAME} = v…` / `+=` / `?=` / `:=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarAssign {
     /// Name without `@{}`.
     pub name: String,
-    /// `+=`
-    pub append: bool,
+    /// The operator.
+    pub op: AssignOp,
     /// Values (quotes removed).
     pub values: Vec<String>,
 }
@@ -441,6 +493,8 @@ pub enum Statement {
     Bool {
         /// Name without `$`.
         name: String,
+        /// The operator (`+=` is rejected).
+        op: AssignOp,
         /// Value.
         value: bool,
     },
@@ -520,7 +574,7 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     if trimmed.starts_with("#include") || trimmed.starts_with("include") {
         return parse_include(ctx).map(Statement::Include);
     }
-    if trimmed.starts_with("@{") {
+    if trimmed.starts_with('@') && is_assignment_text(trimmed) {
         return parse_var(ctx).map(Statement::Var);
     }
     if trimmed.starts_with('$') {
@@ -535,14 +589,28 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     }
     let body = &toks[..toks.len() - 1];
     match body.first().and_then(Spanned::bare) {
-        Some("abi") => {
-            if body.len() != 2 {
-                return Err(ctx.err(body[0].off, "abi takes exactly one file name"));
-            }
-            let w = body[1].word().unwrap_or_default();
-            let name = w.trim_start_matches('<').trim_end_matches('>').to_string();
+        Some(w) if w == "abi" || w.starts_with("abi<") => {
+            let start = t.len() - t.trim_start().len() + 3;
+            let end = last.off;
+            let inner = t[start..end].trim();
+            let name = if let Some(r) = inner.strip_prefix('<') {
+                match r.strip_suffix('>') {
+                    Some(n) => n.trim().trim_matches('"').to_string(),
+                    None => return Err(ctx.err(start, "abi: missing '>'")),
+                }
+            } else if inner.starts_with('"') {
+                match inner.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                    Some(n) => n.to_string(),
+                    None => return Err(ctx.err(start, "abi: unterminated quoted name")),
+                }
+            } else {
+                if inner.contains(char::is_whitespace) {
+                    return Err(ctx.err(start, "abi takes exactly one file name"));
+                }
+                inner.to_string()
+            };
             if name.is_empty() {
-                return Err(ctx.err(body[1].off, "abi without a file name"));
+                return Err(ctx.err(start, "abi without a file name"));
             }
             Ok(Statement::Abi(name))
         }
@@ -559,6 +627,17 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
         }
         _ => parse_rule_tokens(ctx, body).map(Statement::Rule),
     }
+}
+
+fn is_assignment_text(s: &str) -> bool {
+    let rest = match s.strip_prefix("@{") {
+        Some(r) => match r.find('}') {
+            Some(c) => &r[c + 1..],
+            None => return false,
+        },
+        None => s[1..].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+    };
+    split_assign_op(rest).is_some()
 }
 
 fn parse_include(ctx: &Ctx<'_>) -> Result<Include, ParseError> {
@@ -642,19 +721,22 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
     let t = ctx.text;
     let lead = t.len() - t.trim_start().len();
     let s = &t[lead..];
-    let close = s
-        .find('}')
-        .ok_or_else(|| ctx.err(lead, "unterminated variable name"))?;
-    let name = &s[2..close];
+    let (name, after) = if let Some(r) = s.strip_prefix("@{") {
+        let close = r
+            .find('}')
+            .ok_or_else(|| ctx.err(lead, "unterminated variable name"))?;
+        (&r[..close], &r[close + 1..])
+    } else {
+        let r = s.get(1..).unwrap_or("");
+        let n = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        (&r[..n], &r[n..])
+    };
     if !is_var_name(name) {
         return Err(ctx.err(lead, format!("invalid variable name '{name}'")));
     }
-    let rest = s[close + 1..].trim_start();
-    let (append, rest) = if let Some(r) = rest.strip_prefix("+=") {
-        (true, r)
-    } else if let Some(r) = rest.strip_prefix('=') {
-        (false, r)
-    } else {
+    let Some((op, rest)) = split_assign_op(after) else {
         return Err(ctx.err(lead, "expected '=' or '+=' after variable name"));
     };
     let base = t.len() - rest.len();
@@ -681,17 +763,28 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
     }
     Ok(VarAssign {
         name: name.to_string(),
-        append,
+        op,
         values,
     })
 }
 
 fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     let t = ctx.text.trim();
-    let Some((lhs, rhs)) = t.split_once('=') else {
+    let body = t.trim_start_matches('$');
+    let name_len = if body.starts_with('{') {
+        body.find('}').map_or(body.len(), |c| c + 1)
+    } else {
+        body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(body.len())
+    };
+    let lhs = &body[..name_len];
+    let Some((op, rhs)) = split_assign_op(&body[name_len..]) else {
         return Err(ctx.err(0, "expected '$name = true|false'"));
     };
-    let name = lhs.trim().trim_start_matches('$');
+    if op == AssignOp::Append {
+        return Err(ctx.err(0, "boolean variables cannot be appended to"));
+    }
+    let name = lhs.trim();
     let name = name
         .strip_prefix('{')
         .and_then(|n| n.strip_suffix('}'))
@@ -711,6 +804,7 @@ fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     };
     Ok(Statement::Bool {
         name: name.to_string(),
+        op,
         value,
     })
 }
@@ -719,7 +813,23 @@ fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
 fn parse_qualifiers(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<(Qualifiers, usize), ParseError> {
     let mut q = Qualifiers::default();
     let mut i = 0;
+    // upstream order: priority=, audit, allow|deny, owner
+    let mut stage = 0;
     while i < toks.len() {
+        let this_stage = match toks[i].bare() {
+            Some("priority") => 1,
+            Some("audit") => 2,
+            Some("deny" | "allow") => 3,
+            Some("owner" | "other") => 4,
+            _ => 0,
+        };
+        if this_stage != 0 && this_stage < stage {
+            return Err(ctx.err(
+                toks[i].off,
+                "qualifiers must be in the order: priority=, audit, allow/deny, owner",
+            ));
+        }
+        stage = stage.max(this_stage);
         match toks[i].bare() {
             Some("audit") => {
                 if q.audit {
@@ -740,10 +850,16 @@ fn parse_qualifiers(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<(Qualifiers, usiz
                 q.allow = true;
             }
             Some("owner") => {
-                if q.owner {
+                if q.owner || q.other {
                     return Err(ctx.err(toks[i].off, "duplicate 'owner'"));
                 }
                 q.owner = true;
+            }
+            Some("other") => {
+                if q.owner || q.other {
+                    return Err(ctx.err(toks[i].off, "conflicting 'owner'/'other'"));
+                }
+                q.other = true;
             }
             Some("priority") if toks.get(i + 1).is_some_and(|t| t.tok == Tok::Eq) => {
                 let v = toks.get(i + 2).and_then(Spanned::bare);
@@ -850,6 +966,15 @@ pub fn parse_block_header(ctx: &Ctx<'_>) -> Result<BlockHeader, ParseError> {
                 }
                 j = next;
             }
+            Some("+") if toks.get(j + 1).and_then(Spanned::bare) == Some("identities") => {
+                let (_ids, next) = paren_list(ctx, &toks, j + 3)?;
+                j = next;
+            }
+            None if tk.tok == Tok::LParen => {
+                let (vals, next) = paren_list(ctx, &toks, j)?;
+                h.flags.extend(vals);
+                j = next;
+            }
             Some(w) if h.attachment.is_none() && !h.hat && j == i + 1 + usize::from(h.keyword) => {
                 h.attachment = Some(w.to_string());
                 j += 1;
@@ -926,7 +1051,7 @@ fn paren_list(
     }
 }
 
-const MODE_CHARS: &str = "rwaxlkmiupcRWAXLKMIUPC";
+const MODE_CHARS: &str = "rwaxlkmiupcRWXLMIUPC";
 
 /// Is `w` a permission string (as the lexer's MODES)?
 pub fn looks_like_perms(w: &str) -> bool {
@@ -963,6 +1088,7 @@ pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
         let next = c.get(i + 1).copied().map(|n| n.to_ascii_lowercase());
         let next2 = c.get(i + 2).copied().map(|n| n.to_ascii_lowercase());
         match ch {
+            'K' | 'A' => return Err(format!("invalid permission '{ch}'")),
             'r' | 'R' => p.read = true,
             'w' | 'W' => {
                 if p.append && !p.write {
@@ -970,14 +1096,14 @@ pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
                 }
                 p.write = true;
             }
-            'a' | 'A' => {
+            'a' => {
                 if p.write {
                     return Err("Conflict 'a' and 'w' perms are mutually exclusive.".into());
                 }
                 p.append = true;
             }
             'l' | 'L' => p.link = true,
-            'k' | 'K' => p.lock = true,
+            'k' => p.lock = true,
             'm' | 'M' => p.mmap = true,
             'x' | 'X' => set_exec(&mut p, ExecMode::X, "x")?,
             'i' | 'I' => {
@@ -1104,6 +1230,15 @@ pub fn parse_rule_tokens(ctx: &Ctx<'_>, toks: &[Spanned]) -> Result<Rule, ParseE
             }
         }
         _ if is_pathish(first) => file_rule(ctx, rest, false, first.off)?,
+        "safe" | "unsafe"
+            if rest
+                .get(1)
+                .and_then(Spanned::bare)
+                .is_some_and(looks_like_perms)
+                && rest.get(2).is_some_and(is_pathish) =>
+        {
+            file_rule(ctx, rest, false, first.off)?
+        }
         _ if first.bare().is_some_and(looks_like_perms) && rest.get(1).is_some_and(is_pathish) => {
             file_rule(ctx, rest, false, first.off)?
         }
@@ -1132,10 +1267,16 @@ fn file_rule(
                 perms: FilePerms::default(),
                 target: None,
                 keyword,
+                perms_first: false,
             }));
         }
         return Err(ctx.err(kw_off, "file rule without a path"));
     }
+    // `safe`/`unsafe` before exec permissions
+    let args = match args.first().and_then(Spanned::bare) {
+        Some("safe" | "unsafe") if args.len() > 1 => &args[1..],
+        _ => args,
+    };
     // Split off "-> target"
     let (main, target) = match args.iter().position(|t| t.tok == Tok::Arrow) {
         Some(a) => {
@@ -1150,9 +1291,9 @@ fn file_rule(
         }
         None => (args, None),
     };
-    let (path_tok, perm_tok) = match main {
-        [p, m] if is_pathish(p) => (p, m),
-        [m, p] if is_pathish(p) => (p, m),
+    let (path_tok, perm_tok, perms_first) = match main {
+        [p, m] if is_pathish(p) => (p, m, false),
+        [m, p] if is_pathish(p) => (p, m, true),
         [p] if is_pathish(p) => {
             if keyword {
                 // `file /path,` — all perms
@@ -1161,6 +1302,7 @@ fn file_rule(
                     perms: FilePerms::default(),
                     target,
                     keyword,
+                    perms_first: false,
                 }));
             }
             return Err(ctx.err(p.off, "file rule is missing its permissions"));
@@ -1173,11 +1315,20 @@ fn file_rule(
     };
     let perms = parse_perms(ptext).map_err(|m| ctx.err(perm_tok.off, m))?;
     let path = path_tok.word().map(unescape);
+    if let Some(Tok::Word { text, .. }) = Some(&path_tok.tok) {
+        if let Some(rest) = text.strip_prefix("@{") {
+            let after = rest.find('}').map(|c| &rest[c + 1..]).unwrap_or("");
+            if after.starts_with('+') && !after.starts_with("+=") {
+                return Err(ctx.err(path_tok.off, format!("syntax error at '{text}'")));
+            }
+        }
+    }
     Ok(RuleKind::File(FileRule {
         path,
         perms,
         target,
         keyword,
+        perms_first,
     }))
 }
 
@@ -1219,6 +1370,15 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
                 i += 2;
             }
             Tok::LParen => {
+                if let Some(Spanned {
+                    tok: Tok::Word { text, .. },
+                    off,
+                }) = i.checked_sub(1).and_then(|p| args.get(p))
+                {
+                    if off + text.len() == t.off {
+                        return Err(ctx.err(t.off, format!("missing '=' between '{text}' and '('")));
+                    }
+                }
                 let (vals, next) = paren_list(ctx, args, i)?;
                 if vals.iter().any(|v| v.contains('=')) {
                     for v in vals {
@@ -1231,8 +1391,18 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
                 i = next;
             }
             Tok::Word { text, .. } => {
-                if args.get(i + 1).is_some_and(|n| n.tok == Tok::Eq) {
+                if args.get(i + 1).and_then(Spanned::bare) == Some("in")
+                    && args.get(i + 2).is_some_and(|n| n.tok == Tok::LParen)
+                {
+                    let (vals, next) = paren_list(ctx, args, i + 2)?;
+                    r.in_conds.push(text.clone());
+                    r.conds.push((text.clone(), vals));
+                    i = next;
+                } else if args.get(i + 1).is_some_and(|n| n.tok == Tok::Eq) {
                     let name = text.clone();
+                    if name != "peer" && args.get(i + 2).is_some_and(|t| t.tok == Tok::LParen) {
+                        r.list_conds.push(name.clone());
+                    }
                     let (vals, next) = paren_list(ctx, args, i + 2)?;
                     if name == "peer" && args.get(i + 2).is_some_and(|t| t.tok == Tok::LParen) {
                         for v in vals {
@@ -1245,6 +1415,7 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
                     i = next;
                 } else {
                     r.words.push(text.clone());
+                    r.bare_words += 1;
                     i += 1;
                 }
             }

@@ -1,0 +1,304 @@
+//! `aa-assist ingest --pack DIR ANSWER…`: take a prompt pack's answers back in.
+//!
+//! Flow: verify the pack (manifest against the hash kept locally, every prompt file and
+//! request line against the manifest) → read the answers (Batch API output JSONL, pasted chat
+//! answers, or a directory of them) → match each to its batch (unknown batch, duplicate or
+//! unnamed file: error) → validate against the batch's group ids and profiles → de-redact
+//! with the pack's map → cross-check every proposal against the events stored in the pack
+//! → the same review, `--dry-run`, `--json`, `--patch`, validation and safe write as `tune`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+
+use aa_assist::check::coverage::{statuses, Status};
+use aa_assist::check::{group_evidence, CheckOptions, Checker, Universe};
+use aa_assist::draft::Proposal;
+use aa_assist::pack::{self, answers, IngestedBatch, Pack};
+use aa_assist::profile::{IncludeMode, Loader};
+use aa_assist::prompt::Task;
+use aa_assist::review::report::GroupEntry;
+use aa_assist::review::sanitize;
+
+use super::tune::{self, pipeline::ProfileApplier, Plan};
+use super::{GlobalArgs, Outcome};
+
+const EXAMPLE: &str = "\
+Examples:
+  # Pasted chat answers saved as answers/B1.txt, answers/B2.txt, …:
+  aa-assist ingest --pack pack-exampled pack-exampled/answers/
+
+  # The output file of an OpenAI Batch API job run on pack-exampled/requests.jsonl:
+  aa-assist ingest --pack pack-exampled batch_output.jsonl --dry-run
+
+An answer file names its batch in its file name (B2.txt, answer-b2.md); a one-batch pack
+accepts any name. The pack must be the one written by `aa-assist pack` on this host: its
+redaction-map.json restores the real values, local/evidence.json holds the audit events every
+proposal is cross-checked against (the logs need not exist any more). A prompt file changed
+since packing, an answer for a batch that was never packed, or two answers for one batch stop
+the ingest with an error naming the batch. A proposal whose answer cites groups outside its
+batch, names another profile or is not one plain rule is shown as blocked (finding
+`answer-problem`). Nothing is written without your approval.";
+
+/// Flags of `aa-assist ingest`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLE)]
+pub struct Args {
+    /// The pack directory written by `aa-assist pack`.
+    #[arg(long = "pack", value_name = "DIR")]
+    pub pack: PathBuf,
+    /// Answers: Batch API output JSONL, pasted chat answers (one file per batch), or
+    /// directories of them.
+    #[arg(value_name = "ANSWER", required = true)]
+    pub answers: Vec<PathBuf>,
+    /// The profile to review proposals against (default: the one given to `pack`).
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Profile directory: where names are looked up and includes are resolved.
+    #[arg(
+        short = 'd',
+        long,
+        value_name = "DIR",
+        default_value = "/etc/apparmor.d"
+    )]
+    pub profile_dir: PathBuf,
+    /// Extra include directory (repeatable), searched after the profile directory.
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Never write: print the proposals and their diffs.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the versioned JSON report (as `tune --json`) instead of reviewing; never writes.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a unified patch of every approvable proposal to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub patch: Option<PathBuf>,
+    /// Write approved rules into the profile's `local/` override instead of the profile.
+    #[arg(long)]
+    pub local: bool,
+    /// After writing, load the new policy into the kernel with `apparmor_parser -r`.
+    #[arg(long)]
+    pub reload: bool,
+    /// Write without validating with apparmor_parser (e.g. when it is not installed).
+    #[arg(long)]
+    pub no_parser_check: bool,
+    /// Ask about proposals even when a decision about them is remembered.
+    #[arg(long)]
+    pub ask_again: bool,
+    /// File listing known paths (one per line), to measure what a glob would open beyond
+    /// the evidence.
+    #[arg(long, value_name = "FILE")]
+    pub universe: Option<PathBuf>,
+    /// Treat events from userspace-writable sources (syslog, journal) as trustworthy evidence.
+    #[arg(long)]
+    pub trust_userspace: bool,
+}
+
+/// Problems with whole answers, and explanations, for the person (sanitized: model text).
+fn report_batches(
+    pack: &Pack,
+    batches: &[IngestedBatch],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for b in batches {
+        for p in b.answer_problems() {
+            writeln!(
+                out,
+                "warning: batch {} ({}): {}",
+                b.batch_id,
+                sanitize(&b.origin.to_string()),
+                sanitize(&p)
+            )?;
+        }
+        for e in b.explanations() {
+            let summary = pack
+                .local
+                .evidence
+                .get(&e.group)
+                .map(|ev| format!(" [{}]", sanitize(&ev.summary)))
+                .unwrap_or_default();
+            writeln!(out, "{}{summary}: {}", e.group, sanitize(&e.text))?;
+        }
+    }
+    let answered: Vec<&str> = batches.iter().map(|b| b.batch_id.as_str()).collect();
+    let missing: Vec<&str> = pack
+        .manifest
+        .batches
+        .iter()
+        .map(|b| b.id.as_str())
+        .filter(|id| !answered.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        writeln!(
+            out,
+            "note: no answer for batch(es) {}; their groups get no model proposals",
+            missing.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    let pack = Pack::open(&args.pack)
+        .with_context(|| format!("pack {} cannot be used", args.pack.display()))?;
+    let raw = pack::read_answers(&args.answers)?;
+    let batches = pack.ingest(raw)?;
+    let proposals = answers::proposals(&batches);
+
+    let task = pack.manifest.task;
+    let explaining = matches!(task, Task::Explain | Task::ExplainProfile);
+    {
+        // Explanations are the result for explain tasks; otherwise context on stderr, so that
+        // stdout stays the cards or the JSON report.
+        let mut stdout = std::io::stdout().lock();
+        let mut stderr = std::io::stderr().lock();
+        let out: &mut dyn Write = if explaining && !args.json {
+            &mut stdout
+        } else {
+            &mut stderr
+        };
+        if !global.quiet || explaining {
+            report_batches(&pack, &batches, out)?;
+        }
+    }
+    if explaining && proposals.is_empty() {
+        if args.json {
+            let all: Vec<_> = batches.iter().flat_map(|b| b.explanations()).collect();
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &all)?;
+            writeln!(out)?;
+        }
+        return Ok(Outcome::Clean);
+    }
+
+    let profile_path = match (&args.profile, &pack.local.profile_path) {
+        (Some(p), _) => tune::resolve_profile(p, &args.profile_dir)?,
+        (None, Some(p)) => p.clone(),
+        (None, None) => bail!(
+            "the pack was made without --profile, so there is no file to put the {} proposal(s) \
+             into; pass --profile PROFILE",
+            proposals.len()
+        ),
+    };
+    let profile_text = std::fs::read_to_string(&profile_path)
+        .with_context(|| format!("reading profile {}", profile_path.display()))?;
+    if let Some(expected) = &pack.manifest.profile_sha256 {
+        if args.profile.is_none()
+            && &pack::sha256_hex(profile_text.as_bytes()) != expected
+            && !global.quiet
+        {
+            eprintln!(
+                "note: {} changed since packing; proposals are checked against it as it is now",
+                profile_path.display()
+            );
+        }
+    }
+    let plan = plan(&args, &pack, &profile_path, proposals)?;
+    let targs = tune::Args {
+        profile: profile_path.display().to_string(),
+        logs: pack.local.logs.clone(),
+        profile_dir: args.profile_dir.clone(),
+        include: args.include.clone(),
+        dry_run: args.dry_run,
+        json: args.json,
+        patch: args.patch.clone(),
+        local: args.local,
+        reload: args.reload,
+        no_parser_check: args.no_parser_check,
+        ask_again: args.ask_again,
+        universe: args.universe.clone(),
+        llm: false,
+        base_url: None,
+        model: None,
+        trust_userspace: args.trust_userspace,
+        proposals: None,
+    };
+    tune::run_plan(&targs, global, profile_path, profile_text, plan)
+}
+
+/// The review plan: the pack's groups of this profile, whether the profile covers them now,
+/// and every model proposal cross-checked against the pack's events.
+fn plan(
+    args: &Args,
+    pack: &Pack,
+    profile_path: &std::path::Path,
+    proposals: Vec<(Proposal, Vec<aa_assist::llm::Problem>)>,
+) -> anyhow::Result<Plan> {
+    let local = &pack.local;
+    let mut loader = Loader::new(&args.profile_dir, IncludeMode::Lenient);
+    for d in &args.include {
+        loader = loader.include_dir(d);
+    }
+    let policy = loader
+        .load_file(profile_path)
+        .with_context(|| format!("loading {}", profile_path.display()))?;
+    let packed: Vec<&String> = pack
+        .manifest
+        .batches
+        .iter()
+        .flat_map(|b| b.group_ids.iter())
+        .collect();
+    let evidence = group_evidence(&local.events, &local.grouping);
+    let mut groups = Vec::new();
+    let mut uncovered = Vec::new();
+    for s in statuses(&policy, &evidence) {
+        if !packed.contains(&&s.group) {
+            continue;
+        }
+        let Some(g) = local.grouping.group(&s.group) else {
+            continue;
+        };
+        let covered_by = match &s.status {
+            Status::Allowed { rules } => rules.first().map(|r| r.rule.clone()),
+            Status::Denied { rule } => Some(format!("denied by {}", rule.rule)),
+            Status::Missing | Status::NotJudged => None,
+        };
+        if s.status == Status::Missing {
+            uncovered.push(s.group.clone());
+        }
+        groups.push(GroupEntry {
+            id: g.id.clone(),
+            profile: s.profile.clone(),
+            class: g.key.class.as_str().to_string(),
+            operation: g.key.operation.clone(),
+            resource: g.key.resource.clone(),
+            mask: g.key.mask.clone(),
+            count: usize::try_from(g.count).unwrap_or(usize::MAX),
+            covered_by,
+        });
+    }
+
+    let mut universe = Universe::builtin();
+    if let Some(file) = &args.universe {
+        universe
+            .add_file(file)
+            .with_context(|| format!("reading {}", file.display()))?;
+    }
+    let checker = Checker::new(
+        &local.events,
+        &local.grouping,
+        universe,
+        CheckOptions {
+            trust_userspace: args.trust_userspace,
+            include: Some((args.profile_dir.clone(), args.include.clone())),
+            ..CheckOptions::default()
+        },
+    );
+    let checked = proposals
+        .iter()
+        .map(|(p, problems)| answers::block_for_problems(checker.check(p), problems))
+        .collect();
+    let recheck = move |p: Proposal| checker.check(&p);
+    Ok(Plan {
+        groups,
+        uncovered,
+        evidence: local.evidence.clone(),
+        checked,
+        recheck: Box::new(recheck),
+        applier: Box::new(ProfileApplier {
+            file: profile_path.display().to_string(),
+        }),
+    })
+}
