@@ -7,7 +7,9 @@ pub mod check;
 pub mod completions;
 pub mod debug;
 pub mod denials;
+pub mod explain;
 pub mod ingest;
+pub mod llm_args;
 pub mod pack;
 pub mod tune;
 
@@ -59,6 +61,8 @@ pub enum Command {
     Pack(pack::Args),
     /// Take a prompt pack's answers back: cross-check, review, write what you approve.
     Ingest(ingest::Args),
+    /// Explain each event group: deterministic causes, and a model's narrative with --llm.
+    Explain(explain::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -69,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Check(a) => check::run(a, &cli.global),
+        Command::Explain(a) => explain::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
         Command::Pack(a) => pack::run(a, &cli.global),
         Command::Ingest(a) => ingest::run(a, &cli.global),
