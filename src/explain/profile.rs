@@ -181,7 +181,7 @@ pub fn exec_words(m: ExecMode) -> String {
 /// What a path pattern matches, in words.
 pub fn glob_words(pattern: &str) -> String {
     let has = |c: &str| pattern.contains(c);
-    if !has("*") && !has("?") && !has("[") && !has("{") && !has("@{") {
+    if !has("*") && !has("?") && !has("[") && !has("{") {
         return if pattern.ends_with('/') {
             format!("the directory {pattern} itself")
         } else {
@@ -208,7 +208,7 @@ pub fn glob_words(pattern: &str) -> String {
     if has("?") {
         notes.push("`?` is one character");
     }
-    if has("{") {
+    if pattern.replace("@{", "").contains('{') {
         notes.push("`{a,b}` is either");
     }
     if has("[") {
@@ -247,7 +247,7 @@ pub fn meaning(rule: &Rule) -> String {
     if q.audit {
         tail.push("and logs every use");
     }
-    if q.deny {
+    if q.deny && !q.audit {
         tail.push("silently (no log entry)");
     }
     let tail = if tail.is_empty() {
