@@ -8,6 +8,7 @@ pub mod completions;
 pub mod debug;
 pub mod denials;
 pub mod explain;
+pub mod follow;
 pub mod ingest;
 pub mod llm_args;
 pub mod pack;
