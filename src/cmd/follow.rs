@@ -221,12 +221,8 @@ pub fn run(
     let mut out = io::stdout().lock();
     let mut ended = 0usize;
     let sources = logs.len() + usize::from(journal);
-    loop {
-        // Block for the first message, then drain what else is there, then print.
-        let first = match rx.recv() {
-            Ok(m) => m,
-            Err(_) => break,
-        };
+    // Block for the first message, then drain what else is there, then print.
+    while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while let Ok(m) = rx.try_recv() {
             batch.push(m);
