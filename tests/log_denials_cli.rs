@@ -181,3 +181,51 @@ Mask: r\nDenied Mask: r\nfsuid: 0\nouid: 1\nProfile: /x\nName: /y\nCommand: c\nP
 Epoch: 1\nAudit subid: 3\nSTART\nFile: case.in\nEvent type: AA_RECORD_INVALID\n"
     );
 }
+
+#[test]
+fn journal_runs_journalctl_with_since() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let args_file = dir.path().join("args");
+    let script = dir.path().join("journalctl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\ncat '{}'\n",
+            args_file.display(),
+            fixture("journal.json").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(common::bin())
+        .args(["denials", "--journal", "--since", "@1700000000", "--json"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&args_file).unwrap().trim(),
+        "-k -o json --no-pager --since @1700000000"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["events"], 3);
+    // The syslog-transport entry is the forged one.
+    let forged = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["resource"] == "/forged")
+        .unwrap();
+    assert_eq!(forged["untrusted"], 1);
+}

@@ -286,3 +286,50 @@ fn readme_command_works_without_apparmor_or_api_key() {
     assert!(out.contains("evidence:"), "{out}");
     assert!(out.contains("nothing written"), "{out}");
 }
+
+#[test]
+fn remembered_rejection_is_left_out_of_the_patch_unless_ask_again() {
+    let f = fixture();
+    let state = f.root.join("state");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    std::fs::write(
+        state.join("decisions.json"),
+        serde_json::json!({"version": 1, "decisions": [
+            {"profile": "exampled", "rule": "/etc/exampled/exampled.conf r,",
+             "decision": "rejected", "at": 0}
+        ]})
+        .to_string(),
+    )
+    .expect("seed memory");
+    let patch = f.root.join("p.patch");
+    let out = tune(&f)
+        .arg("--json")
+        .arg("--patch")
+        .arg(&patch)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["proposals"][0]["remembered"], "rejected");
+    let text = std::fs::read_to_string(&patch).expect("patch");
+    assert!(
+        text.contains("# P1 [rejected before, not included]"),
+        "{text}"
+    );
+    assert!(!text.contains("\n+"), "nothing left to add: {text}");
+
+    tune(&f)
+        .arg("--dry-run")
+        .arg("--ask-again")
+        .arg("--patch")
+        .arg(&patch)
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&patch).expect("patch");
+    assert!(
+        text.contains("\n+  /etc/exampled/exampled.conf r,\n"),
+        "{text}"
+    );
+}

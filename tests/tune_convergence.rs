@@ -1,5 +1,7 @@
-//! Convergence: apply every first choice `tune` proposes, re-run on the same log, and
-//! nothing is left uncovered (and nothing new is proposed).
+//! Convergence: apply every first choice `tune` proposes that may be approved, re-run on the
+//! same log, and nothing is left uncovered except what only blocked (dangerous) proposals
+//! would cover; nothing new is proposed. A first choice may be blocked for its danger, never
+//! for covering nothing, lying about its evidence, or not parsing.
 
 mod common;
 
@@ -59,18 +61,27 @@ fn converges(example: &str, profile_file: &str, log: &str) {
         !proposals.is_empty(),
         "the example has something to propose"
     );
-    let blocked: Vec<&serde_json::Value> = proposals
+    for p in proposals {
+        let codes: Vec<&str> = p["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        for bad in ["no-evidence", "unsupported-claim", "invalid-rule"] {
+            assert!(!codes.contains(&bad), "first choice with {bad}: {p:#}");
+        }
+    }
+    let unresolved = first["unresolved"].clone();
+    let blocked: Vec<&str> = proposals
         .iter()
         .filter(|p| p["verdict"] == "blocked")
+        .filter_map(|p| p["rule"].as_str())
         .collect();
-    assert!(
-        blocked.is_empty(),
-        "the drafter's first choices are approvable: {blocked:?}"
-    );
 
     let mut text = original.clone();
     let mut inserted = Vec::new();
-    for p in proposals {
+    for p in proposals.iter().filter(|p| p["verdict"] != "blocked") {
         let rule = p["rule"].as_str().expect("rule");
         let name = p["profile"].as_str().expect("profile");
         let path: Vec<&str> = name.split("//").collect();
@@ -93,9 +104,15 @@ fn converges(example: &str, profile_file: &str, log: &str) {
     std::fs::write(&profile, &text).expect("write");
 
     let (code, second) = report(&profile, &log, &state);
-    assert_eq!(second["uncovered"], serde_json::json!([]), "{second:#}");
-    assert_eq!(second["proposals"], serde_json::json!([]));
-    assert_eq!(code, 0);
+    assert_eq!(second["uncovered"], unresolved, "{second:#}");
+    let again: Vec<&str> = second["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .filter_map(|p| p["rule"].as_str())
+        .collect();
+    assert_eq!(again, blocked, "only the blocked proposals come back");
+    assert_eq!(code, if blocked.is_empty() { 0 } else { 1 });
 }
 
 #[test]
@@ -104,16 +121,16 @@ fn pidcache_converges() {
 }
 
 #[test]
-#[ignore = "profile parser: a rule starting with a variable (`@{WWW_ROOT}/*/index.html r,`) is \
-            read as a variable assignment; un-ignore when the profile branch fixes it"]
+#[ignore = "needs the profile branch from 9ca0741 on (a rule starting with a variable, \
+            `@{WWW_ROOT}/*/index.html r,`, was read as an assignment); passes with it"]
 fn webserver_converges() {
     converges("webserver", "usr.sbin.examplehttpd", "audit.log");
 }
 
 #[test]
-#[ignore = "drafter/check disagree on a path with glob characters and spaces (hostile file name \
-            in examples/desktop): the first choice covers nothing and is blocked; un-ignore \
-            when the draft branch fixes quoting"]
+#[ignore = "drafter bug: for a file name with glob characters and spaces (hostile name in \
+            examples/desktop) the first choice covers nothing (no-evidence); un-ignore when the \
+            draft branch fixes quoting"]
 fn desktop_converges() {
     converges("desktop", "example-notifier", "audit.log");
 }

@@ -171,7 +171,7 @@ fn print_table(out: &mut impl Write, groups: &[Group]) -> std::io::Result<()> {
                 g.count.to_string(),
                 when(g.first_seen),
                 when(g.last_seen),
-                g.pids.len().to_string(),
+                format!("{}{}", g.pids.len(), if g.truncated { "+" } else { "" }),
                 cut(&clean(&comms.join(",")), 30),
                 note.join(","),
             ]

@@ -156,6 +156,7 @@ pub(crate) fn run_plan(
     let applier: Box<dyn Applier> = if args.local {
         Box::new(local::LocalApplier {
             name: file_name(&target.profile_path),
+            profiles: top_level_profiles(&target.profile_path, &target.profile_text)?,
         })
     } else {
         plan.applier
@@ -255,6 +256,26 @@ fn defines_profile(line: &str, name: &str) -> bool {
             || first == Some(&format!("{name}{{")))
 }
 
+/// Names of the top-level profiles `text` (the file at `path`) defines.
+fn top_level_profiles(
+    path: &Path,
+    text: &str,
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut loader = aa_assist::profile::Loader::new(
+        path.parent().unwrap_or(Path::new(".")),
+        aa_assist::profile::IncludeMode::Lenient,
+    );
+    let policy = loader
+        .load_str(&path.display().to_string(), text)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(policy
+        .profiles
+        .iter()
+        .filter(|p| p.path.len() == 1)
+        .filter_map(|p| p.path.first().cloned())
+        .collect())
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -347,22 +368,6 @@ fn print_cards(
     Ok(())
 }
 
-/// Proposals whose first choice goes into the patch: not blocked, not rejected before.
-fn approvable(plan: &Plan, store: &DecisionStore, ask_again: bool) -> Vec<review::Edit> {
-    plan.checked
-        .iter()
-        .filter(|c| c.verdict != Verdict::Blocked)
-        .filter(|c| {
-            ask_again
-                || store.get(&c.proposal.profile, &c.proposal.rule) != Some(Decision::Rejected)
-        })
-        .map(|c| review::Edit {
-            checked: c.clone(),
-            remembered: false,
-        })
-        .collect()
-}
-
 fn write_patch(
     file: &Path,
     target: &Target,
@@ -370,36 +375,42 @@ fn write_patch(
     store: &DecisionStore,
     ask_again: bool,
 ) -> anyhow::Result<()> {
-    let edits = approvable(plan, store, ask_again);
-    let new = review::apply_edits(plan.applier.as_ref(), &target.base, &edits)?;
-    let mut text = String::new();
-    for e in &edits {
-        text.push_str(&format!(
-            "# {} [{}] {}: {}\n",
-            e.checked.proposal.id,
-            verdict_name(e.checked.verdict),
-            review::sanitize(e.profile()),
-            review::sanitize(e.rule())
-        ));
-    }
-    for c in plan
-        .checked
-        .iter()
-        .filter(|c| c.verdict == Verdict::Blocked)
-    {
-        text.push_str(&format!(
-            "# {} [blocked, not included]: {}\n",
-            c.proposal.id,
-            review::sanitize(&c.proposal.rule)
-        ));
+    let mut header = String::new();
+    let mut new = target.base.clone();
+    for c in &plan.checked {
+        let p = &c.proposal;
+        let rule = review::sanitize(&p.rule);
+        let remembered = store.get(&p.profile, &p.rule);
+        let excluded = if c.verdict == Verdict::Blocked {
+            Some("blocked".to_string())
+        } else if !ask_again && remembered == Some(Decision::Rejected) {
+            Some("rejected before".to_string())
+        } else {
+            match plan.applier.apply(&new, &p.profile, &p.rule) {
+                Ok(t) => {
+                    new = t;
+                    None
+                }
+                Err(e) => Some(format!("cannot be placed: {}", review::sanitize(&e))),
+            }
+        };
+        match excluded {
+            None => header.push_str(&format!(
+                "# {} [{}] {}: {rule}\n",
+                p.id,
+                verdict_name(c.verdict),
+                review::sanitize(&p.profile)
+            )),
+            Some(why) => header.push_str(&format!("# {} [{why}, not included]: {rule}\n", p.id)),
+        }
     }
     let name = target
         .path
         .to_string_lossy()
         .trim_start_matches('/')
         .to_string();
-    text.push_str(&unified_patch(&name, &target.base, &new));
-    std::fs::write(file, text).with_context(|| format!("writing patch {}", file.display()))?;
+    header.push_str(&unified_patch(&name, &target.base, &new));
+    std::fs::write(file, header).with_context(|| format!("writing patch {}", file.display()))?;
     Ok(())
 }
 

@@ -84,7 +84,8 @@ pub(crate) fn ipproto_name(n: i64) -> String {
 }
 
 struct P<'t, 'e> {
-    toks: &'t [Tok],
+    /// Values are moved out of the tokens as they are used (each token is used once).
+    toks: &'t mut [Tok],
     pos: usize,
     ev: &'e mut Event,
     /// Our reader's mode: unknown keys may appear between the fixed fields of a user message
@@ -99,14 +100,14 @@ impl P<'_, '_> {
     fn peek_at(&self, k: usize) -> Option<&Tok> {
         self.toks.get(self.pos + k)
     }
-    fn next(&mut self) -> Option<&Tok> {
-        let t = self.toks.get(self.pos);
+    fn next(&mut self) -> Option<&mut Tok> {
+        let t = self.toks.get_mut(self.pos);
         self.pos += 1;
         t
     }
     fn expect(&mut self, want: &Tok) -> Res {
         match self.next() {
-            Some(t) if t == want => Ok(()),
+            Some(t) if *t == *want => Ok(()),
             _ => Err(()),
         }
     }
@@ -122,13 +123,13 @@ impl P<'_, '_> {
     }
     fn quoted(&mut self) -> Result<String, ()> {
         match self.next() {
-            Some(Tok::Quoted(s)) => Ok(s.clone()),
+            Some(Tok::Quoted(s)) => Ok(std::mem::take(s)),
             _ => Err(()),
         }
     }
     fn safe(&mut self) -> Result<String, ()> {
         match self.next() {
-            Some(Tok::Quoted(s) | Tok::Hex(s)) => Ok(s.clone()),
+            Some(Tok::Quoted(s) | Tok::Hex(s)) => Ok(std::mem::take(s)),
             _ => Err(()),
         }
     }
@@ -362,7 +363,10 @@ impl P<'_, '_> {
     }
 
     fn key(&mut self) -> Res {
-        let t = self.next().cloned().ok_or(())?;
+        let t = self
+            .next()
+            .map(|t| std::mem::replace(t, Tok::Equals))
+            .ok_or(())?;
         let k = match t {
             Tok::MsgRest(rest) => {
                 self.ev.kind = EventKind::Invalid;
@@ -399,7 +403,7 @@ impl P<'_, '_> {
             Key::SockType => self.ev.sock_type = Some(self.quoted()?),
             Key::Protocol => {
                 let v = match self.next() {
-                    Some(Tok::Quoted(s)) => s.clone(),
+                    Some(Tok::Quoted(s)) => std::mem::take(s),
                     Some(Tok::Digits(n)) => ipproto_name(*n),
                     _ => return Err(()),
                 };
@@ -462,7 +466,7 @@ impl P<'_, '_> {
             Key::Interface => self.ev.dbus_interface = Some(self.quoted()?),
             Key::Member => self.ev.dbus_member = Some(self.quoted()?),
             Key::Signal => match self.next() {
-                Some(Tok::Id(s)) => self.ev.signal = Some(s.clone()),
+                Some(Tok::Id(s)) => self.ev.signal = Some(std::mem::take(s)),
                 _ => return Err(()),
             },
             Key::Fstype => self.ev.fs_type = Some(self.quoted()?),
@@ -479,7 +483,7 @@ impl P<'_, '_> {
 /// Parse a token stream into `ev` with libapparmor's semantics. Returns whether the grammar
 /// accepted the input (on `false`, `ev.kind` is [`EventKind::Invalid`] and the fields set
 /// before the error are kept).
-pub(crate) fn parse_tokens(toks: &[Tok], ev: &mut Event, lenient: bool) -> bool {
+pub(crate) fn parse_tokens(toks: &mut [Tok], ev: &mut Event, lenient: bool) -> bool {
     let mut p = P {
         toks,
         pos: 0,
@@ -497,7 +501,7 @@ pub(crate) fn parse_tokens(toks: &[Tok], ev: &mut Event, lenient: bool) -> bool 
 
 /// Parse a bare key list (a record whose framing has no audit stamp). Returns whether it
 /// parsed; the event kind comes from `apparmor=` alone.
-pub(crate) fn parse_key_list(toks: &[Tok], ev: &mut Event) -> bool {
+pub(crate) fn parse_key_list(toks: &mut [Tok], ev: &mut Event) -> bool {
     let mut p = P {
         toks,
         pos: 0,

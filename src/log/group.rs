@@ -19,6 +19,10 @@ use super::{Event, EventClass, EventKind, Perms};
 /// How many example event references a group keeps.
 pub const MAX_EXAMPLES: usize = 5;
 
+/// How many distinct pids and comms a group keeps (memory stays bounded on huge logs);
+/// [`Group::truncated`] says when more were seen.
+pub const MAX_DISTINCT: usize = 32;
+
 /// What makes two events the same finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GroupKey {
@@ -60,10 +64,12 @@ pub struct Group {
     pub first_seen: Option<i64>,
     /// Latest audit epoch seen.
     pub last_seen: Option<i64>,
-    /// Distinct pids.
+    /// Distinct pids (at most [`MAX_DISTINCT`]).
     pub pids: BTreeSet<i64>,
-    /// Distinct commands.
+    /// Distinct commands (at most [`MAX_DISTINCT`]).
     pub comms: BTreeSet<String>,
+    /// More distinct pids or comms were seen than are kept.
+    pub truncated: bool,
     /// Every event predates the profile's last load/replace.
     pub stale: bool,
     /// Events whose framing or channel anyone could have written (see
@@ -280,6 +286,7 @@ impl Grouper {
                 last_seen: None,
                 pids: BTreeSet::new(),
                 comms: BTreeSet::new(),
+                truncated: false,
                 stale: false,
                 untrusted: 0,
                 examples: Vec::new(),
@@ -292,11 +299,19 @@ impl Grouper {
             g.last_seen = Some(g.last_seen.map_or(t, |l| l.max(t)));
         }
         if let Some(p) = ev.pid.filter(|&p| p != 0) {
-            g.pids.insert(p);
+            if g.pids.len() < MAX_DISTINCT {
+                g.pids.insert(p);
+            } else if !g.pids.contains(&p) {
+                g.truncated = true;
+            }
         }
         if let Some(c) = &ev.comm {
             if !g.comms.contains(c) {
-                g.comms.insert(c.clone());
+                if g.comms.len() < MAX_DISTINCT {
+                    g.comms.insert(c.clone());
+                } else {
+                    g.truncated = true;
+                }
             }
         }
         if !ev.provenance.trusted {
@@ -341,12 +356,11 @@ impl Grouper {
                 continue;
             };
             g.id = format!("G{}", pos + 1);
+            // A load names the top-level profile; hats and children go with it. A namespaced
+            // label only matches a load of the same namespaced name.
             let name = g.key.profile.as_str();
-            let bare = strip_ns(name);
-            let load = loads
-                .get(name)
-                .or_else(|| loads.get(bare))
-                .or_else(|| bare.split("//").next().and_then(|top| loads.get(top)));
+            let top = name.split("//").next().unwrap_or(name);
+            let load = loads.get(name).or_else(|| loads.get(top));
             g.stale = match (load, g.last_seen) {
                 (Some(&l), Some(last)) => last < l,
                 _ => false,
@@ -355,15 +369,6 @@ impl Grouper {
         }
         (out, position)
     }
-}
-
-fn strip_ns(p: &str) -> &str {
-    if let Some(rest) = p.strip_prefix(':') {
-        if let Some(end) = rest.find(':') {
-            return rest[end + 1..].trim_start_matches("//");
-        }
-    }
-    p
 }
 
 /// The result of [`group_events`].
@@ -443,5 +448,21 @@ mod tests {
         assert!(g.groups[1].stale);
         assert_eq!(g.events_of("G2"), vec![0, 1]);
         assert_eq!(g.membership[3], None);
+    }
+
+    #[test]
+    fn distinct_sets_are_bounded() {
+        let mut g = Grouper::new();
+        for pid in 1..=40 {
+            let line = format!(
+                r#"type=AVC msg=audit(1.1:{pid}): apparmor="DENIED" operation="open" profile="/b" name="/x" pid={pid} comm="c{pid}" requested_mask="r" denied_mask="r" fsuid=0 ouid=0"#
+            );
+            g.add(&ev(&line));
+        }
+        let (groups, _) = g.finish();
+        assert_eq!(groups[0].count, 40);
+        assert_eq!(groups[0].pids.len(), MAX_DISTINCT);
+        assert_eq!(groups[0].comms.len(), MAX_DISTINCT);
+        assert!(groups[0].truncated);
     }
 }

@@ -369,7 +369,7 @@ pub fn parse_record(record: &[u8]) -> Event {
     let mut toks = Vec::new();
     scan::tokenize(record, &mut toks, false);
     let mut ev = Event::default();
-    grammar::parse_tokens(&toks, &mut ev, false);
+    grammar::parse_tokens(&mut toks, &mut ev, false);
     ev.finish();
     ev
 }
@@ -417,11 +417,11 @@ pub fn parse_line_with(line: &[u8], scratch: &mut Scratch) -> Result<Option<Even
     let ok = match framing::canonicalize(payload) {
         framing::Canonical::Full(rec) => {
             scan::tokenize(&rec, &mut scratch.toks, true);
-            grammar::parse_tokens(&scratch.toks, &mut ev, true)
+            grammar::parse_tokens(&mut scratch.toks, &mut ev, true)
         }
         framing::Canonical::Keys(keys) => {
             scan::tokenize(keys, &mut scratch.toks, true);
-            grammar::parse_key_list(&scratch.toks, &mut ev)
+            grammar::parse_key_list(&mut scratch.toks, &mut ev)
         }
     };
     if !ok || ev.kind == EventKind::Invalid {

@@ -3,8 +3,10 @@
 //! `include if exists <local/PROFILE_FILE_NAME>`, and the packaged profile stays untouched.
 //!
 //! Rules are appended one per line at the end of the override file (created with a comment
-//! header when absent); existing lines are kept byte for byte. The override file applies to
-//! every profile body that includes it, so the rule is not placed by profile name.
+//! header when absent); existing lines are kept byte for byte. The override is included in a
+//! top-level profile's body, so only rules for the file's top-level profiles may go there: a
+//! rule for a hat or child profile (`name//hat`) is refused rather than granted to its
+//! parent.
 
 use std::path::{Path, PathBuf};
 
@@ -57,10 +59,24 @@ pub fn header(name: &str) -> String {
 pub struct LocalApplier {
     /// The profile file name, used in the header of a new file.
     pub name: String,
+    /// Names of the top-level profiles the profile file defines.
+    pub profiles: std::collections::BTreeSet<String>,
 }
 
 impl Applier for LocalApplier {
-    fn apply(&self, text: &str, _profile: &str, rule: &str) -> Result<String, String> {
+    fn apply(&self, text: &str, profile: &str, rule: &str) -> Result<String, String> {
+        if !self.profiles.contains(profile) {
+            return Err(format!(
+                "local/{} is included by the top-level profile(s) {}; a rule for {profile:?} \
+                 cannot go there (run without --local)",
+                self.name,
+                self.profiles
+                    .iter()
+                    .map(|p| format!("{p:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let rule = rule.trim();
         if rule.is_empty() || rule.contains('\n') {
             return Err("a local override takes exactly one rule line".into());
@@ -103,6 +119,7 @@ mod tests {
     fn appends_and_creates_with_header() {
         let a = LocalApplier {
             name: "usr.sbin.x".into(),
+            profiles: ["x".to_string()].into(),
         };
         let t = a.apply("", "x", "/etc/a r,").expect("apply");
         assert!(t.starts_with("# Site-specific"));
@@ -112,6 +129,8 @@ mod tests {
             "# mine\n/b w,\n"
         );
         assert!(a.apply("", "x", "a,\nb,").is_err());
+        let e = a.apply("", "x//hat", "/c r,").expect_err("hat refused");
+        assert!(e.contains("cannot go there"), "{e}");
         assert_eq!(
             local_path(Path::new("/etc/apparmor.d/usr.sbin.x")),
             Some(PathBuf::from("/etc/apparmor.d/local/usr.sbin.x"))

@@ -76,6 +76,8 @@ pub struct ProposalEntry {
     pub source: Source,
     /// Group ids the rule really covers (computed by the cross-check).
     pub evidence: Vec<String>,
+    /// Group ids of which the rule covers some events but not all.
+    pub partial_evidence: Vec<String>,
     /// Group ids the proposer claimed.
     pub claimed_evidence: Vec<String>,
     /// `ok`, `review` or `blocked`.
@@ -101,6 +103,7 @@ impl ProposalEntry {
             rule: c.proposal.rule.clone(),
             source: c.proposal.source,
             evidence: c.covers.clone(),
+            partial_evidence: c.partial.clone(),
             claimed_evidence: c.proposal.claimed_evidence.clone(),
             verdict: c.verdict,
             findings: c

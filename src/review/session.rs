@@ -436,6 +436,13 @@ pub fn render_card(
             }
         }
     }
+    if !c.partial.is_empty() {
+        let _ = writeln!(
+            s,
+            "partly covers (another rule must cover the rest): {}",
+            sanitize(&c.partial.join(", "))
+        );
+    }
     if !c.unsupported_claims.is_empty() {
         let _ = writeln!(
             s,
