@@ -2,7 +2,7 @@
 //! "cut off" flag, against a fixed batch context. The parser must never panic, and every
 //! item it reports clean must cite only known groups and profiles.
 //!
-//! Run (needs cargo-fuzz and a `fuzz/Cargo.toml` declaring this target):
+//! Run (needs cargo-fuzz and a nightly toolchain):
 //! `cargo fuzz run answer_parse`
 #![no_main]
 

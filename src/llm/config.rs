@@ -206,6 +206,17 @@ mod tests {
     }
 
     #[test]
+    fn key_comes_from_the_named_variable() {
+        let var = "AA_ASSIST_TEST_KEY_VAR_7f3a";
+        std::env::set_var(var, "  sk-from-env  ");
+        assert_eq!(ApiKey::from_env(var), Some(ApiKey::new("sk-from-env")));
+        std::env::set_var(var, "");
+        assert_eq!(ApiKey::from_env(var), None);
+        std::env::remove_var(var);
+        assert_eq!(ApiKey::from_env(var), None);
+    }
+
+    #[test]
     fn formats_step_down() {
         assert_eq!(
             FormatPref::JsonSchema.downgrade(),

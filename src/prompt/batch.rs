@@ -261,6 +261,29 @@ fn redact_group(g: &GroupData, red: &mut Redactor) -> GroupData {
     }
 }
 
+/// Let the redactor learn every value of a group.
+fn learn_group(g: &GroupData, red: &mut Redactor) {
+    for s in [
+        &g.profile,
+        &g.class,
+        &g.operation,
+        &g.mode,
+        &g.resource,
+        &g.mask,
+        &g.first,
+        &g.last,
+    ] {
+        red.learn_str(s);
+    }
+    for c in &g.comms {
+        red.learn_str(c);
+    }
+    for (k, v) in g.sample.iter().flatten().chain(g.extra.iter()) {
+        red.learn_str(k);
+        red.learn_field(k, v);
+    }
+}
+
 /// Render one (already redacted) group as a compact JSON line at a sampling level.
 fn compact_line(g: &GroupData, level: usize, max_samples: usize) -> String {
     let (samples, extras, len, comms) = LEVELS[level.min(LEVELS.len() - 1)];
@@ -363,7 +386,7 @@ impl Planner {
         }
         // Learn first, then redact: a user name revealed by a late FSUID= is hidden everywhere.
         for g in groups {
-            let _ = redact_group(g, red);
+            learn_group(g, red);
         }
         for p in profiles {
             red.learn_str(&p.name);
@@ -406,12 +429,17 @@ impl Planner {
 
         let budget = self.options.max_prompt_tokens;
         let mut items_by_profile: Vec<Vec<Item>> = names.iter().map(|_| Vec::new()).collect();
+        let mut fixed_by_profile: BTreeMap<usize, usize> = BTreeMap::new();
         for g in &redacted {
-            let pi = names
-                .iter()
-                .position(|n| red.redact_str(n) == g.profile)
-                .unwrap_or(0);
-            let fixed = self.fixed_tokens(&[pi], &sent_names, &texts)?;
+            let pi = sent_names.iter().position(|n| n == &g.profile).unwrap_or(0);
+            let fixed = match fixed_by_profile.get(&pi) {
+                Some(f) => *f,
+                None => {
+                    let f = self.fixed_tokens(&[pi], &sent_names, &texts)?;
+                    fixed_by_profile.insert(pi, f);
+                    f
+                }
+            };
             let mut level = 0;
             loop {
                 let line = compact_line(g, level, self.options.max_samples);

@@ -5,7 +5,7 @@
 //! made of ([`GroupData`] → one line per group), token counting with `tiktoken-rs`
 //! ([`TokenCounter`]), and the packing of groups into [`Batch`]es that never exceed a token
 //! budget ([`Planner::plan`]). Every string that goes into a prompt passes through the run's
-//! [`Redactor`] first.
+//! [`Redactor`](crate::redact::Redactor) first.
 //!
 //! It does not talk to a server (that is [`crate::llm`]) and does not read logs: the caller
 //! converts its own groups into [`GroupData`].
@@ -64,6 +64,71 @@ pub struct GroupData {
     pub sample: Vec<BTreeMap<String, String>>,
     /// Other distinguishing fields (`target`, `peer`, `family`, `signal`, …).
     pub extra: BTreeMap<String, String>,
+}
+
+impl From<&crate::log::group::Group> for GroupData {
+    /// The grouping key, counts, comms and pids of a log group. `stale` and `untrusted`
+    /// (events anyone could have written) travel as extra fields, only when set, so the model
+    /// can weigh them. No samples: add them with [`GroupData::add_sample`] from the group's
+    /// events if wanted.
+    fn from(g: &crate::log::group::Group) -> Self {
+        let mut extra = BTreeMap::new();
+        if g.stale {
+            extra.insert("stale".to_string(), "true".to_string());
+        }
+        if g.untrusted > 0 {
+            extra.insert("untrusted".to_string(), g.untrusted.to_string());
+        }
+        GroupData {
+            id: g.id.clone(),
+            profile: g.key.profile.clone(),
+            class: g.key.class.as_str().to_string(),
+            operation: g.key.operation.clone(),
+            mode: g.key.mode.as_str().to_string(),
+            resource: g.key.resource.clone(),
+            mask: g.key.mask.clone(),
+            count: g.count,
+            first: g
+                .first_seen
+                .map(crate::log::time::format_epoch)
+                .unwrap_or_default(),
+            last: g
+                .last_seen
+                .map(crate::log::time::format_epoch)
+                .unwrap_or_default(),
+            comms: g.comms.iter().cloned().collect(),
+            pids: g
+                .pids
+                .iter()
+                .filter_map(|&p| u64::try_from(p).ok())
+                .collect(),
+            sample: Vec::new(),
+            extra,
+        }
+    }
+}
+
+impl GroupData {
+    /// Add the owner-relevant fields of one event of this group as a sample (`fsuid`, `ouid`
+    /// and their names), which the data block folds into its owner flag `o`.
+    pub fn add_sample(&mut self, ev: &crate::log::Event) {
+        let mut m = BTreeMap::new();
+        if let Some(v) = ev.fsuid {
+            m.insert("fsuid".to_string(), v.to_string());
+        }
+        if let Some(v) = ev.ouid {
+            m.insert("ouid".to_string(), v.to_string());
+        }
+        if let Some(v) = &ev.fsuid_name {
+            m.insert("FSUID".to_string(), v.clone());
+        }
+        if let Some(v) = &ev.ouid_name {
+            m.insert("OUID".to_string(), v.clone());
+        }
+        if !m.is_empty() {
+            self.sample.push(m);
+        }
+    }
 }
 
 /// A profile whose text goes into the prompt (explain-profile and review tasks).
@@ -171,6 +236,32 @@ mod tests {
             s["required"],
             serde_json::json!(["proposals", "explanations"])
         );
+    }
+
+    #[test]
+    fn from_log_group() {
+        let line = br#"type=AVC msg=audit(1700000000.000:1): apparmor="DENIED" operation="open" class="file" profile="/usr/bin/x" name="/home/ann/f" pid=7 comm="x" requested_mask="r" denied_mask="r" fsuid=1000 ouid=1000"#;
+        let ev = crate::log::parse_line(line).unwrap().unwrap();
+        let mut grouper = crate::log::group::Grouper::new();
+        grouper.add(&ev);
+        let (groups, _) = grouper.finish();
+        let mut g = GroupData::from(&groups[0]);
+        g.add_sample(&ev);
+        assert_eq!(g.id, groups[0].id);
+        assert_eq!(
+            (
+                g.profile.as_str(),
+                g.class.as_str(),
+                g.mode.as_str(),
+                g.resource.as_str()
+            ),
+            ("/usr/bin/x", "file", "DENIED", "/home/ann/f")
+        );
+        assert_eq!(
+            (g.count, g.pids.as_slice(), g.comms.as_slice()),
+            (1, &[7u64][..], &["x".to_string()][..])
+        );
+        assert_eq!(g.sample[0]["fsuid"], "1000");
     }
 
     #[test]

@@ -39,6 +39,36 @@ pub struct RedactConfig {
     pub patterns: Vec<Regex>,
 }
 
+/// A user-configured pattern that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("redaction pattern {index} ({pattern:?}) is not a valid regular expression: {source}")]
+pub struct PatternError {
+    /// Position in the configured list.
+    pub index: usize,
+    /// The pattern text.
+    pub pattern: String,
+    /// The regex error.
+    pub source: regex::Error,
+}
+
+impl RedactConfig {
+    /// Compile user patterns (from a config file or `--redact-pattern`), naming the first bad one.
+    pub fn from_patterns<S: AsRef<str>>(patterns: &[S]) -> Result<Self, PatternError> {
+        let patterns = patterns
+            .iter()
+            .enumerate()
+            .map(|(index, p)| {
+                Regex::new(p.as_ref()).map_err(|source| PatternError {
+                    index,
+                    pattern: p.as_ref().to_string(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RedactConfig { patterns })
+    }
+}
+
 /// The kind of a redacted value; decides the token prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -542,7 +572,7 @@ impl Redactor {
     ///
     /// [`redact_str`]: Redactor::redact_str
     pub fn learn_str(&mut self, s: &str) {
-        let _ = self.redact_str(s);
+        let _ = self.detect(s);
     }
 
     /// Redact a whole text (e.g. a log file for `aa-assist redact`) in two passes: learn every
@@ -571,6 +601,13 @@ impl Redactor {
 
     /// Redact one string.
     pub fn redact_str(&mut self, s: &str) -> String {
+        let out = self.detect(s);
+        self.replace_known(&out)
+    }
+
+    /// The pattern passes (custom patterns, detectors, home directories), without the final
+    /// pass over already-learned values.
+    fn detect(&mut self, s: &str) -> String {
         let mut out = s.to_string();
         // User-configured patterns first: the user knows best.
         let custom = self.config.patterns.clone();
@@ -581,13 +618,27 @@ impl Redactor {
         for d in detectors() {
             out = self.replace_matches(&out, d.re, &groups_of(d.group), d.check, d.kind);
         }
-        out = self.replace_homes(&out);
-        self.replace_known(&out)
+        self.replace_homes(&out)
     }
 
     /// Redact the value of a named field (a parsed `key=value` pair): the key supplies the
     /// framing a raw line would have had (`node` → host, `FSUID` → user, `password` → secret).
     pub fn redact_field(&mut self, key: &str, value: &str) -> String {
+        match self.framed_field(key, value) {
+            Some(token) => token,
+            None => self.redact_str(value),
+        }
+    }
+
+    /// Learn the values of a named field without producing output.
+    pub fn learn_field(&mut self, key: &str, value: &str) {
+        if self.framed_field(key, value).is_none() {
+            self.learn_str(value);
+        }
+    }
+
+    /// The token for a field whose key frames its value, if it does.
+    fn framed_field(&mut self, key: &str, value: &str) -> Option<String> {
         let lower = key.to_ascii_lowercase();
         let kind = match lower.as_str() {
             "node" | "hostname" | "host" | "_hostname" | "syslog_host" => Some(Kind::Host),
@@ -598,11 +649,11 @@ impl Redactor {
         };
         let v = value.trim_matches('"');
         match kind {
-            Some(Kind::Host) if host_check(v) && ip4_check(v) => self.token_for(Kind::Ip4, v),
-            Some(Kind::Host) if host_check(v) => self.token_for(Kind::Host, v),
-            Some(Kind::User) if user_check(v) => self.token_for(Kind::User, v),
-            Some(Kind::Secret) if secret_value_check(v) => self.token_for(Kind::Secret, v),
-            _ => self.redact_str(value),
+            Some(Kind::Host) if ip4_check(v) => Some(self.token_for(Kind::Ip4, v)),
+            Some(Kind::Host) if host_check(v) => Some(self.token_for(Kind::Host, v)),
+            Some(Kind::User) if user_check(v) => Some(self.token_for(Kind::User, v)),
+            Some(Kind::Secret) if secret_value_check(v) => Some(self.token_for(Kind::Secret, v)),
+            _ => None,
         }
     }
 
@@ -851,10 +902,30 @@ mod tests {
     }
 
     #[test]
+    fn pattern_errors_name_the_pattern() {
+        let err = RedactConfig::from_patterns(&["ok", "(unclosed"]).unwrap_err();
+        assert_eq!(err.index, 1);
+        assert!(err.to_string().contains("(unclosed"));
+        assert_eq!(
+            RedactConfig::from_patterns(&["a+"]).unwrap().patterns.len(),
+            1
+        );
+    }
+
+    #[test]
     fn paths_and_dbus_names_survive() {
         let mut red = r();
         let s = "/usr/lib/x86_64-linux-gnu/libssl.so.3 org.freedesktop.DBus.Properties /sys/devices/pci0000:00/0000:00:02.0/drm";
         assert_eq!(red.redact_str(s), s);
+    }
+
+    #[test]
+    fn host_fields_holding_addresses_are_addresses() {
+        let mut red = r();
+        assert_eq!(red.redact_field("node", "10.2.3.4"), "IP4_1");
+        assert_eq!(red.redact_field("hostname", "db1"), "HOST_1");
+        assert_eq!(red.redact_field("FSUID", "root"), "root");
+        assert_eq!(red.redact_field("api_key", "abcdef"), "SECRET_1");
     }
 
     #[test]
