@@ -1,7 +1,7 @@
 //! Validity checks that mirror what `apparmor_parser` rejects: per rule (names, options,
 //! qualifier combinations) and per policy (undefined variables, conflicting exec modes).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::resolve::{check_refs, expand_with, EffectiveProfile};
 use super::rule::{BlockHeader, CondRule, Ctx, ExecMode, ProfileHeader, Rule, RuleKind};
@@ -228,6 +228,20 @@ pub fn check_profile_header(
     if h.flags.is_empty() && ctx.text.contains("flags") && ctx.text.contains("()") {
         return Err(err(ctx, "empty flags=()"));
     }
+    if let Some(ns) = h.name.strip_prefix(':') {
+        match ns.split_once(':') {
+            Some((space, rest)) if !space.is_empty() && !rest.is_empty() => {}
+            _ => {
+                return Err(err(
+                    ctx,
+                    format!(
+                        "invalid profile namespace in '{}' (expected ':ns:name')",
+                        h.name
+                    ),
+                ))
+            }
+        }
+    }
     let mut modes = Vec::new();
     let mut seen_ipc = false;
     for f in &h.flags {
@@ -441,7 +455,10 @@ fn check_conds(c: &CondRule, allowed: &[&str], kind: &str) -> Result<(), String>
                 return Err(format!("empty value for '{k}'"));
             }
         }
-        if !matches!(kind, "mount" | "umount" | "remount") {
+        if vals.is_empty() {
+            return Err(format!("empty value for '{k}'"));
+        }
+        if !matches!(kind, "mount" | "umount" | "remount") || k.ends_with("fstype") {
             for v in vals {
                 check_aare(v)?;
             }
@@ -463,9 +480,8 @@ fn split_access<'a>(
             .split(|ch: char| ch == ',' || ch.is_whitespace())
             .filter(|w| !w.is_empty())
         {
-            if !access.contains(&w)
-                && !(access.contains(&"rw") && w.chars().all(|c| c == 'r' || c == 'w'))
-            {
+            let rw_combo = access.contains(&"rw") && w.chars().all(|c| c == 'r' || c == 'w');
+            if !(access.contains(&w) || rw_combo) {
                 return Err(format!("invalid {kind} access '{w}'"));
             }
             acc.push(w);
@@ -512,6 +528,7 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                     "label",
                     "peer.label",
                     "peer.label:",
+                    "peer.interface",
                     "label:",
                 ],
                 "network",
@@ -527,6 +544,36 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                 } else {
                     return Err(format!("Invalid network entry '{w}'"));
                 }
+            }
+            let inet_ok = !domain || c.words.iter().any(|w| w == "inet" || w == "inet6");
+            let has_ipcond = c
+                .conds
+                .iter()
+                .any(|(k, _)| matches!(k.as_str(), "ip" | "port" | "peer.ip" | "peer.port"));
+            if has_ipcond && !inet_ok {
+                return Err("ip= and port= conditions need the inet or inet6 domain".into());
+            }
+            let peer = c.conds.iter().any(|(k, _)| k.starts_with("peer."));
+            if peer
+                && _acc.iter().any(|a| {
+                    !matches!(
+                        *a,
+                        "connect"
+                            | "accept"
+                            | "send"
+                            | "receive"
+                            | "r"
+                            | "w"
+                            | "rw"
+                            | "read"
+                            | "write"
+                    )
+                })
+            {
+                return Err(
+                    "network peer conditions only apply to connect, accept, send and receive"
+                        .into(),
+                );
             }
             for (k, vals) in &c.conds {
                 for v in vals {
@@ -615,7 +662,15 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                 && acc.iter().any(|a| {
                     !matches!(
                         *a,
-                        "connect" | "send" | "receive" | "r" | "w" | "rw" | "read" | "write"
+                        "connect"
+                            | "accept"
+                            | "send"
+                            | "receive"
+                            | "r"
+                            | "w"
+                            | "rw"
+                            | "read"
+                            | "write"
                     )
                 })
             {
@@ -690,10 +745,16 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
             match rest.as_slice() {
                 [] => {}
                 [name] => {
-                    if sysv && !name.chars().all(|ch| ch.is_ascii_digit()) {
+                    let numeric = name.chars().all(|ch| ch.is_ascii_digit());
+                    if sysv && !numeric {
                         return Err(format!("sysv mqueue name must be a number, not '{name}'"));
                     }
-                    if !sysv && !name.starts_with('/') && !name.starts_with("@{") {
+                    let posix = c.cond("type").is_some() && !sysv;
+                    if !sysv
+                        && (!numeric || posix)
+                        && !name.starts_with('/')
+                        && !name.starts_with("@{")
+                    {
                         return Err(format!("invalid mqueue name '{name}'"));
                     }
                 }
@@ -741,7 +802,11 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                     return Err(format!("invalid mount option '{o}'"));
                 }
             }
-            if !c.in_conds.iter().any(|k| k.starts_with("option")) {
+            for (k, vals) in &c.conds {
+                if !(k == "options" || k == "option") || c.in_conds.contains(k) {
+                    continue;
+                }
+                let opts: Vec<&str> = vals.iter().flat_map(|v| v.split(',')).collect();
                 for (a, b) in MOUNT_INVERSES {
                     let has_a = opts.contains(a)
                         || (*a == "ro" && (opts.contains(&"r") || opts.contains(&"read-only")));
@@ -750,10 +815,10 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
                         return Err(format!("conflicting mount options '{a}' and '{b}'"));
                     }
                 }
-                let prop = opts.iter().any(|o| MOUNT_PROPAGATION.contains(o));
-                if prop && c.target.is_some() && !c.words.is_empty() {
-                    return Err("propagation mount options take only a mount point".into());
-                }
+            }
+            let prop = opts.iter().any(|o| MOUNT_PROPAGATION.contains(o));
+            if prop && c.target.is_some() && !c.words.is_empty() {
+                return Err("propagation mount options take only a mount point".into());
             }
             if c.words.len() > 1 {
                 return Err(format!("invalid mount rule word '{}'", c.words[1]));
@@ -761,6 +826,13 @@ fn check_kind(kind: &RuleKind) -> Result<(), String> {
         }
         RuleKind::PivotRoot(c) => {
             check_conds(c, &["oldroot"], "pivot_root")?;
+            if let Some(w) = c.words.first() {
+                if !(w.starts_with('/') || w.starts_with("@{") || w.starts_with('"')) {
+                    return Err(format!(
+                        "pivot_root new root must be an absolute path, not '{w}'"
+                    ));
+                }
+            }
             if c.words.len() > 1 {
                 return Err(format!("invalid pivot_root rule word '{}'", c.words[1]));
             }
@@ -935,6 +1007,36 @@ pub fn check_rule(r: &Rule, ctx: &Ctx<'_>, strict: bool) -> Result<(), ParseErro
     Ok(())
 }
 
+/// Check every `@{name}` in `s` is defined (through nested variables too); names already
+/// verified against the global variables are remembered in `ok`.
+fn refs_ok(
+    s: &str,
+    vars: &BTreeMap<String, Vec<String>>,
+    local: &[(String, Vec<String>)],
+    ok: &mut HashSet<String>,
+) -> Result<(), String> {
+    let mut rest = s;
+    while let Some(start) = rest.find("@{") {
+        let tail = &rest[start..];
+        let Some(end) = tail.find('}') else {
+            return Err(format!("unterminated variable reference in '{s}'"));
+        };
+        let name = &tail[2..end];
+        rest = &tail[end + 1..];
+        if ok.contains(name) {
+            continue;
+        }
+        check_refs(&tail[..=end], vars, local)?;
+        if !local.iter().any(|(k, _)| k == name) {
+            ok.insert(name.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Path, `owner`, priority: rules that must agree on their exec mode.
+type ExecKey = (String, bool, Option<i64>);
+
 /// Checks that need the whole policy: every variable used is defined, and one path does not
 /// get two different exec modes in one profile.
 pub fn check_policy(
@@ -942,6 +1044,7 @@ pub fn check_policy(
     vars: &BTreeMap<String, Vec<String>>,
     _bools: &BTreeMap<String, bool>,
 ) -> Result<(), ParseError> {
+    let mut ok: HashSet<String> = HashSet::new();
     for p in profiles {
         let at_header = |m: String| ParseError {
             file: p.file.clone(),
@@ -959,24 +1062,74 @@ pub fn check_policy(
         }
         if let Some(a) = &p.header.attachment {
             let atts = expand_with(a, vars, &[]).map_err(at_header)?;
-            if atts.iter().any(|n| !n.starts_with('/')) {
+            if atts.iter().any(|n| !n.starts_with(['/', '{', '*'])) {
                 return Err(at_header(format!(
                     "attachment '{a}' is not an absolute path"
                 )));
             }
         }
+        for f in &p.header.flags {
+            if let Some(("attach_disconnected.path" | "attach_disconnected.ipc", v)) =
+                f.split_once('=')
+            {
+                let all = expand_with(v, vars, &[]).map_err(at_header)?;
+                if all.iter().any(|x| !x.starts_with('/')) {
+                    return Err(at_header(format!(
+                        "Invalid profile flag: {f} (not an absolute path)"
+                    )));
+                }
+            }
+        }
+        let mut cp_modes: HashMap<(String, Option<String>), bool> = HashMap::new();
+        for r in &p.rules {
+            if let RuleKind::ChangeProfile(c) = &r.rule.kind {
+                let unsafe_mode = c.words.first().is_some_and(|w| w == "unsafe");
+                let exec = c.words.iter().find(|w| *w != "safe" && *w != "unsafe");
+                if let Some(e) = exec {
+                    let key = (e.clone(), c.target.clone());
+                    if let Some(old) = cp_modes.insert(key, unsafe_mode) {
+                        if old != unsafe_mode {
+                            return Err(ParseError {
+                                file: r.file.clone(),
+                                pos: r.pos,
+                                message: format!(
+                                    "conflicting safe/unsafe change_profile rules for '{e}'"
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
         let local = p.auto_vars();
-        let mut exec_modes: HashMap<(String, bool), (ExecMode, Option<String>)> = HashMap::new();
+        // rules of different priority do not conflict: the higher one wins
+        let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>)> = HashMap::new();
         for r in &p.rules {
             let at = |m: String| ParseError {
                 file: r.file.clone(),
                 pos: r.pos,
                 message: m,
             };
+            if !matches!(r.rule.kind, RuleKind::File(_)) {
+                let mut rest = r.text.as_str();
+                while let Some(start) = rest.find("@{") {
+                    let tail = &rest[start..];
+                    let end = tail.find('}').map_or(tail.len(), |e| e + 1);
+                    let name = tail[2..end.saturating_sub(1).max(2)].to_string();
+                    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if valid {
+                        refs_ok(&tail[..end], vars, &local, &mut ok).map_err(at)?;
+                    }
+                    rest = &tail[end..];
+                }
+            }
             if let RuleKind::File(f) = &r.rule.kind {
                 if let Some(path) = &f.path {
-                    check_refs(path, vars, &local).map_err(at)?;
-                    if path.contains("@{") {
+                    refs_ok(path, vars, &local, &mut ok).map_err(at)?;
+                    // a variable may carry half of an alternation: only when the written
+                    // pattern is unbalanced does it need checking after expansion
+                    if path.contains("@{") && check_aare(path).is_err() {
                         if let Ok(all) = expand_with(path, vars, &local) {
                             for e in all.iter().take(64) {
                                 check_aare(e).map_err(at)?;
@@ -987,11 +1140,15 @@ pub fn check_policy(
                     }
                 }
                 if let Some(t) = &f.target {
-                    check_refs(t, vars, &local).map_err(at)?;
+                    refs_ok(t, vars, &local, &mut ok).map_err(at)?;
                 }
                 if let (Some(path), Some(m)) = (&f.path, f.perms.exec) {
                     if m != ExecMode::X && !r.rule.qualifiers.deny {
-                        let key = (path.clone(), r.rule.qualifiers.owner);
+                        let key = (
+                            path.clone(),
+                            r.rule.qualifiers.owner,
+                            r.rule.qualifiers.priority,
+                        );
                         if let Some((old, old_t)) = exec_modes.get(&key) {
                             if *old != m || *old_t != f.target {
                                 return Err(at(format!("conflicting x modifiers for '{path}'")));

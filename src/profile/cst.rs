@@ -39,6 +39,9 @@ pub enum NodeKind {
     Statement(String),
     /// A block: a profile, hat, `if`/`else` or qualifier block.
     Block(Block),
+    /// Text that does not parse, kept verbatim (only from
+    /// [`ProfileFile::parse_recovering`]).
+    Invalid(String),
 }
 
 /// A `header { children }` block.
@@ -52,6 +55,9 @@ pub struct Block {
     pub close_prefix: String,
     /// Position of the closing `}`.
     pub close_pos: Pos,
+    /// `false` only in a tree from [`ProfileFile::parse_recovering`] whose block ran to the
+    /// end of the file without its `}` (nothing is printed for the missing brace).
+    pub closed: bool,
 }
 
 impl Node {
@@ -66,14 +72,16 @@ impl Node {
 impl NodeKind {
     fn write_to(&self, out: &mut String) {
         match self {
-            NodeKind::Statement(t) => out.push_str(t),
+            NodeKind::Statement(t) | NodeKind::Invalid(t) => out.push_str(t),
             NodeKind::Block(b) => {
                 out.push_str(&b.header);
                 for c in &b.children {
                     c.write_to(out);
                 }
                 out.push_str(&b.close_prefix);
-                out.push('}');
+                if b.closed {
+                    out.push('}');
+                }
             }
         }
     }
@@ -96,6 +104,8 @@ impl ProfileFile {
             line: 1,
             line_start: 0,
             name,
+            recover: false,
+            errors: Vec::new(),
         };
         let (nodes, trailing) = p.items(false)?;
         Ok(ProfileFile {
@@ -103,6 +113,50 @@ impl ProfileFile {
             nodes,
             trailing,
         })
+    }
+
+    /// Parse without giving up: text that does not parse becomes a
+    /// [`NodeKind::Invalid`] node and its error is returned alongside. Printing the tree still
+    /// gives the input back byte for byte. Used for files that are not (yet) valid policy:
+    /// sources with build-time markers, kernel feature ABI files.
+    pub fn parse_recovering(name: &str, src: &str) -> (ProfileFile, Vec<ParseError>) {
+        let mut p = Splitter {
+            src,
+            b: src.as_bytes(),
+            i: 0,
+            line: 1,
+            line_start: 0,
+            name,
+            recover: true,
+            errors: Vec::new(),
+        };
+        match p.items(false) {
+            Ok((nodes, trailing)) => (
+                ProfileFile {
+                    name: name.to_string(),
+                    nodes,
+                    trailing,
+                },
+                p.errors,
+            ),
+            Err(e) => {
+                // cannot happen in recovering mode; keep everything verbatim anyway
+                let mut errors = p.errors;
+                errors.push(e);
+                (
+                    ProfileFile {
+                        name: name.to_string(),
+                        nodes: vec![Node {
+                            prefix: String::new(),
+                            pos: Pos { line: 1, col: 1 },
+                            kind: NodeKind::Invalid(src.to_string()),
+                        }],
+                        trailing: String::new(),
+                    },
+                    errors,
+                )
+            }
+        }
     }
 
     /// Print the tree back to text (identical to the input when unedited).
@@ -113,6 +167,35 @@ impl ProfileFile {
         }
         s.push_str(&self.trailing);
         s
+    }
+}
+
+impl ProfileFile {
+    /// Every include statement in the file (at any depth), with its position.
+    pub fn includes(&self) -> Vec<(Pos, super::rule::Include)> {
+        fn walk(nodes: &[Node], name: &str, out: &mut Vec<(Pos, super::rule::Include)>) {
+            for n in nodes {
+                match &n.kind {
+                    NodeKind::Statement(t) => {
+                        let ctx = super::rule::Ctx {
+                            file: name,
+                            start: n.pos,
+                            text: t,
+                        };
+                        if let Ok(super::rule::Statement::Include(i)) =
+                            super::rule::parse_statement(&ctx)
+                        {
+                            out.push((n.pos, i));
+                        }
+                    }
+                    NodeKind::Block(b) => walk(&b.children, name, out),
+                    NodeKind::Invalid(_) => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.nodes, &self.name, &mut out);
+        out
     }
 }
 
@@ -129,6 +212,8 @@ struct Splitter<'a> {
     line: u32,
     line_start: usize,
     name: &'a str,
+    recover: bool,
+    errors: Vec<ParseError>,
 }
 
 fn is_ws(c: u8) -> bool {
@@ -211,19 +296,51 @@ impl<'a> Splitter<'a> {
             let prefix = self.trivia();
             let Some(c) = self.peek() else {
                 if in_block {
-                    return Err(self.err(self.pos(), "unexpected end of file: missing '}'"));
+                    let e = self.err(self.pos(), "unexpected end of file: missing '}'");
+                    if !self.recover {
+                        return Err(e);
+                    }
+                    self.errors.push(e);
                 }
                 return Ok((nodes, prefix));
             };
+            let pos = self.pos();
+            let start = self.i;
             if c == b'}' {
                 if in_block {
                     return Ok((nodes, prefix));
                 }
-                return Err(self.err(self.pos(), "unexpected '}'"));
+                let e = self.err(self.pos(), "unexpected '}'");
+                if !self.recover {
+                    return Err(e);
+                }
+                self.errors.push(e);
+                self.bump();
+                nodes.push(Node {
+                    prefix,
+                    pos,
+                    kind: NodeKind::Invalid("}".to_string()),
+                });
+                continue;
             }
-            let pos = self.pos();
-            let start = self.i;
-            let kind = if self.at_hash_include()
+            let kind = match self.node(c, pos, start) {
+                Ok(k) => k,
+                Err(e) if self.recover => {
+                    self.errors.push(e);
+                    if self.i == start {
+                        self.bump();
+                    }
+                    NodeKind::Invalid(self.src[start..self.i].to_string())
+                }
+                Err(e) => return Err(e),
+            };
+            nodes.push(Node { prefix, pos, kind });
+        }
+    }
+
+    fn node(&mut self, c: u8, pos: Pos, start: usize) -> Result<NodeKind, ParseError> {
+        Ok(
+            if self.at_hash_include()
                 || (self.starts_with_word("include") && !self.looks_like_rule_after_include())
             {
                 self.include_line()?;
@@ -237,19 +354,22 @@ impl<'a> Splitter<'a> {
                         let header = self.src[start..self.i].to_string();
                         let (children, close_prefix) = self.items(true)?;
                         let close_pos = self.pos();
-                        self.bump(); // '}'
+                        let closed = self.peek() == Some(b'}');
+                        if closed {
+                            self.bump();
+                        }
                         NodeKind::Block(Block {
                             header,
                             children,
                             close_prefix,
                             close_pos,
+                            closed,
                         })
                     }
                     false => NodeKind::Statement(self.src[start..self.i].to_string()),
                 }
-            };
-            nodes.push(Node { prefix, pos, kind });
-        }
+            },
+        )
     }
 
     /// `include` could in theory start a path-less rule; it never does in practice, so every
@@ -342,6 +462,29 @@ impl<'a> Splitter<'a> {
         }
     }
 
+    /// At a `{` that follows a blank: is it an alternation like `{a,/b}` (closed on the same
+    /// line, no blanks inside, a `,` inside) rather than a block?
+    fn alternation_ahead(&self) -> bool {
+        let rest = &self.b[self.i + 1..];
+        let mut depth = 1;
+        let mut comma = false;
+        for &c in rest {
+            match c {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return comma;
+                    }
+                }
+                b',' => comma = true,
+                c if is_ws(c) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
     fn is_assignment(&self) -> bool {
         // @{name} or @name followed by optional ws and '=' or '+='
         let rest = &self.b[self.i..];
@@ -422,15 +565,20 @@ impl<'a> Splitter<'a> {
         if target >= self.i {
             return;
         }
-        self.i = target;
-        // recompute line bookkeeping
-        let before = &self.b[..self.i];
-        self.line = 1 + before.iter().filter(|&&c| c == b'\n').count() as u32;
-        self.line_start = before
+        // only the newlines between `target` and here need undoing
+        let undone = self.b[target..self.i]
             .iter()
-            .rposition(|&c| c == b'\n')
-            .map(|p| p + 1)
-            .unwrap_or(0);
+            .filter(|&&c| c == b'\n')
+            .count() as u32;
+        self.i = target;
+        if undone > 0 {
+            self.line -= undone;
+            self.line_start = self.b[..self.i]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map(|p| p + 1)
+                .unwrap_or(0);
+        }
     }
 
     /// Scan one statement. Returns `true` when it turned out to be a block header (the
@@ -491,7 +639,7 @@ impl<'a> Splitter<'a> {
                     paren -= 1;
                 }
                 b'{' => {
-                    if prev_sep && paren == 0 && alt == 0 {
+                    if prev_sep && paren == 0 && alt == 0 && !self.alternation_ahead() {
                         self.bump();
                         return Ok(true);
                     }

@@ -173,9 +173,9 @@ impl ProfileFile {
     /// break and indentation (comments above it stay).
     pub fn remove_rule(&mut self, profile_path: &[&str], old: &str) -> Result<String, EditError> {
         let path: Vec<String> = profile_path.iter().map(|s| s.to_string()).collect();
-        let children = &mut find_block(&mut self.nodes, profile_path)
-            .ok_or(EditError::NoSuchProfile(path))?
-            .children;
+        let block =
+            find_block(&mut self.nodes, profile_path).ok_or(EditError::NoSuchProfile(path))?;
+        let children = &mut block.children;
         let i = children
             .iter()
             .position(|c| matches!(&c.kind, NodeKind::Statement(t) if t.trim() == old.trim()))
@@ -187,8 +187,9 @@ impl ProfileFile {
             None => "",
         };
         if !keep.is_empty() {
-            if let Some(next) = children.get_mut(i) {
-                next.prefix = format!("{keep}{}", next.prefix);
+            match children.get_mut(i) {
+                Some(next) => next.prefix = format!("{keep}{}", next.prefix),
+                None => block.close_prefix = format!("{keep}{}", block.close_prefix),
             }
         }
         Ok(self.to_text())

@@ -28,7 +28,7 @@ pub use resolve::{
 pub use rule::{Qualifiers, Rule, RuleKind};
 
 /// A 1-based line and column (columns count characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
     /// Line, from 1.
     pub line: u32,
@@ -72,4 +72,20 @@ pub(crate) fn advance(start: Pos, text: &str, off: usize) -> Pos {
         i += ch.len_utf8();
     }
     p
+}
+
+/// Parse and check one statement on its own (a rule, include, variable, `abi` or `alias`
+/// line), the way it would be checked inside a profile. Rules are checked strictly: unknown
+/// rule kinds are errors here.
+pub fn parse_one(text: &str) -> Result<rule::Statement, ParseError> {
+    let ctx = rule::Ctx {
+        file: "<rule>",
+        start: Pos { line: 1, col: 1 },
+        text: text.trim(),
+    };
+    let st = rule::parse_statement(&ctx)?;
+    if let rule::Statement::Rule(r) = &st {
+        check::check_rule(r, &ctx, true)?;
+    }
+    Ok(st)
 }

@@ -190,6 +190,8 @@ pub struct Loader {
     /// Directory for relative `"…"` includes (default: the process working directory).
     pub cwd: Option<PathBuf>,
     cache: HashMap<PathBuf, Result<Arc<ProfileFile>, ParseError>>,
+    /// Resolved `<…>` includes (they do not depend on the including file).
+    include_cache: HashMap<String, Option<Vec<PathBuf>>>,
 }
 
 struct State<'l> {
@@ -200,6 +202,7 @@ struct State<'l> {
     profiles: Vec<EffectiveProfile>,
     warnings: Vec<Warning>,
     files_read: Vec<PathBuf>,
+    seen_files: HashSet<PathBuf>,
     stack: Vec<PathBuf>,
     errors: Vec<ParseError>,
 }
@@ -223,6 +226,7 @@ impl Loader {
             mode,
             cwd: None,
             cache: HashMap::new(),
+            include_cache: HashMap::new(),
         }
     }
 
@@ -282,6 +286,7 @@ impl Loader {
             profiles: Vec::new(),
             warnings: Vec::new(),
             files_read: vec![path.to_path_buf()],
+            seen_files: HashSet::new(),
             stack: vec![path.to_path_buf()],
             errors: Vec::new(),
         };
@@ -374,6 +379,14 @@ impl State<'_> {
                 return;
             }
             match &n.kind {
+                NodeKind::Invalid(text) => {
+                    self.err(ParseError {
+                        file: fname.to_string(),
+                        pos: n.pos,
+                        message: format!("syntax error at '{}'", text.trim()),
+                    });
+                    return;
+                }
                 NodeKind::Statement(text) => {
                     prev_if = None;
                     let ctx = Ctx {
@@ -412,6 +425,13 @@ impl State<'_> {
                             } else {
                                 h.name.clone()
                             });
+                            if self.profiles.iter().any(|p| p.path == path) {
+                                self.err(ctx_err(
+                                    &ctx,
+                                    &format!("profile '{}' is defined twice", path.join("//")),
+                                ));
+                                return;
+                            }
                             self.profiles.push(EffectiveProfile {
                                 path: path.clone(),
                                 header: h,
@@ -520,7 +540,21 @@ impl State<'_> {
                     ));
                     return;
                 }
-                match self.loader.resolve_include(&inc, fpath) {
+                let resolved = if inc.angle {
+                    match self.loader.include_cache.get(&inc.path) {
+                        Some(r) => r.clone(),
+                        None => {
+                            let r = self.loader.resolve_include(&inc, fpath);
+                            self.loader
+                                .include_cache
+                                .insert(inc.path.clone(), r.clone());
+                            r
+                        }
+                    }
+                } else {
+                    self.loader.resolve_include(&inc, fpath)
+                };
+                match resolved {
                     Some(files) => {
                         for f in files {
                             if self.stack.contains(&f) {
@@ -534,7 +568,7 @@ impl State<'_> {
                                     return;
                                 }
                             };
-                            if !self.files_read.contains(&f) {
+                            if self.seen_files.insert(f.clone()) {
                                 self.files_read.push(f.clone());
                             }
                             self.stack.push(f.clone());
@@ -587,10 +621,23 @@ impl State<'_> {
                             ),
                         )),
                     },
-                    AssignOp::Set if exists => self.err(ctx_err(
-                        ctx,
-                        &format!("variable @{{{}}} was previously declared", v.name),
-                    )),
+                    AssignOp::Set if exists && self.loader.mode == IncludeMode::Strict => {
+                        self.err(ctx_err(
+                            ctx,
+                            &format!("variable @{{{}}} was previously declared", v.name),
+                        ))
+                    }
+                    AssignOp::Set if exists => {
+                        self.warnings.push(Warning {
+                            file: ctx.file.to_string(),
+                            pos: ctx.start,
+                            message: format!(
+                                "variable @{{{}}} was previously declared; the new value replaces it",
+                                v.name
+                            ),
+                        });
+                        self.vars.insert(v.name, v.values);
+                    }
                     AssignOp::SetIfUnset if exists => {}
                     _ => {
                         self.var_pos
@@ -683,11 +730,8 @@ pub fn expand_with(
     local: &[(String, Vec<String>)],
 ) -> Result<Vec<String>, String> {
     let lookup = |n: &str| {
-        local
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v)
-            .or_else(|| vars.get(n))
+        vars.get(n)
+            .or_else(|| local.iter().find(|(k, _)| k == n).map(|(_, v)| v))
     };
     let mut seen = HashSet::new();
     expand_inner(s, &lookup, &mut seen, 0, true)
@@ -701,11 +745,8 @@ pub fn check_refs(
     local: &[(String, Vec<String>)],
 ) -> Result<(), String> {
     let lookup = |n: &str| {
-        local
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v)
-            .or_else(|| vars.get(n))
+        vars.get(n)
+            .or_else(|| local.iter().find(|(k, _)| k == n).map(|(_, v)| v))
     };
     let mut seen = HashSet::new();
     expand_inner(s, &lookup, &mut seen, 0, false).map(|_| ())
@@ -742,7 +783,7 @@ fn expand_inner<'v>(
         }
     }
     seen.remove(name);
-    let tails = expand_inner(rest, vars, seen, depth + 1, build)?;
+    let tails = expand_inner(rest, vars, seen, depth, build)?;
     if !build {
         return Ok(Vec::new());
     }

@@ -595,7 +595,16 @@ pub fn parse_statement(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
             let inner = t[start..end].trim();
             let name = if let Some(r) = inner.strip_prefix('<') {
                 match r.strip_suffix('>') {
-                    Some(n) => n.trim().trim_matches('"').to_string(),
+                    Some(n) if n.contains('"') => {
+                        match n.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+                            Some(q) if !q.contains('"') => q.to_string(),
+                            _ => {
+                                return Err(ctx
+                                    .err(start, "abi: a quoted name must fill the '<…>' exactly"))
+                            }
+                        }
+                    }
+                    Some(n) => n.trim().to_string(),
                     None => return Err(ctx.err(start, "abi: missing '>'")),
                 }
             } else if inner.starts_with('"') {
@@ -660,7 +669,7 @@ fn parse_include(ctx: &Ctx<'_>) -> Result<Include, ParseError> {
     }
     let off = ctx.text.len() - rest.len();
     let (angle, path) = if let Some(r) = rest.strip_prefix('<') {
-        let inner = r.strip_suffix('>').unwrap_or(r);
+        let inner = r.split('>').next().unwrap_or(r);
         let inner = inner.trim();
         let inner = inner
             .strip_prefix('"')
@@ -668,9 +677,15 @@ fn parse_include(ctx: &Ctx<'_>) -> Result<Include, ParseError> {
             .unwrap_or(inner);
         (true, inner.to_string())
     } else if let Some(r) = rest.strip_prefix('"') {
-        (false, r.strip_suffix('"').unwrap_or(r).to_string())
+        (false, r.split('"').next().unwrap_or(r).to_string())
     } else {
-        (false, rest.to_string())
+        (
+            false,
+            rest.split(|c: char| c.is_whitespace() || c == '#')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        )
     };
     if path.is_empty() {
         return Err(ctx.err(off, "include without a file name"));
@@ -745,6 +760,15 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
     let mut values = Vec::new();
     for tk in &toks {
         match &tk.tok {
+            Tok::Word {
+                text,
+                quoted: false,
+            } if text.contains('!') => {
+                return Err(ctx.err(
+                    base + tk.off,
+                    format!("invalid character '!' in value '{text}'"),
+                ))
+            }
             Tok::Word { text, .. } => values.push(text.clone()),
             Tok::Comma => {
                 return Err(ctx.err(
@@ -770,6 +794,10 @@ fn parse_var(ctx: &Ctx<'_>) -> Result<VarAssign, ParseError> {
 
 fn parse_bool(ctx: &Ctx<'_>) -> Result<Statement, ParseError> {
     let t = ctx.text.trim();
+    let t = match t.find('#') {
+        Some(h) => t[..h].trim_end(),
+        None => t,
+    };
     let body = t.trim_start_matches('$');
     let name_len = if body.starts_with('{') {
         body.find('}').map_or(body.len(), |c| c + 1)
@@ -967,7 +995,10 @@ pub fn parse_block_header(ctx: &Ctx<'_>) -> Result<BlockHeader, ParseError> {
                 j = next;
             }
             Some("+") if toks.get(j + 1).and_then(Spanned::bare) == Some("identities") => {
-                let (_ids, next) = paren_list(ctx, &toks, j + 3)?;
+                let (ids, next) = paren_list(ctx, &toks, j + 3)?;
+                if ids.is_empty() {
+                    return Err(ctx.err(tk.off, "empty identities=()"));
+                }
                 j = next;
             }
             None if tk.tok == Tok::LParen => {
@@ -1392,7 +1423,9 @@ fn cond_rule(ctx: &Ctx<'_>, args: &[Spanned]) -> Result<CondRule, ParseError> {
             }
             Tok::Word { text, .. } => {
                 if args.get(i + 1).and_then(Spanned::bare) == Some("in")
-                    && args.get(i + 2).is_some_and(|n| n.tok == Tok::LParen)
+                    && args
+                        .get(i + 2)
+                        .is_some_and(|n| matches!(n.tok, Tok::LParen | Tok::Word { .. }))
                 {
                     let (vals, next) = paren_list(ctx, args, i + 2)?;
                     r.in_conds.push(text.clone());

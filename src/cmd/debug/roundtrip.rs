@@ -1,5 +1,6 @@
 //! `aa-assist debug roundtrip FILE`: print a profile file back from its parsed tree. The
-//! output must be byte-identical to the input; a file that does not parse exits 1.
+//! output is byte-identical to the input. Text that does not parse is kept verbatim in the
+//! tree (and reported on stderr as a warning), so even invalid files round-trip.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,21 +19,19 @@ pub struct Args {
     pub file: PathBuf,
 }
 
-pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let text = String::from_utf8(bytes)
         .with_context(|| format!("{}: not valid UTF-8", args.file.display()))?;
-    match ProfileFile::parse(&args.file.display().to_string(), &text) {
-        Ok(tree) => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(tree.to_text().as_bytes())?;
-            out.flush()?;
-            Ok(Outcome::Clean)
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            Ok(Outcome::Findings)
+    let (tree, errors) = ProfileFile::parse_recovering(&args.file.display().to_string(), &text);
+    if !global.quiet {
+        for e in &errors {
+            eprintln!("warning: {e} (kept verbatim)");
         }
     }
+    let mut out = std::io::stdout().lock();
+    out.write_all(tree.to_text().as_bytes())?;
+    out.flush()?;
+    Ok(Outcome::Clean)
 }

@@ -1,0 +1,4 @@
+profile demo {
+  /etc/demo r,
+  capability not_a_capability,
+}
