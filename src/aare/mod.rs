@@ -301,6 +301,18 @@ impl Pattern {
         Ok(p)
     }
 
+    /// Compile after expanding `@{VAR}` references, asking `resolve` for each variable's
+    /// values (`None`: unknown variable).
+    pub fn compile_with_resolver(
+        aare: &str,
+        resolve: &dyn Fn(&str) -> Option<Vec<String>>,
+    ) -> Result<Pattern, AareError> {
+        let expanded = expand_variables_with(aare, resolve)?;
+        let mut p = Pattern::compile(&expanded)?;
+        p.source = aare.to_owned();
+        Ok(p)
+    }
+
     /// Does the whole of `path` match?
     pub fn is_match(&self, path: &str) -> bool {
         self.is_match_bytes(path.as_bytes())
@@ -350,5 +362,103 @@ impl Pattern {
 impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_point_at_the_problem_and_suggest_a_fix() {
+        let e = Pattern::compile("/a/{b,c").unwrap_err();
+        assert_eq!((e.kind, e.column), (ErrorKind::UnclosedGroup, 4));
+        assert!(e.to_string().contains("missing '}'"), "{e}");
+        let e = Pattern::compile("/a]").unwrap_err();
+        assert_eq!((e.kind, e.column), (ErrorKind::UnopenedClass, 3));
+        let e = Pattern::compile("/x/{a}").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SingleAlternative);
+        let e = Pattern::compile("@{HOME}/x").unwrap_err();
+        assert_eq!((e.kind, e.column), (ErrorKind::UnexpandedVariable, 1));
+        // Rejected by libapparmor_re's grammar, after conversion (checked with apparmor_parser).
+        for bad in ["/[]", "/[a-]", "/[^]"] {
+            assert!(
+                matches!(
+                    Pattern::compile(bad).unwrap_err().kind,
+                    ErrorKind::Grammar(_)
+                ),
+                "{bad}"
+            );
+        }
+        let e = Pattern::compile("/é/[b-]").unwrap_err();
+        assert_eq!((e.column, e.offset), (7, 7), "{e}");
+    }
+
+    #[test]
+    fn parser_quirks_are_kept() {
+        // `*` inside a class is converted anyway: `[a*]` -> `[a[^/\x00]*]`, which the DFA
+        // grammar reads as `([a[^/\x00])*` then a literal `]` (apparmor_parser 3.0.8 agrees).
+        let p = Pattern::compile("/x/[a*]y").unwrap();
+        assert_eq!(p.to_regex(), "/x/[a[^/\\x00]*]y");
+        assert!(p.is_match("/x/]y") && p.is_match("/x/a/^a]y") && !p.is_match("/x/ay"));
+        // `\,` inside a class also matches a backslash.
+        let p = Pattern::compile("/z/b[\\{a\\,b\\}]t").unwrap();
+        assert!(p.is_match("/z/b\\t") && p.is_match("/z/b,t") && p.is_match("/z/b{t"));
+        // `[^…]` matches '/' too; `?` does not.
+        assert!(Pattern::compile("/a[^b]c").unwrap().is_match("/a/c"));
+        assert!(!Pattern::compile("/a?c").unwrap().is_match("/a/c"));
+        // Bytes, not characters: `?` is one byte.
+        assert!(!Pattern::compile("/?").unwrap().is_match("/é"));
+        assert!(Pattern::compile("/??").unwrap().is_match("/é"));
+        // Escapes of the parser: octal, hex, decimal.
+        assert!(Pattern::compile("/\\101\\x42\\d067")
+            .unwrap()
+            .is_match("/ABC"));
+    }
+
+    #[test]
+    fn literal_fast_path_and_kinds() {
+        let p = Pattern::compile("/etc/\\*weird\\*").unwrap();
+        assert_eq!(p.literal(), Some(&b"/etc/*weird*"[..]));
+        assert_eq!(p.kind(), PatternKind::Basic);
+        assert!(is_literal("/etc/passwd") && !is_literal("/etc/*") && !is_literal("/etc/{"));
+        assert_eq!(
+            Pattern::compile("/a/**").unwrap().kind(),
+            PatternKind::TailGlob
+        );
+    }
+
+    #[test]
+    fn compile_path_collapses_slashes() {
+        let p = Pattern::compile_path("/a//b///*").unwrap();
+        assert_eq!(p.to_regex(), "/a/b/[^/\\x00][^/\\x00]*");
+        assert_eq!(p.as_str(), "/a//b///*");
+    }
+
+    #[test]
+    fn contains_on_automata() {
+        let c = |g: &str, s: &str| {
+            pattern_contains(&Pattern::compile(g).unwrap(), &Pattern::compile(s).unwrap())
+        };
+        assert_eq!(c("/etc/**", "/etc/ssl/*.pem"), Some(true));
+        assert_eq!(c("/etc/*", "/etc/ssl/*.pem"), Some(false));
+        assert_eq!(c("/{a,b}/*", "/a/x"), Some(true));
+        assert_eq!(c("/**", "/"), Some(false));
+        assert_eq!(c("/{,**}", "/"), Some(true));
+    }
+
+    #[test]
+    fn set_reports_every_match_in_order() {
+        let set =
+            PatternSet::new(["/etc/passwd", "/etc/*", "/nope", "/etc/passwd", "/**"]).unwrap();
+        assert_eq!(
+            set.matches("/etc/passwd").collect::<Vec<_>>(),
+            vec![0, 1, 3, 4]
+        );
+        assert!(!set.is_match("/"));
+        assert_eq!(
+            set.count_matches(["/etc/passwd", "/etc/group", "/x"]),
+            vec![1, 2, 0, 1, 3]
+        );
     }
 }

@@ -2,23 +2,68 @@
 
 use std::collections::HashMap;
 
-use regex_automata::{meta, Input, MatchKind};
+use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 
-use super::{anchored, literal_of, meta_builder, AareError, ErrorKind, Pattern};
+use regex_automata::{
+    hybrid::dfa::{Cache, OverlappingState, DFA},
+    nfa::thompson,
+    util::pool::Pool,
+    Anchored, Input, MatchKind,
+};
+
+use super::{anchored, literal_of, AareError, ErrorKind, Pattern};
+
+type CacheFn = Box<dyn Fn() -> Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The shared automaton: a lazy DFA (states built on first use, kept in a per-thread cache).
+/// It never gives up and falls back to a slower engine: the cache is cleared and reused.
+struct Automaton {
+    dfa: DFA,
+    pool: Pool<Cache, CacheFn>,
+}
+
+impl Automaton {
+    fn new(dfa: DFA) -> Automaton {
+        let for_pool = dfa.clone();
+        let create: CacheFn = Box::new(move || Cache::new(&for_pool));
+        Automaton {
+            dfa,
+            pool: Pool::new(create),
+        }
+    }
+}
+
+impl Clone for Automaton {
+    fn clone(&self) -> Automaton {
+        Automaton::new(self.dfa.clone())
+    }
+}
+
+impl fmt::Debug for Automaton {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Automaton")
+            .field("patterns", &self.dfa.pattern_len())
+            .finish_non_exhaustive()
+    }
+}
+
+const EXPECT_SEARCH: &str =
+    "no quit bytes, no Unicode look-around and no cache give-up: a lazy DFA search cannot fail";
 
 /// Many compiled AAREs, matched against a path in one pass.
 ///
 /// Literal patterns are looked up in a hash map; the others share one automaton
-/// (`regex-automata`'s meta engine: a lazy DFA built as it is used, with
-/// [`MatchKind::All`] so every matching pattern is reported). Indexes are positions in the
-/// input order.
+/// (`regex-automata`'s lazy DFA, built as it is used, with [`MatchKind::All`] so every
+/// matching pattern is reported in the same single pass). Indexes are positions in the input
+/// order.
 #[derive(Clone, Debug)]
 pub struct PatternSet {
     patterns: Vec<Pattern>,
     literals: HashMap<Box<[u8]>, Vec<usize>>,
     /// Index in `patterns` of each pattern in the automaton, by automaton pattern id.
     regex_ids: Vec<usize>,
-    regex: Option<meta::Regex>,
+    regex: Option<Automaton>,
 }
 
 impl PatternSet {
@@ -53,14 +98,31 @@ impl PatternSet {
         let regex = if hirs.is_empty() {
             None
         } else {
-            let mut b = meta_builder();
-            b.configure(meta::Config::new().match_kind(MatchKind::All));
-            Some(b.build_many_from_hir(&hirs).map_err(|_| {
+            let build_err = || {
                 let first = patterns
                     .get(regex_ids.first().copied().unwrap_or(0))
                     .map_or("", |p| p.as_str());
                 AareError::new(first, 0, ErrorKind::Build)
-            })?)
+            };
+            let nfa = thompson::Compiler::new()
+                .configure(
+                    thompson::Config::new()
+                        .utf8(false)
+                        .nfa_size_limit(Some(256 << 20)),
+                )
+                .build_many_from_hir(&hirs)
+                .map_err(|_| build_err())?;
+            let dfa = DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::All)
+                        .cache_capacity(64 << 20)
+                        .skip_cache_capacity_check(true)
+                        .minimum_cache_clear_count(None),
+                )
+                .build_from_nfa(nfa)
+                .map_err(|_| build_err())?;
+            Some(Automaton::new(dfa))
         };
         Ok(PatternSet {
             patterns,
@@ -92,7 +154,18 @@ impl PatternSet {
 
     /// Does any pattern match the whole of `path` (raw bytes)?
     pub fn is_match_bytes(&self, path: &[u8]) -> bool {
-        self.literals.contains_key(path) || self.regex.as_ref().is_some_and(|r| r.is_match(path))
+        if self.literals.contains_key(path) {
+            return true;
+        }
+        let Some(a) = &self.regex else {
+            return false;
+        };
+        let mut cache = a.pool.get();
+        let input = Input::new(path).anchored(Anchored::Yes).earliest(true);
+        a.dfa
+            .try_search_fwd(&mut cache, &input)
+            .expect(EXPECT_SEARCH)
+            .is_some()
     }
 
     /// Indexes of every pattern matching the whole of `path`, ascending.
@@ -103,11 +176,24 @@ impl PatternSet {
     /// Indexes of every pattern matching the whole of `path` (raw bytes), ascending.
     pub fn matches_bytes(&self, path: &[u8]) -> impl Iterator<Item = usize> {
         let mut hits: Vec<usize> = self.literals.get(path).cloned().unwrap_or_default();
-        if let Some(re) = &self.regex {
-            let mut found = regex_automata::PatternSet::new(re.pattern_len());
-            re.which_overlapping_matches(&Input::new(path), &mut found);
-            hits.extend(found.iter().map(|id| self.regex_ids[id.as_usize()]));
-            hits.sort_unstable();
+        if let Some(a) = &self.regex {
+            let before = hits.len();
+            let mut cache = a.pool.get();
+            let input = Input::new(path).anchored(Anchored::Yes);
+            let mut state = OverlappingState::start();
+            loop {
+                a.dfa
+                    .try_search_overlapping_fwd(&mut cache, &input, &mut state)
+                    .expect(EXPECT_SEARCH);
+                let Some(m) = state.get_match() else {
+                    break;
+                };
+                hits.push(self.regex_ids[m.pattern().as_usize()]);
+            }
+            if before > 0 || hits.len() > 1 {
+                hits.sort_unstable();
+                hits.dedup();
+            }
         }
         hits.into_iter()
     }
