@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::aare;
 use crate::draft::{FilePerms, Need};
-use crate::profile::rule::{parse_statement, CondRule, Ctx, ExecMode, Rule, RuleKind, Statement};
+use crate::profile::rule::{CondRule, ExecMode, Rule, RuleKind, Statement};
 use crate::profile::{ParseError, Pos};
 
 /// The standard tunables (`@{HOME}`, `@{PROC}`, `@{pid}`, …) with their usual values.
@@ -33,23 +33,8 @@ pub fn parse_one(text: &str) -> Result<Statement, ParseError> {
     } else {
         text
     };
-    let ctx = Ctx {
-        file: "<proposal>",
-        start: Pos { line: 1, col: 1 },
-        text,
-    };
-    let st = parse_statement(&ctx)?;
-    if let Statement::Rule(r) = &st {
-        crate::profile::check::check_rule(r, &ctx, true)?;
-        if let RuleKind::Unknown { keyword } = &r.kind {
-            return Err(ParseError {
-                file: ctx.file.to_string(),
-                pos: ctx.start,
-                message: format!("unknown rule kind '{keyword}'"),
-            });
-        }
-    }
-    Ok(st)
+    // the profile engine's own single-statement entry point: one parser in the product
+    crate::profile::parse_one(text)
 }
 
 /// A compiled file rule.

@@ -216,11 +216,17 @@ pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidenc
             needs: Vec::new(),
         })
         .collect();
+    // Most events repeat one another: look at each distinct combination of the fields a
+    // need is made of only once (borrowed, no allocation), then dedupe the needs themselves.
+    let mut seen_raw: HashSet<(usize, RawKey<'_>)> = HashSet::new();
     let mut seen: HashSet<(usize, Need)> = HashSet::new();
     for (i, ev) in events.iter().enumerate() {
         let Some(gi) = grouping.membership.get(i).copied().flatten() else {
             continue;
         };
+        if !seen_raw.insert((gi, RawKey::of(ev))) {
+            continue;
+        }
         if let Some(p) = ev.profile_name() {
             if let Some(g) = out.get_mut(gi) {
                 if g.profile != p {
@@ -231,10 +237,9 @@ pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidenc
         let Some(need) = need_of(ev) else {
             continue;
         };
-        if seen.contains(&(gi, need.clone())) {
+        if !seen.insert((gi, need.clone())) {
             continue;
         }
-        seen.insert((gi, need.clone()));
         if let Some(g) = out.get_mut(gi) {
             g.needs.push(NeedEntry::new(need));
         }
@@ -242,11 +247,57 @@ pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidenc
     out
 }
 
+/// Every event field a [`Need`] (and the profile name) is computed from, borrowed.
+#[derive(PartialEq, Eq, Hash)]
+struct RawKey<'a> {
+    strs: [Option<&'a str>; 23],
+    nums: [Option<i64>; 4],
+    class: crate::log::EventClass,
+}
+
+impl<'a> RawKey<'a> {
+    fn of(ev: &'a Event) -> RawKey<'a> {
+        let s = |v: &'a Option<String>| v.as_deref();
+        RawKey {
+            strs: [
+                s(&ev.profile),
+                s(&ev.operation),
+                s(&ev.name),
+                s(&ev.name2),
+                s(&ev.denied_mask),
+                s(&ev.requested_mask),
+                s(&ev.rule_class),
+                s(&ev.family),
+                s(&ev.sock_type),
+                s(&ev.local_addr),
+                s(&ev.foreign_addr),
+                s(&ev.net_addr),
+                s(&ev.peer_addr),
+                s(&ev.peer),
+                s(&ev.peer_profile),
+                s(&ev.signal),
+                s(&ev.dbus_bus),
+                s(&ev.dbus_path),
+                s(&ev.dbus_interface),
+                s(&ev.dbus_member),
+                s(&ev.flags),
+                s(&ev.fs_type),
+                s(&ev.src_name),
+            ],
+            nums: [ev.local_port, ev.foreign_port, ev.fsuid, ev.ouid],
+            class: ev.class,
+        }
+    }
+}
+
 /// The cross-check: computes what each proposal really covers and what else it grants.
 #[derive(Debug, Clone)]
 pub struct Checker {
     groups: Vec<GroupEvidence>,
+    by_profile: std::collections::HashMap<String, Vec<usize>>,
+    by_path: std::collections::HashMap<String, Vec<usize>>,
     universe: Vec<(String, Option<sensitive::Score>)>,
+    universe_index: std::collections::HashMap<String, usize>,
     options: CheckOptions,
 }
 
@@ -294,7 +345,7 @@ impl Checker {
         universe: Universe,
         options: CheckOptions,
     ) -> Checker {
-        let universe = universe
+        let universe: Vec<(String, Option<sensitive::Score>)> = universe
             .paths
             .into_iter()
             .map(|p| {
@@ -302,9 +353,32 @@ impl Checker {
                 (p, s)
             })
             .collect();
+        let universe_index = universe
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| (p.clone(), i))
+            .collect();
+        let mut by_profile: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut by_path: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            by_profile.entry(g.profile.clone()).or_default().push(i);
+            for n in &g.needs {
+                if let Need::File { path, .. } | Need::Exec { path } = &n.need {
+                    let v = by_path.entry(path.clone()).or_default();
+                    if v.last() != Some(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+        }
         Checker {
             groups,
+            by_profile,
+            by_path,
             universe,
+            universe_index,
             options,
         }
     }
@@ -367,8 +441,41 @@ impl Checker {
             paths: HashSet::new(),
             access: BTreeSet::new(),
         };
-        for g in &self.groups {
-            if g.profile != profile || g.needs.is_empty() {
+        let none = Vec::new();
+        // Literal file rules can only cover groups that saw their paths: look those up.
+        let literal: Option<Vec<&[u8]>> = grants
+            .iter()
+            .map(|g| {
+                g.file.as_ref().filter(|f| !f.all_paths).and_then(|f| {
+                    f.compiled
+                        .iter()
+                        .map(|c| c.literal())
+                        .collect::<Option<Vec<_>>>()
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.into_iter().flatten().collect());
+        let candidates: Vec<usize> = match literal {
+            Some(lits) => {
+                let mut v: Vec<usize> = lits
+                    .iter()
+                    .filter_map(|l| std::str::from_utf8(l).ok())
+                    .filter_map(|p| self.by_path.get(p))
+                    .flatten()
+                    .copied()
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+            None => self.by_profile.get(profile).unwrap_or(&none).clone(),
+        };
+        for g in candidates
+            .iter()
+            .filter_map(|i| self.groups.get(*i))
+            .filter(|g| g.profile == profile)
+        {
+            if g.needs.is_empty() {
                 continue;
             }
             let hit: Vec<bool> = g
@@ -432,8 +539,13 @@ impl Checker {
                 return finish(checked, findings);
             }
         };
-        if let [g] = grants.as_slice() {
-            findings.extend(danger::analyse(&g.rule));
+        // danger of every rule granted (an include may bring many): each code once
+        for g in &grants {
+            for f in danger::analyse(&g.rule) {
+                if !findings.iter().any(|x: &Finding| x.code == f.code) {
+                    findings.push(f);
+                }
+            }
         }
         let cov = self.covered(&proposal.profile, &grants);
         checked.covers = cov.ids.clone();
@@ -515,12 +627,38 @@ impl Checker {
             return;
         }
         let mut hits: Vec<(&str, Option<sensitive::Score>)> = Vec::new();
-        for (p, s) in &self.universe {
-            if cov.paths.contains(p) {
-                continue;
+        // literal patterns match one path: look it up instead of scanning the universe
+        let literal_only = files
+            .iter()
+            .all(|f| !f.all_paths && f.compiled.iter().all(|c| c.literal().is_some()));
+        if literal_only {
+            let mut seen = HashSet::new();
+            for lit in files
+                .iter()
+                .flat_map(|f| f.compiled.iter().filter_map(|c| c.literal()))
+            {
+                let Ok(p) = std::str::from_utf8(lit) else {
+                    continue;
+                };
+                if cov.paths.contains(p) || !seen.insert(p) {
+                    continue;
+                }
+                if let Some((up, s)) = self
+                    .universe_index
+                    .get(p)
+                    .and_then(|i| self.universe.get(*i))
+                {
+                    hits.push((up.as_str(), *s));
+                }
             }
-            if files.iter().any(|f| f.matches(p)) {
-                hits.push((p.as_str(), *s));
+        } else {
+            for (p, s) in &self.universe {
+                if cov.paths.contains(p) {
+                    continue;
+                }
+                if files.iter().any(|f| f.matches(p)) {
+                    hits.push((p.as_str(), *s));
+                }
             }
         }
         checked.extra_path_count = hits.len();

@@ -75,7 +75,106 @@ pub struct Abstraction {
     pub file_rules: Vec<(aare::Pattern, FilePerms, bool)>,
 }
 
+/// A failure to load abstractions.
+#[derive(Debug, thiserror::Error)]
+pub enum AbstractionError {
+    /// The `abstractions/` directory could not be listed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
 impl Abstraction {
+    /// Loads every abstraction of `<profile_dir>/abstractions/` (files only, not the `.d`
+    /// directories), resolving their includes and variables with the profile engine. Those
+    /// marked `LOGPROF-SUGGEST: no` are left out, as are those that do not load (they are
+    /// returned by name so the caller can say so).
+    pub fn load_dir(
+        profile_dir: &std::path::Path,
+        include_dirs: &[std::path::PathBuf],
+    ) -> Result<(Vec<Abstraction>, Vec<String>), AbstractionError> {
+        let dir = profile_dir.join("abstractions");
+        let rd = std::fs::read_dir(&dir).map_err(|source| AbstractionError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let mut names: Vec<String> = rd
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .collect();
+        names.sort();
+        let mut loader =
+            crate::profile::Loader::new(profile_dir, crate::profile::IncludeMode::Lenient);
+        for d in include_dirs {
+            loader = loader.include_dir(d.clone());
+        }
+        let mut out = Vec::new();
+        let mut failed = Vec::new();
+        for name in names {
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+            if text.lines().any(|l| {
+                let l = l.trim_start_matches(['#', ' ', '\t']);
+                l.starts_with("LOGPROF-SUGGEST:") && l["LOGPROF-SUGGEST:".len()..].trim() == "no"
+            }) {
+                continue;
+            }
+            let include = format!("abstractions/{name}");
+            // The abstraction's own text inside a profile, its `abi` line (preamble-only in
+            // the profile engine) left out.
+            let body: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("abi "))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let wrapped = format!("profile aa-assist-abstraction {{\n{body}\n}}\n");
+            let Ok(policy) = loader.load_str("<abstraction>", &wrapped) else {
+                failed.push(include);
+                continue;
+            };
+            let Some(prof) = policy.profiles.first() else {
+                failed.push(include);
+                continue;
+            };
+            let mut vars = crate::check::default_vars();
+            vars.extend(policy.variables.clone());
+            let mut file_rules = Vec::new();
+            for r in prof.file_rules(&vars) {
+                if r.deny {
+                    continue;
+                }
+                let p = &r.perms;
+                let letters: String = [
+                    (p.mmap, 'm'),
+                    (p.read, 'r'),
+                    (p.write, 'w'),
+                    (p.append, 'a'),
+                    (p.link, 'l'),
+                    (p.lock, 'k'),
+                ]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, c)| *c)
+                .collect();
+                let perms = FilePerms::parse_letters(&letters).unwrap_or_default();
+                for pat in &r.patterns {
+                    if let Ok(c) = aare::Pattern::compile_path(pat) {
+                        file_rules.push((c, perms, r.owner));
+                    }
+                }
+            }
+            out.push(Abstraction {
+                name: include,
+                file_rules,
+            });
+        }
+        Ok((out, failed))
+    }
+
     /// True when the abstraction allows `perms` on `path` (for an owner access if `owner`).
     pub fn covers(&self, path: &str, perms: FilePerms, owner: bool) -> bool {
         let mut got = FilePerms::NONE;
@@ -445,6 +544,45 @@ mod tests {
         );
         assert_eq!(climb("/etc/hosts"), Vec::<String>::new());
         assert_eq!(climb("/var/lib/x"), vec!["/var/lib/"]);
+    }
+
+    #[test]
+    fn abstractions_are_offered_when_they_cover_the_access() {
+        let a = Abstraction {
+            name: "abstractions/nameservice".into(),
+            file_rules: vec![(
+                aare::Pattern::compile_path("/etc/{hosts,resolv.conf}").expect("compiles"),
+                FilePerms::parse_letters("r").expect("perms"),
+                false,
+            )],
+        };
+        assert!(a.covers(
+            "/etc/hosts",
+            FilePerms::parse_letters("r").expect("r"),
+            false
+        ));
+        assert!(!a.covers(
+            "/etc/hosts",
+            FilePerms::parse_letters("rw").expect("rw"),
+            false
+        ));
+        let d = Drafter::new().with_abstractions(vec![a]);
+        let alts = d.file_alternatives(
+            "/etc/hosts",
+            false,
+            FilePerms::parse_letters("r").expect("r"),
+            "/etc/hosts r,",
+        );
+        assert!(
+            alts.iter()
+                .any(|x| x.rule == "include <abstractions/nameservice>"),
+            "{alts:?}"
+        );
+        assert!(
+            alts.iter()
+                .any(|x| x.rule == "/etc/* r," && x.why == "glob last component"),
+            "{alts:?}"
+        );
     }
 
     #[test]
