@@ -87,7 +87,8 @@ impl Fixture {
 
     fn answer(&self, name: &str, body: &Value) -> PathBuf {
         let p = self.root.join(name);
-        std::fs::write(&p, format!("Here you go:\n```json\n{body}\n```\n")).expect("write");
+        let text = format!("Here you go:\n```json\n{body}\n```\n");
+        std::fs::write(&p, as_model_writes(&self.pack, &text)).expect("write");
         p
     }
 
@@ -98,6 +99,20 @@ impl Fixture {
             "the profile is untouched"
         );
     }
+}
+
+/// The answer as a model writes it: it only ever saw pseudonyms, so it uses them (the pack's
+/// own redactor maps the real names this answer was written with).
+fn as_model_writes(pack: &Path, text: &str) -> String {
+    // Straight from the map, so it works on tampered packs too.
+    let map: aa_assist::pack::MapFile = serde_json::from_str(
+        &std::fs::read_to_string(pack.join("redaction-map.json")).expect("map"),
+    )
+    .expect("map json");
+    let mut red =
+        aa_assist::redact::Redactor::from_map(aa_assist::redact::RedactConfig::default(), &map.map)
+            .expect("valid map");
+    red.redact_str(text)
 }
 
 fn stderr(o: &Output) -> String {
@@ -179,7 +194,7 @@ fn answers_for_unknown_batches_duplicates_and_unnamed_files_are_errors() {
             "{}\n",
             json!({"id": "r", "custom_id": "B9", "response": {"status_code": 200, "body": {
                 "choices": [{"index": 0, "message": {"role": "assistant",
-                "content": good_answer().to_string()}, "finish_reason": "stop"}]}}, "error": null})
+                "content": as_model_writes(&f.pack, &good_answer().to_string())}, "finish_reason": "stop"}]}}, "error": null})
         ),
     )
     .expect("write");
@@ -316,7 +331,7 @@ fn a_batch_api_error_line_is_reported_and_the_rest_still_reviewed() {
     let out = f.root.join("output.jsonl");
     let ok = json!({"id": "r1", "custom_id": "B1", "response": {"status_code": 200, "body": {
         "choices": [{"index": 0, "message": {"role": "assistant",
-        "content": good_answer().to_string()}, "finish_reason": "stop"}]}}, "error": null});
+        "content": as_model_writes(&f.pack, &good_answer().to_string())}, "finish_reason": "stop"}]}}, "error": null});
     let failed = json!({"id": "r2", "custom_id": "B2", "response": null,
         "error": {"code": "rate_limit_exceeded", "message": "quota exhausted"}});
     std::fs::write(&out, format!("{ok}\n{failed}\n")).expect("write");

@@ -56,6 +56,13 @@ fn batch_output_line(batch: &str, content: &str) -> String {
     .to_string()
 }
 
+/// The answer as a model writes it: it only ever saw pseudonyms, so it uses them (the pack's
+/// own redactor maps the real names this answer was written with).
+fn as_model_writes(pack: &Path, text: &str) -> String {
+    let mut red = aa_assist::pack::Pack::open(pack).expect("pack").redactor();
+    red.redact_str(text)
+}
+
 fn without_line(text: &str, line: &str) -> String {
     let needle = format!("{line}\n");
     let i = text.find(&needle).expect("the line is there");
@@ -122,7 +129,11 @@ fn pack_answer_both_forms_ingest_approve_in_a_pty() {
     );
     let answers = out.join("answers");
     std::fs::create_dir_all(&answers).expect("mkdir");
-    std::fs::write(answers.join(format!("{conf_batch}.txt")), pasted).expect("write");
+    std::fs::write(
+        answers.join(format!("{conf_batch}.txt")),
+        as_model_writes(&out, &pasted),
+    )
+    .expect("write");
 
     // The capability batch comes back from the Batch API; one proposal cites a group that was
     // never in its batch.
@@ -131,6 +142,7 @@ fn pack_answer_both_forms_ingest_approve_in_a_pty() {
         proposal("/run/exampled.pid rw,", &["G1"], "pid file"),
     ], "explanations": []})
     .to_string();
+    let content = as_model_writes(&out, &content);
     let batch_file = root.join("batch_output.jsonl");
     std::fs::write(
         &batch_file,

@@ -20,13 +20,12 @@ const SECRETS: &[&str] = &[
     "bob@corp.example",
 ];
 
-/// The values the prompts needed and therefore carry as pseudonyms (host names that never
-/// reach a prompt need no pseudonym).
+/// The values the prompts needed and therefore carry as pseudonyms (host names and peer
+/// addresses never reach a prompt and need none).
 const RESTORED: &[&str] = &[
     "alice",
     "bob@corp.example",
     "sk-live0123456789abcdefXYZ",
-    "203.0.113.77",
     "0b3e2c1a-1111-4222-8333-944455556666",
 ];
 
@@ -104,7 +103,7 @@ fn prompts_requests_and_manifest_hold_no_secret() {
     // The pseudonyms did reach the prompt: the data is there, just not the values.
     let md = &files[0].1;
     assert!(md.contains("USER_1") || md.contains("@{HOME}"), "{md}");
-    assert!(md.contains("SECRET_1") && md.contains("IP4_1") && md.contains("UUID_1"));
+    assert!(md.contains("SECRET_1") && md.contains("EMAIL_1") && md.contains("UUID_1"));
 }
 
 #[test]
@@ -138,4 +137,83 @@ fn the_map_is_private_and_restores_every_secret() {
         restored.contains("/home/alice/.config/exampled/token-sk-live0123456789abcdefXYZ.conf")
             || restored.contains("@{HOME}/.config/exampled/token-sk-live0123456789abcdefXYZ.conf")
     );
+}
+
+#[test]
+fn ingest_restores_pseudonyms_in_the_model_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let pdir = root.join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let profile = pdir.join("usr.sbin.exampled");
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/pidcache/profile/usr.sbin.exampled"),
+        &profile,
+    )
+    .expect("copy");
+    let original = std::fs::read(&profile).expect("read");
+    let kern = root.join("kern.log");
+    std::fs::write(&kern, KERN_LOG).expect("write");
+    let out = root.join("pack");
+    let st = Command::new(common::bin())
+        .args(["pack", "--log"])
+        .arg(&kern)
+        .arg("--profile")
+        .arg(&profile)
+        .arg("-d")
+        .arg(&pdir)
+        .arg("--out")
+        .arg(&out)
+        .env("AA_ASSIST_CONFIG", root.join("no-config.toml"))
+        .output()
+        .expect("run pack");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+
+    // The model only ever saw pseudonyms, so it answers in them.
+    let md = std::fs::read_to_string(out.join("B1.md")).expect("read");
+    let line = md
+        .lines()
+        .find(|l| l.contains("token-SECRET_1.conf"))
+        .expect("the redacted path is in the data");
+    let id_at = line.find("\"id\":\"").expect("id") + 6;
+    let id = &line[id_at..id_at + line[id_at..].find('"').expect("end")];
+    let rule = "owner @{HOME}/.config/exampled/token-SECRET_1.conf r,";
+    let answer = serde_json::json!({"proposals": [{"profile": "exampled", "rule": rule,
+        "evidence": [id], "rationale": "reads its token", "risk": "medium"}],
+        "explanations": []});
+    let a = root.join("B1.txt");
+    let mut red = Pack::open(&out).expect("pack").redactor();
+    std::fs::write(&a, red.redact_str(&answer.to_string())).expect("write");
+    let o = Command::new(common::bin())
+        .arg("ingest")
+        .arg("--pack")
+        .arg(&out)
+        .arg(&a)
+        .arg("-d")
+        .arg(&pdir)
+        .args(["--json", "--trust-userspace"])
+        .env("AA_ASSIST_STATE_DIR", root.join("state"))
+        .env("AA_ASSIST_CONFIG", root.join("no-config.toml"))
+        .output()
+        .expect("run ingest");
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+    });
+    let p = &r["proposals"][0];
+    assert_eq!(
+        p["rule"],
+        "owner @{HOME}/.config/exampled/token-sk-live0123456789abcdefXYZ.conf r,"
+    );
+    assert_eq!(
+        p["evidence"],
+        serde_json::json!([id]),
+        "covers the real event: {p}"
+    );
+    assert_eq!(p["verdict"], "review");
+    assert_eq!(std::fs::read(&profile).expect("read"), original);
 }

@@ -84,6 +84,18 @@ struct Report<'a> {
     model_notes: &'a [String],
 }
 
+/// Read every log (tune's reader), telling about unparseable lines unless quiet.
+pub(crate) fn read_logs(logs: &[PathBuf], quiet: bool) -> anyhow::Result<Vec<Event>> {
+    let read = super::tune::pipeline::read_events(logs)?;
+    if read.summary.failed > 0 && !quiet {
+        eprintln!(
+            "{} of {} log line(s) could not be parsed and were skipped",
+            read.summary.failed, read.summary.lines
+        );
+    }
+    Ok(read.events)
+}
+
 /// Load the profile given with `-p`.
 pub(crate) fn load_policy(
     file: &std::path::Path,
@@ -150,7 +162,7 @@ pub(crate) fn model_explanations(
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    let events = super::pack::read_events(&args.logs, global.quiet)?;
+    let events = read_logs(&args.logs, global.quiet)?;
     let grouping = group_events(&events, &Filter::default());
     let statuses = match &args.profile_file {
         Some(f) => {

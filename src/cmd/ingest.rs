@@ -7,13 +7,14 @@
 //! with the pack's map → cross-check every proposal against the events stored in the pack
 //! → the same review, `--dry-run`, `--json`, `--patch`, validation and safe write as `tune`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
 use aa_assist::check::coverage::{statuses, Status};
-use aa_assist::check::{group_evidence, CheckOptions, Checker, Universe};
+use aa_assist::check::{CheckOptions, Checker, Universe};
 use aa_assist::draft::Proposal;
 use aa_assist::pack::{self, answers, IngestedBatch, Pack};
 use aa_assist::profile::{IncludeMode, Loader};
@@ -21,7 +22,8 @@ use aa_assist::prompt::Task;
 use aa_assist::review::report::GroupEntry;
 use aa_assist::review::sanitize;
 
-use super::tune::{self, pipeline::ProfileApplier, Plan};
+use super::tune::pipeline::{self, ProfileApplier};
+use super::tune::{self, Plan};
 use super::{GlobalArgs, Outcome};
 
 const EXAMPLE: &str = "\
@@ -165,9 +167,18 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
     if explaining && proposals.is_empty() {
         if args.json {
-            let all: Vec<_> = batches.iter().flat_map(|b| b.explanations()).collect();
+            let doc = serde_json::json!({
+                "schema_version": 1,
+                "task": task,
+                "explanations": batches.iter().flat_map(|b| b.explanations()).collect::<Vec<_>>(),
+                "problems": batches
+                    .iter()
+                    .map(|b| (b.batch_id.clone(), b.answer_problems()))
+                    .filter(|(_, p)| !p.is_empty())
+                    .collect::<BTreeMap<_, _>>(),
+            });
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &all)?;
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
         return Ok(Outcome::Clean);
@@ -238,52 +249,53 @@ fn plan(
         .iter()
         .flat_map(|b| b.group_ids.iter())
         .collect();
-    let evidence = group_evidence(&local.events, &local.grouping);
-    let mut groups = Vec::new();
-    let mut uncovered = Vec::new();
-    for s in statuses(&policy, &evidence) {
-        if !packed.contains(&&s.group) {
-            continue;
-        }
-        let Some(g) = local.grouping.group(&s.group) else {
-            continue;
-        };
-        let covered_by = match &s.status {
-            Status::Allowed { rules } => rules.first().map(|r| r.rule.clone()),
-            Status::Denied { rule } => Some(format!("denied by {}", rule.rule)),
-            Status::Missing | Status::NotJudged => None,
-        };
-        if s.status == Status::Missing {
-            uncovered.push(s.group.clone());
-        }
-        groups.push(GroupEntry {
-            id: g.id.clone(),
-            profile: s.profile.clone(),
-            class: g.key.class.as_str().to_string(),
-            operation: g.key.operation.clone(),
-            resource: g.key.resource.clone(),
-            mask: g.key.mask.clone(),
-            count: usize::try_from(g.count).unwrap_or(usize::MAX),
-            covered_by,
-        });
-    }
 
+    // As `tune` does: the profile's variables for the cross-check, its coverage of each group.
     let mut universe = Universe::builtin();
     if let Some(file) = &args.universe {
         universe
             .add_file(file)
             .with_context(|| format!("reading {}", file.display()))?;
     }
+    let mut vars = aa_assist::check::default_vars();
+    vars.extend(policy.variables.clone());
     let checker = Checker::new(
         &local.events,
         &local.grouping,
         universe,
         CheckOptions {
             trust_userspace: args.trust_userspace,
+            vars,
             include: Some((args.profile_dir.clone(), args.include.clone())),
-            ..CheckOptions::default()
         },
     );
+    let mut covered = BTreeMap::new();
+    let mut uncovered = Vec::new();
+    let mut judged = Vec::new();
+    for s in statuses(&policy, checker.groups()) {
+        if !packed.contains(&&s.group) {
+            continue;
+        }
+        judged.push(s.group.clone());
+        match s.status {
+            Status::Allowed { rules } => {
+                let text: Vec<String> = rules.into_iter().map(|r| r.rule).collect();
+                covered.insert(s.group, text.join(" + "));
+            }
+            Status::Denied { rule } => {
+                covered.insert(s.group, rule.rule);
+            }
+            Status::Missing => uncovered.push(s.group),
+            Status::NotJudged => {}
+        }
+    }
+    // Entries only: the evidence lines were read from the logs at pack time.
+    let (groups, _) = pipeline::describe_groups(&local.events, &local.grouping, &covered, 0);
+    let groups: Vec<GroupEntry> = groups
+        .into_iter()
+        .filter(|g| judged.contains(&g.id))
+        .collect();
+
     let checked = proposals
         .iter()
         .map(|(p, problems)| answers::block_for_problems(checker.check(p), problems))

@@ -4,6 +4,7 @@
 //! Same grouping, redaction, templates, token budget and request body as the online path;
 //! the answers come back with `aa-assist ingest`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -13,12 +14,13 @@ use aa_assist::check::group_evidence;
 use aa_assist::config::Config;
 use aa_assist::llm::{Client, LlmConfig};
 use aa_assist::log::group::{group_events, Filter, Grouping};
-use aa_assist::log::{open_sources, Event, EventKind, SourceSpec};
+use aa_assist::log::{Event, EventKind};
 use aa_assist::pack::{self, LocalEvidence, PackInput};
 use aa_assist::profile::{IncludeMode, Loader};
 use aa_assist::prompt::{Planner, PlannerOptions, ProfileData, Task, Templates, TokenCounter};
 use aa_assist::redact::{RedactConfig, Redactor};
 
+use super::tune::pipeline::{self, Events};
 use super::{GlobalArgs, Outcome};
 
 const EXAMPLE: &str = "\
@@ -37,7 +39,16 @@ Examples:
 Files: B1.md… (paste into a chat), requests.jsonl (OpenAI Batch API input), manifest.json
 (batches, group ids, token counts, SHA-256 of every prompt file). These may travel.
 redaction-map.json and local/ (mode 0600) hold the real values and events: they must never
-travel; `ingest` needs them, on this host.";
+travel; `ingest` needs them, on this host.
+
+How answers are checked: `ingest` cross-checks every proposed rule against the audit events
+stored in local/evidence.json when the pack was written (only what the cross-check needs: one
+event per distinct access of each packed group), so the logs may rotate while the prompts are
+away. local/evidence.json also pins the SHA-256 of manifest.json, which pins every prompt file
+and request line: a pack changed after packing is refused.
+
+Review packs (`--task review`) bring back narrower replacement rules: `ingest` offers each as
+an addition to review; removing the broad rule it replaces is left to you.";
 
 /// Flags of `aa-assist pack`.
 #[derive(Debug, clap::Args)]
@@ -105,27 +116,6 @@ impl From<TaskArg> for Task {
     }
 }
 
-/// Read every event of `logs`, telling about unparseable lines unless quiet.
-pub(crate) fn read_events(logs: &[PathBuf], quiet: bool) -> anyhow::Result<Vec<Event>> {
-    let specs: Vec<SourceSpec> = logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
-    let mut events = Vec::new();
-    for src in open_sources(&specs)? {
-        let label = src.label.clone();
-        let mut reader = src.into_reader();
-        while let Some(ev) = reader
-            .next_event()
-            .with_context(|| format!("reading {label}"))?
-        {
-            events.push(ev);
-        }
-        let failed = reader.summary().failed;
-        if failed > 0 && !quiet {
-            eprintln!("{label}: {failed} line(s) could not be parsed and were skipped");
-        }
-    }
-    Ok(events)
-}
-
 /// The groups to pack: those of the profile (uncovered ones for `draft`), or every denial
 /// and complaint without a profile.
 fn select(
@@ -160,6 +150,10 @@ fn select(
             .map(|g| g.id.clone())
             .collect(),
     }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn sha_or_empty(p: &Path) -> anyhow::Result<String> {
@@ -206,7 +200,24 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
 
-    let events = read_events(&args.logs, global.quiet)?;
+    // The same reading, profile filter and grouping as `tune`, so group ids agree.
+    let Events { events, summary } = pipeline::read_events(&args.logs)?;
+    if summary.failed > 0 && !global.quiet {
+        eprintln!(
+            "{} of {} log lines could not be parsed and were skipped",
+            summary.failed, summary.lines
+        );
+    }
+    let events: Vec<Event> = match &policy {
+        Some(policy) => {
+            let names = pipeline::profile_names(policy);
+            events
+                .into_iter()
+                .filter(|e| pipeline::belongs(e, &names))
+                .collect()
+        }
+        None => events,
+    };
     let grouping = group_events(&events, &Filter::default());
     let ids = select(task, &events, &grouping, policy.as_ref());
     let groups = pack::group_data(&events, &grouping, &ids);
@@ -284,9 +295,19 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let local = LocalEvidence {
         warning: pack::EVIDENCE_WARNING.to_string(),
         manifest_sha256: String::new(),
-        profile_path: profile_path.clone(),
-        logs: args.logs.clone(),
-        evidence: pack::evidence_for(&grouping, &ids),
+        // Absolute, so `ingest` finds them from any directory.
+        profile_path: profile_path.as_deref().map(absolute),
+        logs: args.logs.iter().map(|l| absolute(l)).collect(),
+        evidence: pipeline::describe_groups(
+            &events,
+            &grouping,
+            &BTreeMap::new(),
+            pack::EVIDENCE_LINES,
+        )
+        .1
+        .into_iter()
+        .filter(|(id, _)| ids.contains(id))
+        .collect(),
         events: kept,
         grouping: reduced,
     };

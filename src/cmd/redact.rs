@@ -51,7 +51,7 @@ pub struct Args {
 
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let settings = args.llm.resolve(false)?;
-    let events = super::pack::read_events(&args.logs, global.quiet)?;
+    let events = super::explain::read_logs(&args.logs, global.quiet)?;
     let filter = Filter {
         profile: args.profile.clone(),
         ..Filter::default()

@@ -115,7 +115,7 @@ fn is_denial(ev: &Event) -> bool {
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let period = parse_period(&args.quiet_period)?;
     let names = names_of(&args.profile, &args.profile_dir)?;
-    let events = super::pack::read_events(&args.logs, global.quiet)?;
+    let events = super::explain::read_logs(&args.logs, global.quiet)?;
     let newest = events.iter().filter_map(|e| e.epoch).max();
     let logs_start = events.iter().filter_map(|e| e.epoch).min();
     let now_real = std::time::SystemTime::now()

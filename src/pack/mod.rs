@@ -27,15 +27,15 @@
 pub mod answers;
 mod render;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{BufRead, Read};
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::draft::need_of;
-use crate::log::group::{Group, Grouping};
+use crate::log::group::Grouping;
 use crate::log::Event;
 use crate::prompt::{Batch, GroupData, Task};
 use crate::redact::{MapError, RedactConfig, RedactionMap, Redactor};
@@ -230,8 +230,8 @@ pub fn sha256_file(path: &Path) -> Result<String, PackError> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// The prompt layer's view of each group: what goes into the data block. Samples are the
-/// scalar fields of the group's first event (the planner drops the noisy ones).
+/// The prompt layer's view of each group in `ids` ([`GroupData`] from the log group), with
+/// the owner-relevant fields of its first event as a sample.
 pub fn group_data(events: &[Event], grouping: &Grouping, ids: &[String]) -> Vec<GroupData> {
     let mut first: BTreeMap<usize, usize> = BTreeMap::new();
     for (i, m) in grouping.membership.iter().enumerate() {
@@ -245,79 +245,13 @@ pub fn group_data(events: &[Event], grouping: &Grouping, ids: &[String]) -> Vec<
         .enumerate()
         .filter(|(_, g)| ids.contains(&g.id))
         .map(|(gi, g)| {
-            let ev = first.get(&gi).and_then(|&i| events.get(i));
-            group_data_one(g, ev)
+            let mut d = GroupData::from(g);
+            if let Some(ev) = first.get(&gi).and_then(|&i| events.get(i)) {
+                d.add_sample(ev);
+            }
+            d
         })
         .collect()
-}
-
-/// Event fields that say nothing the compact group line does not (or only cost tokens).
-const SAMPLE_SKIP: &[&str] = &[
-    "audit_id",
-    "audit_sub_id",
-    "epoch",
-    "kind",
-    "rule_class",
-    "requested_mask",
-    "denied_mask",
-    "magic_token",
-];
-
-fn group_data_one(g: &Group, ev: Option<&Event>) -> GroupData {
-    let mut extra = BTreeMap::new();
-    let mut sample = Vec::new();
-    if let Some(ev) = ev {
-        if let Some(t) = ev.name2.as_deref().filter(|t| !g.key.resource.contains(*t)) {
-            extra.insert("target".to_string(), t.to_string());
-        }
-        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(ev) {
-            let mut m = BTreeMap::new();
-            for (k, v) in fields {
-                if SAMPLE_SKIP.contains(&k.as_str()) {
-                    continue;
-                }
-                // Login users (uid 1000 and up, or unknown) identify a person: give them the
-                // log's own key so the redactor pseudonymises them. System accounts (a
-                // daemon's own user, often named like its profile) identify nothing and stay.
-                let system = |uid: Option<i64>| uid.is_some_and(|u| (0..1000).contains(&u));
-                let k = match k.as_str() {
-                    "fsuid_name" if !system(ev.fsuid) => "FSUID".to_string(),
-                    "ouid_name" if !system(ev.ouid) => "OUID".to_string(),
-                    _ => k,
-                };
-                match v {
-                    serde_json::Value::String(s) if !s.is_empty() => {
-                        m.insert(k, s);
-                    }
-                    serde_json::Value::Number(n) => {
-                        m.insert(k, n.to_string());
-                    }
-                    _ => {}
-                }
-            }
-            sample.push(m);
-        }
-    }
-    GroupData {
-        id: g.id.clone(),
-        profile: g.key.profile.clone(),
-        class: g.key.class.as_str().to_string(),
-        operation: g.key.operation.clone(),
-        mode: g.key.mode.as_str().to_string(),
-        resource: g.key.resource.clone(),
-        mask: g.key.mask.clone(),
-        count: g.count,
-        first: g.first_seen.map(|t| t.to_string()).unwrap_or_default(),
-        last: g.last_seen.map(|t| t.to_string()).unwrap_or_default(),
-        comms: g.comms.iter().cloned().collect(),
-        pids: g
-            .pids
-            .iter()
-            .filter_map(|p| u64::try_from(*p).ok())
-            .collect(),
-        sample,
-        extra,
-    }
 }
 
 /// Keep, per group in `ids`, the first event of each distinct need and the group's first
@@ -363,88 +297,6 @@ pub fn reduce_events(
             membership,
         },
     )
-}
-
-/// What the review shows for each group in `ids`: a one-line summary and up to
-/// [`EVIDENCE_LINES`] raw log lines (read back from the logs by line number; `.gz` logs are
-/// decompressed, stdin and the journal give none).
-pub fn evidence_for(grouping: &Grouping, ids: &[String]) -> BTreeMap<String, Evidence> {
-    let mut wanted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-    for g in grouping.groups.iter().filter(|g| ids.contains(&g.id)) {
-        for e in g.examples.iter().take(EVIDENCE_LINES) {
-            wanted.entry(e.source.clone()).or_default().insert(e.line);
-        }
-    }
-    let mut lines: BTreeMap<(String, u64), String> = BTreeMap::new();
-    for (source, nums) in &wanted {
-        for (n, text) in read_lines(Path::new(source), nums) {
-            lines.insert((source.clone(), n), text);
-        }
-    }
-    grouping
-        .groups
-        .iter()
-        .filter(|g| ids.contains(&g.id))
-        .map(|g| {
-            let k = &g.key;
-            let mask = if k.mask.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", k.mask)
-            };
-            let summary = format!(
-                "{} {} {} {}{mask} ×{}",
-                k.mode,
-                k.class.as_str(),
-                k.operation,
-                k.resource,
-                g.count
-            );
-            let raw = g
-                .examples
-                .iter()
-                .take(EVIDENCE_LINES)
-                .filter_map(|e| lines.get(&(e.source.clone(), e.line)).cloned())
-                .collect();
-            (
-                g.id.clone(),
-                Evidence {
-                    summary,
-                    lines: raw,
-                },
-            )
-        })
-        .collect()
-}
-
-/// Lines `nums` (1-based) of a log file; nothing for files that cannot be read.
-fn read_lines(path: &Path, nums: &BTreeSet<u64>) -> Vec<(u64, String)> {
-    let Ok(file) = std::fs::File::open(path) else {
-        return Vec::new();
-    };
-    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
-            file,
-        )))
-    } else {
-        Box::new(std::io::BufReader::new(file))
-    };
-    let Some(&last) = nums.iter().next_back() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let n = i as u64 + 1;
-        if n > last {
-            break;
-        }
-        let Ok(line) = line else { break };
-        if nums.contains(&n) {
-            let text = String::from_utf8_lossy(&line);
-            out.push((n, text.trim_end_matches('\r').to_string()));
-        }
-    }
-    out
 }
 
 /// What [`write_pack`] needs.
@@ -761,34 +613,5 @@ mod tests {
         assert_eq!(data[0].id, "G1");
         assert_eq!(data[0].resource, "/etc/y");
         assert_eq!(data[0].mode, "DENIED");
-    }
-
-    #[test]
-    fn login_users_get_the_redactable_key_system_accounts_do_not() {
-        let line = |uid: u32, name: &str| {
-            format!(
-                "type=AVC msg=audit(100.1:1): apparmor=\"DENIED\" operation=\"open\" profile=\"/b\" name=\"/x/{uid}\" pid=1 comm=\"b\" requested_mask=\"r\" denied_mask=\"r\" fsuid={uid} ouid={uid}\x1dFSUID=\"{name}\" OUID=\"{name}\""
-            )
-        };
-        let events = vec![ev(&line(998, "exampled")), ev(&line(1000, "alice"))];
-        let grouping = group_events(&events, &Filter::default());
-        let ids: Vec<String> = grouping.groups.iter().map(|g| g.id.clone()).collect();
-        let data = group_data(&events, &grouping, &ids);
-        let sample_of = |res: &str| {
-            data.iter()
-                .find(|g| g.resource == res)
-                .map(|g| g.sample[0].clone())
-                .expect("group")
-        };
-        let daemon = sample_of("/x/998");
-        assert_eq!(
-            daemon.get("fsuid_name").map(String::as_str),
-            Some("exampled")
-        );
-        let login = sample_of("/x/1000");
-        assert_eq!(login.get("FSUID").map(String::as_str), Some("alice"));
-        assert!(!login.contains_key("fsuid_name"));
-        let mut red = Redactor::new(RedactConfig::default());
-        assert_eq!(red.redact_field("FSUID", "alice"), "USER_1");
     }
 }
