@@ -169,8 +169,21 @@ async fn model_narrative_beside_the_causes() {
     assert!(stdout.contains("set aside"), "{stdout}");
     assert!(stderr.contains("prompt tokens"), "{stderr}");
 
-    let out = explain_llm(&server, &["--json"]).await;
+    let transcript = tempfile::NamedTempFile::new().unwrap();
+    let t = transcript.path().to_str().unwrap().to_string();
+    let out = explain_llm(&server, &["--json", "--transcript", &t]).await;
     let r = json_of(&out);
+    let lines = std::fs::read_to_string(transcript.path()).unwrap();
+    assert_eq!(lines.lines().count(), 1, "one line per attempt: {lines}");
+    let entry: Value = serde_json::from_str(lines.trim()).unwrap();
+    assert!(
+        entry["request"].to_string().contains("/etc/shadow"),
+        "as sent: {entry}"
+    );
+    assert!(
+        entry["response"].to_string().contains("shadow file"),
+        "as received: {entry}"
+    );
     assert_eq!(
         r["groups"][0]["model"],
         "The service tried to read the shadow file."
@@ -286,4 +299,31 @@ fn redact_prints_the_prompt_and_sends_nothing() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("prompt tokens"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_with_a_model_narrative() {
+    let answer = json!({
+        "proposals": [],
+        "explanations": [{"group": "P1", "text": "A config reader with one risky rule."}]
+    });
+    let server = model_answering(answer.to_string()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(&prof, "profile svc /usr/bin/svc {\n  /srv/** rw,\n}\n").unwrap();
+    let mut cmd = aa(&["review", "--llm", "--model", "m", "--no-cache", "-d"]);
+    cmd.arg(dir.path())
+        .arg("--base-url")
+        .arg(format!("{}/v1", server.uri()))
+        .arg(&prof);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("recursive-write-glob"), "{text}");
+    assert!(
+        text.contains("model: A config reader with one risky rule."),
+        "{text}"
+    );
 }

@@ -132,6 +132,10 @@ struct Target {
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    if args.llm.llm {
+        // Fail on a missing server or model before reading anything.
+        args.llm.resolve(true)?;
+    }
     let profile_path = resolve_profile(&args.profile, &args.profile_dir)?;
     let profile_text = std::fs::read_to_string(&profile_path)
         .with_context(|| format!("reading profile {}", profile_path.display()))?;
