@@ -500,7 +500,9 @@ pub(crate) fn tokenize(input: &[u8], out: &mut Vec<Tok>, lenient: bool) {
                 consider(lit(s, b"."), Rule::Period);
                 consider(lit(s, b"?"), Rule::Question);
                 consider(lit(s, b"'"), Rule::Single);
-                consider(lit(s, b"none"), Rule::None);
+                if c == b'n' {
+                    consider(lit(s, b"none"), Rule::None);
+                }
                 if c.is_ascii_alphabetic() {
                     for (k, (word, _, _)) in KEYWORDS.iter().enumerate() {
                         if word[0] == c {
@@ -508,10 +510,14 @@ pub(crate) fn tokenize(input: &[u8], out: &mut Vec<Tok>, lenient: bool) {
                         }
                     }
                 }
-                consider(lit(s, b"kern.notice:"), Rule::Socklogd);
-                consider(lit(s, b"kernel:"), Rule::SyslogKernel);
+                if c == b'k' {
+                    consider(lit(s, b"kern.notice:"), Rule::Socklogd);
+                    consider(lit(s, b"kernel:"), Rule::SyslogKernel);
+                }
                 consider(syslog_user(s), Rule::SyslogUser);
-                consider(month(s), Rule::Month);
+                if matches!(c, b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D') {
+                    consider(month(s), Rule::Month);
+                }
                 let date = yyyymmdd(s);
                 consider(date, Rule::Date);
                 if date > 0 && s.get(10) == Some(&b'T') {
@@ -521,7 +527,9 @@ pub(crate) fn tokenize(input: &[u8], out: &mut Vec<Tok>, lenient: bool) {
                     }
                 }
                 consider(syslog_time(s), Rule::Time);
-                consider(lit(s, b"audit"), Rule::Audit);
+                if c == b'a' {
+                    consider(lit(s, b"audit"), Rule::Audit);
+                }
                 consider(dmesg_stamp(s), Rule::Dmesg);
                 let Some((n, rule)) = best else {
                     // `.`: any other character starts an unknown message.
