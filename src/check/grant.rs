@@ -195,6 +195,10 @@ fn aare_match(pattern: &str, value: &str) -> bool {
         return true;
     }
     let p = pattern.trim_matches('"');
+    if !p.contains(['*', '?', '[', '{', '\\', '@']) {
+        // no glob: a plain comparison (compiling an automaton per comparison is the slow path)
+        return p == value.trim_matches('"');
+    }
     match aare::Pattern::compile(p) {
         Ok(c) => c.is_match(value.trim_matches('"')),
         Err(_) => false,
