@@ -21,6 +21,10 @@
 #   AA_E2E_CMD_TIMEOUT     seconds each aa-assist command may take (default 900)
 #   AA_E2E_REQUIRE_MODEL   1: also require at least one proposal with "source":"model"
 #   AA_E2E_KEEP            1: keep the work dir (outputs and server log) after the run
+#   AA_E2E_LLM_FLAGS       model flags for both commands (default fits the 4096-token
+#                          context of the tiny model and its `gemma` chat format:
+#                          --max-prompt-tokens 2000 --max-tokens 300 --system-in-user
+#                          --timeout 600 --no-cache)
 # Exit status: 0 all checks passed, 1 a check failed, 2 the harness itself failed.
 
 set -euo pipefail
@@ -136,16 +140,17 @@ done
 BASE_URL="http://127.0.0.1:$PORT/v1"
 
 DIGEST_BEFORE=$(tree_digest "$SCEN")
+read -r -a LLM_FLAGS <<<"${AA_E2E_LLM_FLAGS:---max-prompt-tokens 2000 --max-tokens 300 --system-in-user --timeout 600 --no-cache}"
 
 # ---- 1. explain --------------------------------------------------------------------------
 n0=$(completions_so_far)
-run_aa explain explain --llm --base-url "$BASE_URL" --model "$MODEL_ALIAS" "$LOG"
+run_aa explain explain --llm --base-url "$BASE_URL" --model "$MODEL_ALIAS" "${LLM_FLAGS[@]}" "$LOG"
 check_common explain "$n0"
 
 # ---- 2. tune --dry-run --json ------------------------------------------------------------
 n0=$(completions_so_far)
 run_aa tune tune "$PROFILE" --log "$LOG" -d "$SCEN/profile" --llm --base-url "$BASE_URL" \
-    --model "$MODEL_ALIAS" --dry-run --json
+    --model "$MODEL_ALIAS" "${LLM_FLAGS[@]}" --dry-run --json
 check_common tune "$n0"
 
 if ! python3 - "$WORK/tune.out" "${AA_E2E_REQUIRE_MODEL:-0}" <<'PY'; then

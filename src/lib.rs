@@ -8,6 +8,7 @@
 //! - [`aare`]: AppArmor regular expressions compiled to automata.
 //! - [`draft`]: proposals and the deterministic minimal-rule drafter.
 //! - [`check`]: the cross-check of every proposal against the evidence, and verdicts.
+//! - [`explain`]: deterministic causes of denials and plain-English readings of rules.
 //! - [`config`]: the user's config file, environment and flag precedence.
 //! - [`review`]: the human review of proposals and the safe write of what was approved.
 //! - [`redact`]: reversible pseudonymisation of what must not leave the machine.
@@ -20,6 +21,7 @@ pub mod aare;
 pub mod check;
 pub mod config;
 pub mod draft;
+pub mod explain;
 pub mod llm;
 pub mod log;
 pub mod pack;

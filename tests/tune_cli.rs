@@ -179,16 +179,19 @@ fn patch_holds_approvable_first_choices_and_applies() {
 }
 
 #[test]
-fn llm_before_the_model_is_wired_is_a_clear_error() {
+fn llm_without_a_configured_server_is_a_clear_error() {
     let f = fixture();
     let out = tune(&f)
         .arg("--llm")
+        .env("AA_ASSIST_CONFIG", f.root.join("no-config.toml"))
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("AA_ASSIST_MODEL")
         .assert()
         .code(2)
         .get_output()
         .stderr
         .clone();
-    assert!(String::from_utf8_lossy(&out).contains("--llm is not available yet"));
+    assert!(String::from_utf8_lossy(&out).contains("--llm needs a base URL"));
 }
 
 #[test]

@@ -39,7 +39,8 @@ pub enum Mode {
 sudo aa-assist denials                           # /var/log/audit/audit.log\n  \
 aa-assist denials /var/log/kern.log old.log.gz --profile /usr/sbin/nginx\n  \
 aa-assist denials --journal --since 2h --mode denied --json\n  \
-journalctl -k -o json | aa-assist denials -\n\n\
+journalctl -k -o json | aa-assist denials -\n  \
+aa-assist denials --follow /var/log/audit/audit.log   # live, while the service runs\n\n\
 Exit status: 0 no groups, 1 groups found, 2 error.")]
 pub struct Args {
     /// Log files (plain or .gz; auditd, ausearch, dmesg, syslog, journal JSON); `-` is stdin.
@@ -70,6 +71,10 @@ pub struct Args {
     /// Fail on the first AppArmor line that cannot be parsed, naming file:line and reason.
     #[arg(long)]
     pub strict: bool,
+    /// Keep reading: tail the files (rotation and truncation handled) or the journal, and
+    /// print each new group as it first appears, then count updates. Ctrl-C stops.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
 }
 
 fn now() -> i64 {
@@ -251,6 +256,16 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         },
         operation: args.operation.clone(),
     };
+    if args.follow {
+        return super::follow::run(
+            &args.logs,
+            args.journal,
+            args.since.as_deref(),
+            &filter,
+            args.json,
+            global,
+        );
+    }
     let sources = open_sources(&specs(&args)?)?;
     let mut grouper = Grouper::new();
     let mut summary = Summary::default();

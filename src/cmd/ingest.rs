@@ -220,9 +220,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         no_parser_check: args.no_parser_check,
         ask_again: args.ask_again,
         universe: args.universe.clone(),
-        llm: false,
-        base_url: None,
-        model: None,
+        llm: super::llm_args::LlmArgs::default(),
         trust_userspace: args.trust_userspace,
         proposals: None,
     };

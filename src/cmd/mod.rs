@@ -7,8 +7,14 @@ pub mod check;
 pub mod completions;
 pub mod debug;
 pub mod denials;
+pub mod explain;
+pub mod follow;
 pub mod ingest;
+pub mod llm_args;
 pub mod pack;
+pub mod redact;
+pub mod review_profile;
+pub mod status;
 pub mod tune;
 
 /// How a command ended; the numeric value is the process exit code.
@@ -59,6 +65,14 @@ pub enum Command {
     Pack(pack::Args),
     /// Take a prompt pack's answers back: cross-check, review, write what you approve.
     Ingest(ingest::Args),
+    /// Explain each event group: deterministic causes, and a model's narrative with --llm.
+    Explain(explain::Args),
+    /// Show exactly the text a model would receive for these logs (sends nothing).
+    Redact(redact::Args),
+    /// Explain each rule of a profile and flag over-broad or dangerous ones.
+    Review(review_profile::Args),
+    /// Say whether a profile has been quiet long enough to enforce.
+    Status(status::Args),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
@@ -69,6 +83,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Check(a) => check::run(a, &cli.global),
+        Command::Explain(a) => explain::run(a, &cli.global),
+        Command::Redact(a) => redact::run(a, &cli.global),
+        Command::Review(a) => review_profile::run(a, &cli.global),
+        Command::Status(a) => status::run(a, &cli.global),
         Command::Debug(c) => debug::run(c, &cli.global),
         Command::Pack(a) => pack::run(a, &cli.global),
         Command::Ingest(a) => ingest::run(a, &cli.global),

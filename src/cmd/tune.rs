@@ -24,6 +24,7 @@ use aa_assist::review::{
 
 use super::{GlobalArgs, Outcome};
 
+mod model;
 pub(crate) mod pipeline;
 
 const EXAMPLE: &str = "\
@@ -87,15 +88,10 @@ pub struct Args {
     /// the evidence.
     #[arg(long, value_name = "FILE")]
     pub universe: Option<PathBuf>,
-    /// Also ask an OpenAI-compatible model for proposals (cross-checked like any other).
-    #[arg(long)]
-    pub llm: bool,
-    /// Base URL of the OpenAI-compatible API (with --llm).
-    #[arg(long, value_name = "URL", requires = "llm")]
-    pub base_url: Option<String>,
-    /// Model name (with --llm).
-    #[arg(long, value_name = "NAME", requires = "llm")]
-    pub model: Option<String>,
+    /// Model flags: with `--llm`, a model's proposals are cross-checked and reviewed beside
+    /// the drafter's.
+    #[command(flatten)]
+    pub llm: super::llm_args::LlmArgs,
     /// Treat events from userspace-writable sources (syslog, journal) as trustworthy evidence.
     #[arg(long)]
     pub trust_userspace: bool,
@@ -136,18 +132,16 @@ struct Target {
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    if args.llm {
-        bail!(
-            "--llm is not available yet in this build: the model integration is not wired into \
-             `tune`; run without --llm (the offline drafter needs no model)"
-        );
+    if args.llm.llm {
+        // Fail on a missing server or model before reading anything.
+        args.llm.resolve(true)?;
     }
     let profile_path = resolve_profile(&args.profile, &args.profile_dir)?;
     let profile_text = std::fs::read_to_string(&profile_path)
         .with_context(|| format!("reading profile {}", profile_path.display()))?;
     let plan = match &args.proposals {
         Some(file) => pipeline::from_json(file, &profile_path)?,
-        None => pipeline::plan(&args, &profile_path, &profile_text)?,
+        None => pipeline::plan(&args, &profile_path, &profile_text, global)?,
     };
     run_plan(&args, global, profile_path, profile_text, plan)
 }

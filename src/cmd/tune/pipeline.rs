@@ -21,7 +21,12 @@ use aa_assist::review::{Applier, Evidence};
 use super::{Args, Plan};
 
 /// The real pipeline: parse logs → group → drop covered groups → draft → cross-check.
-pub fn plan(args: &Args, profile_path: &Path, _profile_text: &str) -> anyhow::Result<Plan> {
+pub fn plan(
+    args: &Args,
+    profile_path: &Path,
+    _profile_text: &str,
+    global: &crate::cmd::GlobalArgs,
+) -> anyhow::Result<Plan> {
     let Events { events, summary } = read_events(&args.logs)?;
     if summary.failed > 0 {
         tracing::warn!(
@@ -78,7 +83,18 @@ pub fn plan(args: &Args, profile_path: &Path, _profile_text: &str) -> anyhow::Re
         .with_globs(Globs::system())
         .with_known_profiles(names.iter().cloned());
     let proposals = drafter.draft(&events, &grouping, Some(&only));
-    let checked = checker.check_all(&proposals);
+    let mut checked = checker.check_all(&proposals);
+    if args.llm.llm {
+        checked.extend(super::model::proposals(
+            &args.llm,
+            &events,
+            &grouping,
+            &uncovered,
+            checked.len(),
+            &checker,
+            global.quiet,
+        )?);
+    }
     let recheck = move |p: Proposal| checker.check(&p);
     Ok(Plan {
         groups,

@@ -1,0 +1,329 @@
+//! `aa-assist explain`, `review PROFILE` and `redact` through the real binary: cause classes
+//! per group (with and without the profile on disk), the model narrative beside them from a
+//! wiremock server, invalid answers as data, and the exact prompt text.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cmds")
+        .join(name)
+}
+
+fn aa(args: &[&str]) -> Command {
+    let mut c = Command::new(common::bin());
+    c.args(args)
+        .env(
+            "AA_ASSIST_CONFIG",
+            "/nonexistent/aa-assist-test-config.toml",
+        )
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("AA_ASSIST_MODEL");
+    c
+}
+
+fn classes(report: &Value, group: &str) -> Vec<String> {
+    let g = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == group)
+        .unwrap_or_else(|| panic!("no {group} in {report:#}"));
+    g["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn cause_classes_against_the_profile_on_disk() {
+    let log = fixture("svc.log");
+    let prof = fixture("svc.profile");
+    let out = aa(&["explain", "--json", "-d"])
+        .arg(prof.parent().unwrap())
+        .arg("-p")
+        .arg(&prof)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r = json_of(&out);
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(classes(&r, "G1"), ["explicit-deny"]); // /etc/shadow
+    assert_eq!(classes(&r, "G2"), ["stale-profile"]); // /etc/svc.conf
+    assert_eq!(classes(&r, "G3"), ["path-resolution"]);
+    assert_eq!(classes(&r, "G4"), ["narrower-capability", "missing-rule"]);
+    assert_eq!(classes(&r, "G5"), ["missing-rule"]); // the hat lacks it
+}
+
+#[test]
+fn without_a_profile_nothing_is_called_stale() {
+    let out = aa(&["explain"]).arg(fixture("svc.log")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("G1  DENIED file open /etc/shadow (r) ×1 [svc]"),
+        "{text}"
+    );
+    assert!(!text.contains("stale-profile"), "{text}");
+    assert!(text.contains("missing-rule"), "{text}");
+}
+
+#[test]
+fn bundled_example_exec_needs_a_transition() {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pidcache/audit.log");
+    let out = aa(&["explain", "--json"]).arg(&log).output().unwrap();
+    let r = json_of(&out);
+    let exec: Vec<&Value> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["operation"] == "exec")
+        .collect();
+    assert!(!exec.is_empty());
+    for g in exec {
+        assert!(
+            g["causes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["class"] == "exec-transition"),
+            "{g:#}"
+        );
+    }
+}
+
+async fn model_answering(content: String) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn explain_llm(server: &MockServer, extra: &[&str]) -> Output {
+    let mut cmd = aa(&[
+        "explain",
+        "--llm",
+        "--model",
+        "m",
+        "--no-cache",
+        "--base-url",
+    ]);
+    cmd.arg(format!("{}/v1", server.uri()))
+        .args(extra)
+        .arg(fixture("svc.log"));
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_narrative_beside_the_causes() {
+    let answer = json!({
+        "proposals": [],
+        "explanations": [
+            {"group": "G1", "text": "The service tried to read the shadow file."},
+            {"group": "G77", "text": "Made up."}
+        ]
+    });
+    let server = model_answering(answer.to_string()).await;
+    let out = explain_llm(&server, &[]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stdout.contains("    model: The service tried to read the shadow file."),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("Made up"),
+        "an explanation of a group that does not exist"
+    );
+    assert!(stdout.contains("set aside"), "{stdout}");
+    assert!(stderr.contains("prompt tokens"), "{stderr}");
+
+    let transcript = tempfile::NamedTempFile::new().unwrap();
+    let t = transcript.path().to_str().unwrap().to_string();
+    let out = explain_llm(&server, &["--json", "--transcript", &t]).await;
+    let r = json_of(&out);
+    let lines = std::fs::read_to_string(transcript.path()).unwrap();
+    assert_eq!(lines.lines().count(), 1, "one line per attempt: {lines}");
+    let entry: Value = serde_json::from_str(lines.trim()).unwrap();
+    assert!(
+        entry["request"].to_string().contains("/etc/shadow"),
+        "as sent: {entry}"
+    );
+    assert!(
+        entry["response"].to_string().contains("shadow file"),
+        "as received: {entry}"
+    );
+    assert_eq!(
+        r["groups"][0]["model"],
+        "The service tried to read the shadow file."
+    );
+    assert!(r["groups"][1].get("model").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nonsense_is_reported_as_data() {
+    let server = model_answering("the the the the".into()).await;
+    let out = explain_llm(&server, &[]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout.contains("note: model answer for B1 was not valid: the answer is not JSON"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("missing-rule"),
+        "the deterministic causes stay: {stdout}"
+    );
+}
+
+#[test]
+fn server_unreachable_is_reported_not_a_crash() {
+    // A port nothing listens on (bound, then closed).
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = aa(&[
+        "explain",
+        "--llm",
+        "--model",
+        "m",
+        "--no-cache",
+        "--timeout",
+        "2",
+        "--base-url",
+        &format!("http://127.0.0.1:{port}/v1"),
+    ])
+    .arg(fixture("svc.log"))
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("model answer for B1 failed"), "{stdout}");
+}
+
+#[test]
+fn review_explains_rules_and_flags_danger() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(
+        &prof,
+        "profile svc /usr/bin/svc {\n  /etc/svc.conf r,\n  /srv/** rw,\n  /usr/bin/helper ux,\n  capability sys_admin,\n}\n",
+    )
+    .unwrap();
+    let out = aa(&["review", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Allows read on exactly /etc/svc.conf"),
+        "{text}"
+    );
+    assert!(
+        text.contains("everything under /srv/ (any depth)"),
+        "{text}"
+    );
+    assert!(text.contains("recursive-write-glob"), "{text}");
+    assert!(
+        text.contains("unconfined-exec") || text.contains("WITHOUT ANY CONFINEMENT"),
+        "{text}"
+    );
+    assert!(text.contains("dangerous-capability"), "{text}");
+
+    std::fs::write(&prof, "profile svc /usr/bin/svc {\n  /etc/svc.conf r,\n}\n").unwrap();
+    let out = aa(&["review", "--json", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r = json_of(&out);
+    assert_eq!(r["profiles"][0]["rules"][0]["rule"], "/etc/svc.conf r,");
+}
+
+#[test]
+fn redact_prints_the_prompt_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        "type=AVC msg=audit(1700000100.000:2): apparmor=\"DENIED\" operation=\"open\" profile=\"svc\" name=\"/home/alice/.config/svc.conf\" pid=11 comm=\"svc\" requested_mask=\"r\" denied_mask=\"r\" fsuid=1000 ouid=1000 FSUID=\"alice\" OUID=\"alice\"\n",
+    )
+    .unwrap();
+    let out = aa(&["redact", "--base-url", "http://127.0.0.1:9/v1"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("=== batch B1"), "{text}");
+    assert!(text.contains("--- system ---") && text.contains("--- user ---"));
+    assert!(text.contains("\"id\":\"G1\""), "{text}");
+    assert!(
+        !text.contains("alice"),
+        "the user name must be pseudonymised: {text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("prompt tokens"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_with_a_model_narrative() {
+    let answer = json!({
+        "proposals": [],
+        "explanations": [{"group": "P1", "text": "A config reader with one risky rule."}]
+    });
+    let server = model_answering(answer.to_string()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(&prof, "profile svc /usr/bin/svc {\n  /srv/** rw,\n}\n").unwrap();
+    let mut cmd = aa(&["review", "--llm", "--model", "m", "--no-cache", "-d"]);
+    cmd.arg(dir.path())
+        .arg("--base-url")
+        .arg(format!("{}/v1", server.uri()))
+        .arg(&prof);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("recursive-write-glob"), "{text}");
+    assert!(
+        text.contains("model: A config reader with one risky rule."),
+        "{text}"
+    );
+}
