@@ -51,28 +51,28 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print shell completions generated from the CLI definition.
-    Completions(completions::CompletionsArgs),
-    /// Print the man page (roff) generated from the CLI definition.
-    Man(completions::ManArgs),
-    /// Propose rules from the logs, review each one, write what you approve.
-    Tune(tune::Args),
     /// Group AppArmor audit events from logs (auditd, dmesg, syslog, journal, …).
     Denials(denials::Args),
-    /// Say, for each event group, whether a profile allows, denies or lacks it.
-    Check(check::Args),
-    /// Write an offline prompt pack for a model this host may not talk to.
-    Pack(pack::Args),
-    /// Take a prompt pack's answers back: cross-check, review, write what you approve.
-    Ingest(ingest::Args),
     /// Explain each event group: deterministic causes, and a model's narrative with --llm.
     Explain(explain::Args),
-    /// Show exactly the text a model would receive for these logs (sends nothing).
-    Redact(redact::Args),
+    /// Say, for each event group, whether a profile allows, denies or lacks it.
+    Check(check::Args),
+    /// Propose rules from the logs, review each one, write what you approve.
+    Tune(tune::Args),
     /// Explain each rule of a profile and flag over-broad or dangerous ones.
     Review(review_profile::Args),
     /// Say whether a profile has been quiet long enough to enforce.
     Status(status::Args),
+    /// Show exactly the text a model would receive for these logs (sends nothing).
+    Redact(redact::Args),
+    /// Write an offline prompt pack for a model this host may not talk to.
+    Pack(pack::Args),
+    /// Take a prompt pack's answers back: cross-check, review, write what you approve.
+    Ingest(ingest::Args),
+    /// Print shell completions generated from the CLI definition.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) generated from the CLI definition.
+    Man(completions::ManArgs),
     /// Developer and conformance tools.
     #[command(subcommand)]
     Debug(debug::DebugCommand),
