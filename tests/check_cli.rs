@@ -118,3 +118,29 @@ fn exit_0_when_nothing_is_missing_and_2_on_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/profile"));
 }
+
+/// The bundled examples deliberately lack `tunables/global`: `check` must still work, and
+/// `--strict` must name the missing include.
+#[test]
+fn missing_includes_are_warnings_unless_strict() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pidcache");
+    let run = |strict: bool| {
+        let mut cmd = std::process::Command::new(common::bin());
+        cmd.arg("check")
+            .arg(root.join("profile/usr.sbin.exampled"))
+            .arg("--log")
+            .arg(root.join("audit.log"))
+            .arg("-d")
+            .arg(root.join("profile"));
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.output().unwrap()
+    };
+    let lenient = run(false);
+    assert_eq!(lenient.status.code(), Some(1), "{lenient:?}");
+    assert!(String::from_utf8_lossy(&lenient.stdout).contains("G1"));
+    let strict = run(true);
+    assert_eq!(strict.status.code(), Some(2), "{strict:?}");
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("tunables/global"));
+}

@@ -38,8 +38,13 @@ pub struct Args {
     /// Extra include directory, searched first (repeatable).
     #[arg(short = 'I', long = "include-dir")]
     pub include: Vec<PathBuf>,
-    /// Treat missing includes as warnings and use built-in tunable defaults.
-    #[arg(long)]
+    /// Fail on includes that are not installed, as apparmor_parser does. By default they are
+    /// warnings and the standard tunables get built-in defaults, so the check works on a
+    /// machine without AppArmor.
+    #[arg(long, conflicts_with = "lenient")]
+    pub strict: bool,
+    /// The default (kept for scripts written against earlier builds).
+    #[arg(long, hide = true)]
     pub lenient: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -75,10 +80,10 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    let mode = if args.lenient {
-        IncludeMode::Lenient
-    } else {
+    let mode = if args.strict {
         IncludeMode::Strict
+    } else {
+        IncludeMode::Lenient
     };
     let mut loader = Loader::new(&args.profile_dir, mode);
     for d in &args.include {
