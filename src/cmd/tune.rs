@@ -569,11 +569,20 @@ fn review_and_write(
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
+    // Every write leaves a backup: without a state dir to hold it, refuse rather than risk
+    // the only copy of a hand-written profile.
+    let backup_dir = decisions::state_dir().map(|d| d.join("backups"));
+    if backup_dir.is_none() && target.path.exists() {
+        bail!(
+            "no state directory for the backup of {} (set AA_ASSIST_STATE_DIR or HOME); nothing was written",
+            target.path.display()
+        );
+    }
     let written = atomic_write_with(
         &target.path,
         new_text.as_bytes(),
         WriteOptions {
-            backup_dir: decisions::state_dir().map(|d| d.join("backups")),
+            backup_dir,
             before_rename: None,
         },
     )?;
