@@ -119,10 +119,14 @@ impl GroupData {
         if let Some(v) = ev.ouid {
             m.insert("ouid".to_string(), v.to_string());
         }
-        if let Some(v) = &ev.fsuid_name {
+        // A name is only sent for login accounts: it is what redaction must pseudonymise.
+        // A system account (uid < 1000, or nobody) names a service, and labelling it as a
+        // user would make the redactor hide the service's own name in every path and profile.
+        let login = |uid: Option<i64>| uid.is_some_and(|u| (1000..65534).contains(&u));
+        if let Some(v) = ev.fsuid_name.as_ref().filter(|_| login(ev.fsuid)) {
             m.insert("FSUID".to_string(), v.clone());
         }
-        if let Some(v) = &ev.ouid_name {
+        if let Some(v) = ev.ouid_name.as_ref().filter(|_| login(ev.ouid)) {
             m.insert("OUID".to_string(), v.clone());
         }
         if !m.is_empty() {
@@ -236,6 +240,28 @@ mod tests {
             s["required"],
             serde_json::json!(["proposals", "explanations"])
         );
+    }
+
+    #[test]
+    fn samples_name_login_users_but_not_system_accounts() {
+        let line = |uid: u32, name: &str| {
+            format!(
+                "type=AVC msg=audit(1700000000.000:1): apparmor=\"DENIED\" operation=\"open\" class=\"file\" profile=\"svc\" name=\"/var/lib/svc/f\" pid=7 comm=\"svc\" requested_mask=\"r\" denied_mask=\"r\" fsuid={uid} ouid={uid}\x1dFSUID=\"{name}\" OUID=\"{name}\""
+            )
+        };
+        let mut g = GroupData::default();
+        let daemon = crate::log::parse_line(line(998, "svc").as_bytes())
+            .unwrap()
+            .unwrap();
+        g.add_sample(&daemon);
+        assert!(!g.sample[0].contains_key("FSUID"), "{:?}", g.sample);
+        assert_eq!(g.sample[0]["fsuid"], "998");
+        let user = crate::log::parse_line(line(1000, "ann").as_bytes())
+            .unwrap()
+            .unwrap();
+        g.add_sample(&user);
+        assert_eq!(g.sample[1]["FSUID"], "ann");
+        assert_eq!(g.sample[1]["OUID"], "ann");
     }
 
     #[test]
