@@ -57,45 +57,9 @@ pub struct Args {
     /// The profile to review proposals against (default: the one given to `pack`).
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
-    /// Profile directory: where names are looked up and includes are resolved.
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
-    /// Extra include directory (repeatable), searched after the profile directory.
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    pub include: Vec<PathBuf>,
-    /// Never write: print the proposals and their diffs.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the versioned JSON report (as `tune --json`) instead of reviewing; never writes.
-    #[arg(long)]
-    pub json: bool,
-    /// Also write a unified patch of every approvable proposal to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub patch: Option<PathBuf>,
-    /// Write approved rules into the profile's `local/` override instead of the profile.
-    #[arg(long)]
-    pub local: bool,
-    /// After writing, load the new policy into the kernel with `apparmor_parser -r`.
-    #[arg(long)]
-    pub reload: bool,
-    /// Write without validating with apparmor_parser (e.g. when it is not installed).
-    #[arg(long)]
-    pub no_parser_check: bool,
-    /// Ask about proposals even when a decision about them is remembered.
-    #[arg(long)]
-    pub ask_again: bool,
-    /// File listing known paths (one per line), to measure what a glob would open beyond
-    /// the evidence.
-    #[arg(long, value_name = "FILE")]
-    pub universe: Option<PathBuf>,
-    /// Treat events from userspace-writable sources (syslog, journal) as trustworthy evidence.
-    #[arg(long)]
-    pub trust_userspace: bool,
+    /// Where the profile lives and how the review may write (as for `tune`).
+    #[command(flatten)]
+    pub review: super::tune::ReviewArgs,
 }
 
 /// Problems with whole answers, and explanations, for the person (sanitized: model text).
@@ -156,7 +120,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         // stdout stays the cards or the JSON report.
         let mut stdout = std::io::stdout().lock();
         let mut stderr = std::io::stderr().lock();
-        let out: &mut dyn Write = if explaining && !args.json {
+        let out: &mut dyn Write = if explaining && !args.review.json {
             &mut stdout
         } else {
             &mut stderr
@@ -166,7 +130,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
     }
     if explaining && proposals.is_empty() {
-        if args.json {
+        if args.review.json {
             let doc = serde_json::json!({
                 "schema_version": 1,
                 "task": task,
@@ -185,7 +149,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
 
     let profile_path = match (&args.profile, &pack.local.profile_path) {
-        (Some(p), _) => tune::resolve_profile(p, &args.profile_dir)?,
+        (Some(p), _) => tune::resolve_profile(p, &args.review.profile_dir)?,
         (None, Some(p)) => p.clone(),
         (None, None) => bail!(
             "the pack was made without --profile, so there is no file to put the {} proposal(s) \
@@ -210,18 +174,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let targs = tune::Args {
         profile: profile_path.display().to_string(),
         logs: pack.local.logs.clone(),
-        profile_dir: args.profile_dir.clone(),
-        include: args.include.clone(),
-        dry_run: args.dry_run,
-        json: args.json,
-        patch: args.patch.clone(),
-        local: args.local,
-        reload: args.reload,
-        no_parser_check: args.no_parser_check,
-        ask_again: args.ask_again,
-        universe: args.universe.clone(),
+        review: args.review.clone(),
         llm: super::llm_args::LlmArgs::default(),
-        trust_userspace: args.trust_userspace,
         proposals: None,
     };
     tune::run_plan(&targs, global, profile_path, profile_text, plan)
@@ -236,8 +190,8 @@ fn plan(
     proposals: Vec<(Proposal, Vec<aa_assist::llm::Problem>)>,
 ) -> anyhow::Result<Plan> {
     let local = &pack.local;
-    let mut loader = Loader::new(&args.profile_dir, IncludeMode::Lenient);
-    for d in &args.include {
+    let mut loader = Loader::new(&args.review.profile_dir, IncludeMode::Lenient);
+    for d in &args.review.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -252,7 +206,7 @@ fn plan(
 
     // As `tune` does: the profile's variables for the cross-check, its coverage of each group.
     let mut universe = Universe::builtin();
-    if let Some(file) = &args.universe {
+    if let Some(file) = &args.review.universe {
         universe
             .add_file(file)
             .with_context(|| format!("reading {}", file.display()))?;
@@ -264,9 +218,9 @@ fn plan(
         &local.grouping,
         universe,
         CheckOptions {
-            trust_userspace: args.trust_userspace,
+            trust_userspace: args.review.trust_userspace,
             vars,
-            include: Some((args.profile_dir.clone(), args.include.clone())),
+            include: Some((args.review.profile_dir.clone(), args.review.include.clone())),
         },
     );
     let mut covered = BTreeMap::new();

@@ -52,6 +52,22 @@ pub struct Args {
     /// Repeat for several.
     #[arg(long = "log", value_name = "LOG", required = true)]
     pub logs: Vec<PathBuf>,
+    /// Where the profile lives and how the review may write.
+    #[command(flatten)]
+    pub review: ReviewArgs,
+    /// Model flags: with `--llm`, a model's proposals are cross-checked and reviewed beside
+    /// the drafter's.
+    #[command(flatten)]
+    pub llm: super::llm_args::LlmArgs,
+    /// Review hand-made checked proposals from a JSON file instead of drafting (development
+    /// and tests of the review; see `Plan::from_json`).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub proposals: Option<PathBuf>,
+}
+
+/// Review and write flags shared by `tune` and `ingest`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReviewArgs {
     /// Profile directory: where names are looked up and includes are resolved.
     #[arg(
         short = 'd',
@@ -88,17 +104,9 @@ pub struct Args {
     /// the evidence.
     #[arg(long, value_name = "FILE")]
     pub universe: Option<PathBuf>,
-    /// Model flags: with `--llm`, a model's proposals are cross-checked and reviewed beside
-    /// the drafter's.
-    #[command(flatten)]
-    pub llm: super::llm_args::LlmArgs,
     /// Treat events from userspace-writable sources (syslog, journal) as trustworthy evidence.
     #[arg(long)]
     pub trust_userspace: bool,
-    /// Review hand-made checked proposals from a JSON file instead of drafting (development
-    /// and tests of the review; see `Plan::from_json`).
-    #[arg(long, value_name = "FILE", hide = true)]
-    pub proposals: Option<PathBuf>,
 }
 
 /// Everything the review needs, produced by the pipeline (or read from `--proposals`).
@@ -136,7 +144,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         // Fail on a missing server or model before reading anything.
         args.llm.resolve(true)?;
     }
-    let profile_path = resolve_profile(&args.profile, &args.profile_dir)?;
+    let profile_path = resolve_profile(&args.profile, &args.review.profile_dir)?;
     let profile_text = std::fs::read_to_string(&profile_path)
         .with_context(|| format!("reading profile {}", profile_path.display()))?;
     let plan = match &args.proposals {
@@ -157,7 +165,7 @@ pub(crate) fn run_plan(
     plan: Plan,
 ) -> anyhow::Result<Outcome> {
     let target = target(args, profile_path, profile_text)?;
-    let applier: Box<dyn Applier> = if args.local {
+    let applier: Box<dyn Applier> = if args.review.local {
         Box::new(local::LocalApplier {
             name: file_name(&target.profile_path),
             profiles: top_level_profiles(&target.profile_path, &target.profile_text)?,
@@ -173,15 +181,15 @@ pub(crate) fn run_plan(
         None => DecisionStore::empty(PathBuf::from("decisions.json")),
     };
 
-    if let Some(patch_file) = &args.patch {
-        write_patch(patch_file, &target, &plan, &store, args.ask_again)?;
+    if let Some(patch_file) = &args.review.patch {
+        write_patch(patch_file, &target, &plan, &store, args.review.ask_again)?;
     }
-    if args.json {
+    if args.review.json {
         print_report(&target, &plan, &store)?;
         return Ok(findings_outcome(&plan));
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    if args.dry_run || !interactive {
+    if args.review.dry_run || !interactive {
         print_cards(&target, &plan, global, interactive)?;
         return Ok(findings_outcome(&plan));
     }
@@ -191,7 +199,7 @@ pub(crate) fn run_plan(
         }
         return Ok(Outcome::Clean);
     }
-    let parser = if args.no_parser_check {
+    let parser = if args.review.no_parser_check {
         None
     } else {
         match validate::find_parser() {
@@ -287,7 +295,7 @@ fn file_name(p: &Path) -> String {
 }
 
 fn target(args: &Args, profile_path: PathBuf, profile_text: String) -> anyhow::Result<Target> {
-    if !args.local {
+    if !args.review.local {
         return Ok(Target {
             path: profile_path.clone(),
             base: profile_text.clone(),
@@ -516,7 +524,7 @@ fn review_and_write(
     )
     .with_decisions(&store)
     .with_options(SessionOptions {
-        ask_again: args.ask_again,
+        ask_again: args.review.ask_again,
         file_label: target.path.display().to_string(),
         max_evidence_lines: 3,
     })
@@ -549,9 +557,13 @@ fn review_and_write(
             ),
             None => (new_text.as_str(), vec![]),
         };
-        if let Err(e) =
-            validate::validate(parser, &target.profile_path, text, &args.include, &overlays)
-        {
+        if let Err(e) = validate::validate(
+            parser,
+            &target.profile_path,
+            text,
+            &args.review.include,
+            &overlays,
+        ) {
             store.save()?;
             prompter.show(&format!(
                 "{}\nNothing written.\n",
@@ -596,7 +608,7 @@ fn review_and_write(
         .unwrap_or_default();
     prompter.show(&format!("Wrote {}{backup}.\n", written.path.display()))?;
 
-    if args.reload {
+    if args.review.reload {
         let parser = match parser.or_else(validate::find_parser) {
             Some(p) => p,
             None => bail!(validate::ValidateError::ParserMissing),

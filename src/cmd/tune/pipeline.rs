@@ -35,8 +35,8 @@ pub fn plan(
             summary.lines
         );
     }
-    let mut loader = Loader::new(&args.profile_dir, IncludeMode::Lenient);
-    for d in &args.include {
+    let mut loader = Loader::new(&args.review.profile_dir, IncludeMode::Lenient);
+    for d in &args.review.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -47,7 +47,7 @@ pub fn plan(
     let grouping = group_events(&events, &Filter::default());
 
     let mut universe = Universe::builtin();
-    if let Some(u) = &args.universe {
+    if let Some(u) = &args.review.universe {
         universe
             .add_file(u)
             .with_context(|| format!("reading universe {}", u.display()))?;
@@ -55,9 +55,9 @@ pub fn plan(
     let mut vars = aa_assist::check::default_vars();
     vars.extend(policy.variables.clone());
     let options = CheckOptions {
-        trust_userspace: args.trust_userspace,
+        trust_userspace: args.review.trust_userspace,
         vars,
-        include: Some((args.profile_dir.clone(), args.include.clone())),
+        include: Some((args.review.profile_dir.clone(), args.review.include.clone())),
     };
     let checker = Checker::new(&events, &grouping, universe, options);
 
