@@ -8,7 +8,7 @@ use anyhow::Context;
 use console::style;
 
 use crate::cmd::{GlobalArgs, Outcome};
-use aa_assist::log::group::{Filter, Group, Grouper};
+use aa_assist::log::group::{Filter, Finished, Group, Grouper};
 use aa_assist::log::{
     open_sources, time, EventKind, ReadError, SourceSpec, Summary, DEFAULT_AUDIT_LOG,
 };
@@ -21,7 +21,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Report<'a> {
     schema_version: u32,
     summary: &'a Summary,
-    groups: &'a [Group],
+    /// Written one group at a time: a log can have tens of thousands of groups.
+    groups: &'a Finished,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -270,7 +271,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let mut grouper = Grouper::new();
     let mut summary = Summary::default();
     for source in sources {
-        let mut reader = source.into_reader().strict(args.strict);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let mut reader = source
+            .into_reader()
+            .strict(args.strict)
+            .parallel(threads);
         loop {
             match reader.next_event() {
                 Ok(Some(ev)) => {
@@ -287,9 +292,10 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
         summary.merge(reader.summary());
     }
-    let (groups, _) = grouper.finish();
+    let groups = grouper.finish_lazy();
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Stdout is line-buffered: pretty JSON would cost a write call per line.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     if args.json {
         let doc = Report {
             schema_version: SCHEMA_VERSION,
@@ -299,9 +305,12 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
+        let groups: Vec<Group> = groups.iter().collect();
         if !groups.is_empty() {
             print_table(&mut out, &groups)?;
         }
+        // The summary goes to stderr: keep it after the table on a shared terminal.
+        out.flush()?;
         report_summary(&summary, groups.len(), global);
     }
     out.flush()?;

@@ -8,8 +8,7 @@ use super::AuditContext;
 /// The `EPOCH.MS:SERIAL` stamp of an auditd record, if the line has one (the first
 /// `audit(` followed by a digit).
 pub fn audit_stamp(line: &[u8]) -> Option<&[u8]> {
-    let finder = memchr::memmem::Finder::new(b"audit(");
-    for p in finder.find_iter(line) {
+    for p in super::framing::finder!(b"audit(").find_iter(line) {
         let rest = &line[p + 6..];
         if !rest.first().is_some_and(u8::is_ascii_digit) {
             continue;

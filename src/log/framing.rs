@@ -140,15 +140,24 @@ fn broker_record(e: &JournalEntry, buf: &mut Vec<u8>) {
     push_kv(buf, "peer_label", Some(receiver).filter(|s| !s.is_empty()));
 }
 
+/// A substring searcher built once: building one costs more than a search of a short line.
+macro_rules! finder {
+    ($needle:expr) => {{
+        static F: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        &*F
+    }};
+}
+pub(crate) use finder;
+
 /// Quick test: can this text hold an AppArmor record at all?
 pub(crate) fn is_apparmor(s: &[u8]) -> bool {
-    use memchr::memmem::find;
-    find(s, b"apparmor=").is_some()
-        || find(s, b"APPARMOR").is_some()
-        || find(s, b"type=150").is_some()
-        || (find(s, b"operation=\"").is_some()
-            && (find(s, b"profile=").is_some() || find(s, b"label=").is_some()))
-        || find(s, b"DBUS_BROKER_POLICY_TYPE\":\"apparmor").is_some()
+    finder!(b"apparmor=").find(s).is_some()
+        || finder!(b"APPARMOR").find(s).is_some()
+        || finder!(b"type=150").find(s).is_some()
+        || (finder!(b"operation=\"").find(s).is_some()
+            && (finder!(b"profile=").find(s).is_some() || finder!(b"label=").find(s).is_some()))
+        || finder!(b"DBUS_BROKER_POLICY_TYPE\":\"apparmor").find(s).is_some()
 }
 
 /// A record ready for the grammar.
@@ -175,7 +184,7 @@ pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>
     if t.first() == Some(&b'{') {
         // Messages with non-UTF-8 bytes are exported as byte arrays; only those need a parse
         // to find out.
-        if !is_apparmor(t) && memchr::memmem::find(t, b"\"MESSAGE\":[").is_none() {
+        if !is_apparmor(t) && finder!(b"\"MESSAGE\":[").find(t).is_none() {
             return Ok(None);
         }
         let entry: JournalEntry =
@@ -260,8 +269,7 @@ fn type_name(v: &[u8]) -> Cow<'static, [u8]> {
 /// Rewrite any framing of a kernel record to the auditd form `type=T msg=audit(…): …`.
 /// Records without an audit stamp (e.g. dbus-daemon's syslog lines) become their key list.
 pub(crate) fn canonicalize(payload: &[u8]) -> Canonical<'_> {
-    let finder = memchr::memmem::Finder::new(b"audit(");
-    let Some(p) = finder
+    let Some(p) = finder!(b"audit(")
         .find_iter(payload)
         .find(|&p| payload.get(p + 6).is_some_and(u8::is_ascii_digit))
     else {

@@ -16,6 +16,7 @@
 
 mod classify;
 mod context;
+mod fast;
 mod framing;
 mod grammar;
 pub mod group;
@@ -410,15 +411,22 @@ pub fn parse_line_with(line: &[u8], scratch: &mut Scratch) -> Result<Option<Even
         framing::Payload::Line => line,
         framing::Payload::Buffer => &scratch.buf,
     };
-    if !framing::is_apparmor(payload) {
+    // A line's own text was checked by `unwrap`; only a journald message is new here.
+    if matches!(unwrapped.payload, framing::Payload::Buffer) && !framing::is_apparmor(payload) {
         return Ok(None);
     }
     let mut ev = Event::default();
     let ok = match framing::canonicalize(payload) {
-        framing::Canonical::Full(rec) => {
-            scan::tokenize(&rec, &mut scratch.toks, true);
-            grammar::parse_tokens(&mut scratch.toks, &mut ev, true)
-        }
+        framing::Canonical::Full(rec) => match fast::parse_avc(&rec) {
+            Some(e) => {
+                ev = e;
+                true
+            }
+            None => {
+                scan::tokenize(&rec, &mut scratch.toks, true);
+                grammar::parse_tokens(&mut scratch.toks, &mut ev, true)
+            }
+        },
         framing::Canonical::Keys(keys) => {
             scan::tokenize(keys, &mut scratch.toks, true);
             grammar::parse_key_list(&mut scratch.toks, &mut ev)

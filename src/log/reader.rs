@@ -289,6 +289,8 @@ pub struct Reader<R> {
     /// `ausearch` prints an event's other records before its AVC: they wait here.
     before: AuditContext,
     before_stamp: Vec<u8>,
+    /// Parsing on worker threads (see [`Reader::parallel`]).
+    pool: Option<Pool>,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -312,7 +314,20 @@ impl<R: BufRead> Reader<R> {
             pending_ctx: AuditContext::default(),
             before: AuditContext::default(),
             before_stamp: Vec::new(),
+            pool: None,
         }
+    }
+
+    /// Parse lines on `threads` worker threads (when more than one). Events, counts and
+    /// failures come out exactly as without it, in the same order: only the line parser,
+    /// which needs no state, runs in parallel; everything that depends on earlier lines
+    /// (multi-record context, `ausearch` mode, strictness) stays on the calling thread.
+    ///
+    /// Lines are handed over in batches, so an event reaches the caller only once its batch
+    /// is full or the input ends: do not use this to follow a growing log.
+    pub fn parallel(mut self, threads: usize) -> Self {
+        self.pool = (threads > 1).then(|| Pool::new(threads, BATCH_LINES));
+        self
     }
 
     /// Hand the pending events over, with the context gathered for them.
@@ -354,34 +369,31 @@ impl<R: BufRead> Reader<R> {
     /// end of input, `Some(true)` for a complete line, `Some(false)` for an over-long one.
     fn read_line(&mut self) -> io::Result<Option<bool>> {
         self.buf.clear();
-        let mut too_long = false;
-        let mut any = false;
-        loop {
-            let chunk = match self.input.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                return Ok(any.then_some(!too_long));
-            }
-            any = true;
-            let (take, done) = match memchr::memchr(b'\n', chunk) {
-                Some(n) => (n + 1, true),
-                None => (chunk.len(), false),
-            };
-            if !too_long {
-                if self.buf.len() + take > MAX_LINE + 1 {
-                    too_long = true;
-                    self.buf.clear();
-                } else {
-                    self.buf.extend_from_slice(&chunk[..take]);
+        read_line_into(&mut self.input, &mut self.buf)
+    }
+
+    /// The next line and what the parser made of it, from the worker pool or parsed here.
+    /// The line's text is left in `self.buf`.
+    fn next_parsed(&mut self) -> Result<Option<Parsed>, ReadError> {
+        let Some(pool) = self.pool.as_mut() else {
+            let complete = match self.read_line() {
+                Ok(Some(c)) => c,
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    return Err(ReadError::Io {
+                        source_name: self.label.clone(),
+                        err: e,
+                    })
                 }
-            }
-            self.input.consume(take);
-            if done {
-                return Ok(Some(!too_long));
-            }
+            };
+            return Ok(Some(parse_one(&self.buf, complete, &mut self.scratch)));
+        };
+        match pool.next(&mut self.input, &mut self.buf) {
+            Ok(p) => Ok(p),
+            Err(e) => Err(ReadError::Io {
+                source_name: self.label.clone(),
+                err: e,
+            }),
         }
     }
 
@@ -395,9 +407,9 @@ impl<R: BufRead> Reader<R> {
             if let Some(ev) = self.ready.pop_front() {
                 return Ok(Some(ev));
             }
-            let complete = match self.read_line() {
-                Ok(Some(c)) => c,
-                Ok(None) => {
+            let parsed = match self.next_parsed()? {
+                Some(p) => p,
+                None => {
                     if !self.pending.is_empty() {
                         self.flush();
                         continue;
@@ -405,29 +417,21 @@ impl<R: BufRead> Reader<R> {
                     self.finish_child()?;
                     return Ok(None);
                 }
-                Err(e) => {
-                    return Err(ReadError::Io {
-                        source_name: self.label.clone(),
-                        err: e,
-                    })
-                }
             };
             self.line_no += 1;
             self.summary.lines += 1;
-            let result = if complete {
-                let line = &self.buf;
-                if line.starts_with(b"----") || line.starts_with(b"time->") {
+            let result = match parsed {
+                Parsed::Separator => {
                     self.ausearch = true;
                     self.summary.ignored += 1;
                     self.flush();
                     continue;
                 }
-                parse_line_with(line, &mut self.scratch)
-            } else {
-                Err(LineError::TooLong)
+                Parsed::Line(r) => r,
             };
             match result {
-                Ok(Some(mut ev)) => {
+                Ok(Some(ev)) => {
+                    let mut ev = *ev;
                     let stamped = matches!(ev.provenance.framing, Framing::Auditd);
                     if self.ausearch && stamped {
                         ev.provenance.framing = Framing::Ausearch;
@@ -507,10 +511,346 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+/// What the line parser made of one line.
+enum Parsed {
+    /// An `ausearch` separator (`----`, `time->…`).
+    Separator,
+    /// The parse result (an over-long line is an error). Boxed: an event is large, and
+    /// results wait in queues.
+    Line(Result<Option<Box<Event>>, LineError>),
+}
+
+/// Parse one line as the reader does, without any state from earlier lines.
+fn parse_one(line: &[u8], complete: bool, scratch: &mut Scratch) -> Parsed {
+    if !complete {
+        return Parsed::Line(Err(LineError::TooLong));
+    }
+    if line.starts_with(b"----") || line.starts_with(b"time->") {
+        return Parsed::Separator;
+    }
+    Parsed::Line(parse_line_with(line, scratch).map(|e| e.map(Box::new)))
+}
+
+/// Append one line of `input` to `out`, at most [`MAX_LINE`] bytes of it. Returns `None` at
+/// end of input, `Some(true)` for a complete line, `Some(false)` for an over-long one (then
+/// nothing is appended).
+fn read_line_into(input: &mut impl BufRead, out: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    let start = out.len();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(any.then_some(!too_long));
+        }
+        any = true;
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(n) => (n + 1, true),
+            None => (chunk.len(), false),
+        };
+        if !too_long {
+            if out.len() - start + take > MAX_LINE + 1 {
+                too_long = true;
+                out.truncate(start);
+            } else {
+                out.extend_from_slice(&chunk[..take]);
+            }
+        }
+        input.consume(take);
+        if done {
+            return Ok(Some(!too_long));
+        }
+    }
+}
+
+/// Lines per batch handed to a worker, and the bytes after which a batch is sent early.
+const BATCH_LINES: usize = 2048;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// A batch of lines and, once a worker is done with it, their parse results.
+struct Batch {
+    seq: u64,
+    data: Vec<u8>,
+    /// End offset in `data` and completeness of each line.
+    lines: Vec<(usize, bool)>,
+    results: VecDeque<Parsed>,
+}
+
+/// Worker threads that parse batches of lines; batches come back in input order.
+struct Pool {
+    jobs: Option<std::sync::mpsc::SyncSender<Batch>>,
+    done: std::sync::mpsc::Receiver<Batch>,
+    /// Batches back from the workers ahead of their turn.
+    early: std::collections::BTreeMap<u64, Batch>,
+    in_flight: usize,
+    max_in_flight: usize,
+    next_send: u64,
+    next_take: u64,
+    /// The batch being handed out, and the next line in it.
+    current: Option<Batch>,
+    line: usize,
+    start: usize,
+    /// Input ended (or failed: the error waits until the lines before it are handed out).
+    eof: bool,
+    error: Option<io::Error>,
+    /// Spare buffers, so that batches do not allocate once running.
+    spare: Vec<Batch>,
+    batch_lines: usize,
+}
+
+impl Pool {
+    fn new(threads: usize, batch_lines: usize) -> Pool {
+        let max_in_flight = threads * 2;
+        let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Batch>(max_in_flight);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Batch>();
+        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        for _ in 0..threads {
+            let rx = std::sync::Arc::clone(&job_rx);
+            let tx = done_tx.clone();
+            std::thread::spawn(move || {
+                let mut scratch = Scratch::default();
+                loop {
+                    // A poisoned lock means another worker panicked: stop too.
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(mut batch) = job else { return };
+                    let mut start = 0;
+                    for &(end, complete) in &batch.lines {
+                        let line = &batch.data[start..end];
+                        // A panic here would lose the batch and stall the reader: turn it
+                        // into a failed line instead (the parser is fuzzed; this is a net).
+                        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            parse_one(line, complete, &mut scratch)
+                        }))
+                        .unwrap_or_else(|_| {
+                            scratch = Scratch::default();
+                            Parsed::Line(Err(LineError::Malformed(
+                                "internal error: the parser panicked on this line".into(),
+                            )))
+                        });
+                        batch.results.push_back(parsed);
+                        start = end;
+                    }
+                    if tx.send(batch).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        Pool {
+            jobs: Some(job_tx),
+            done: done_rx,
+            early: std::collections::BTreeMap::new(),
+            in_flight: 0,
+            max_in_flight,
+            next_send: 0,
+            next_take: 0,
+            current: None,
+            line: 0,
+            start: 0,
+            eof: false,
+            error: None,
+            spare: Vec::new(),
+            batch_lines,
+        }
+    }
+
+    /// Read one batch of lines from `input` and hand it to the workers.
+    fn send_batch(&mut self, input: &mut impl BufRead) {
+        let mut batch = self.spare.pop().unwrap_or_else(|| Batch {
+            seq: 0,
+            data: Vec::with_capacity(BATCH_BYTES + 4096),
+            lines: Vec::with_capacity(BATCH_LINES),
+            results: VecDeque::with_capacity(BATCH_LINES),
+        });
+        batch.seq = self.next_send;
+        batch.data.clear();
+        batch.lines.clear();
+        batch.results.clear();
+        while batch.lines.len() < self.batch_lines && batch.data.len() < BATCH_BYTES {
+            match read_line_into(input, &mut batch.data) {
+                Ok(Some(complete)) => batch.lines.push((batch.data.len(), complete)),
+                Ok(None) => {
+                    self.eof = true;
+                    break;
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    self.eof = true;
+                    break;
+                }
+            }
+        }
+        if batch.lines.is_empty() {
+            self.spare.push(batch);
+            return;
+        }
+        let Some(jobs) = &self.jobs else { return };
+        if jobs.send(batch).is_ok() {
+            self.next_send += 1;
+            self.in_flight += 1;
+        } else {
+            // The workers are gone (a panic): nothing more can be parsed.
+            self.eof = true;
+            self.error = Some(io::Error::other("log parser threads stopped"));
+        }
+    }
+
+    /// The next line (copied into `buf`) and its parse result, in input order.
+    fn next(&mut self, input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Option<Parsed>> {
+        loop {
+            if let Some(batch) = self.current.as_mut() {
+                if let Some(parsed) = batch.results.pop_front() {
+                    let (end, _) = batch.lines[self.line];
+                    // Only a line that is not an event is looked at again (for its stamp).
+                    if matches!(parsed, Parsed::Line(Ok(None))) {
+                        buf.clear();
+                        buf.extend_from_slice(&batch.data[self.start..end]);
+                    }
+                    self.start = end;
+                    self.line += 1;
+                    return Ok(Some(parsed));
+                }
+                if let Some(b) = self.current.take() {
+                    self.spare.push(b);
+                }
+            }
+            while !self.eof && self.in_flight < self.max_in_flight {
+                self.send_batch(input);
+            }
+            if let Some(b) = self.early.remove(&self.next_take) {
+                self.next_take += 1;
+                self.current = Some(b);
+                self.line = 0;
+                self.start = 0;
+                continue;
+            }
+            if self.in_flight == 0 {
+                return match self.error.take() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                };
+            }
+            let Ok(b) = self.done.recv() else {
+                self.in_flight = 0;
+                self.eof = true;
+                self.error = Some(io::Error::other("log parser threads stopped"));
+                continue;
+            };
+            self.in_flight -= 1;
+            self.early.insert(b.seq, b);
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing the job channel ends the workers.
+        self.jobs.take();
+    }
+}
+
 impl<R: BufRead> Iterator for Reader<R> {
     type Item = Result<Event, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_event().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a reader hands out: events, then the error that stopped it, then counts.
+    fn drain<R: BufRead>(mut r: Reader<R>) -> (Vec<Event>, Option<String>, Summary) {
+        let mut events = Vec::new();
+        let err = loop {
+            match r.next_event() {
+                Ok(Some(ev)) => events.push(ev),
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        (events, err, r.summary().clone())
+    }
+
+    fn both(input: &[u8], strict: bool) {
+        let seq = drain(Reader::new(io::Cursor::new(input.to_vec()), "t").strict(strict));
+        for (threads, batch) in [(2, 1), (2, 3), (3, 7), (4, BATCH_LINES)] {
+            let mut par = Reader::new(io::Cursor::new(input.to_vec()), "t").strict(strict);
+            par.pool = Some(Pool::new(threads, batch));
+            let par = drain(par);
+            assert_eq!(seq.0.len(), par.0.len(), "threads {threads}, batch {batch}");
+            assert!(seq.0 == par.0, "events differ: threads {threads}, batch {batch}");
+            assert_eq!(seq.1, par.1);
+            assert_eq!(seq.2, par.2);
+        }
+    }
+
+    /// Parallel parsing changes nothing: same events (with their context), same order,
+    /// same counts and failures, on every bundled example log and the upstream log corpus.
+    #[test]
+    fn parallel_reader_equals_sequential() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let corpus = std::env::var_os("AA_CORPUS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("../shared/corpus"));
+        let mut all = Vec::new();
+        let mut stack = vec![root.join("examples"), corpus.join("logs")];
+        let mut files = 0;
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    files += 1;
+                    both(&bytes, false);
+                    all.extend_from_slice(&bytes);
+                }
+            }
+        }
+        assert!(files > 10, "only {files} log files found");
+        both(&all, false);
+        both(&all, true);
+    }
+
+    /// Multi-record context, `ausearch` separators, failures and an over-long line across
+    /// batch boundaries.
+    #[test]
+    fn parallel_reader_keeps_context_and_failures() {
+        let mut log = Vec::new();
+        for i in 0..50 {
+            log.extend_from_slice(format!(
+                "type=AVC msg=audit(1.{i}:{i}): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/x{i}\" pid={i} comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n\
+                 type=SYSCALL msg=audit(1.{i}:{i}): arch=c000003e syscall=2 success=no exit=-13 ppid=1 pid={i} uid=0 exe=\"/bin/c\"\n"
+            ).as_bytes());
+            if i % 7 == 0 {
+                log.extend_from_slice(b"----\ntime->Mon Jan  1 00:00:00 2024\n");
+            }
+            if i % 11 == 0 {
+                log.extend_from_slice(b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\n");
+            }
+        }
+        log.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        log.push(b'\n');
+        log.extend_from_slice(b"type=AVC msg=audit(9.9:9): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/end\" requested_mask=\"r\" denied_mask=\"r\"\n");
+        // The input really has what the comparison is about.
+        let (events, err, summary) = drain(Reader::new(io::Cursor::new(log.clone()), "t"));
+        assert_eq!((events.len(), err), (51, None));
+        assert!(events[..50].iter().all(|e| e.context.is_some()));
+        assert_eq!(summary.failed, 5 + 1);
+        both(&log, false);
+        both(&log, true);
     }
 }

@@ -74,7 +74,7 @@ pub(crate) enum Key {
 
 /// What the scanner does after a keyword.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum After {
+pub(crate) enum After {
     Stay,
     AuditTypes,
     SafeString,
@@ -395,16 +395,51 @@ fn hex_decode(s: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-/// In lenient mode: `ident=value` where `ident` is not exactly a known key. Pushes the
-/// token and returns the length consumed.
-fn unknown_key(s: &[u8], out: &mut Vec<Tok>) -> Option<usize> {
+/// Indexes into [`KEYWORDS`] of the keywords starting with each byte, in rule order: the
+/// scanner looks at one short list instead of comparing every keyword at every token.
+fn keywords_starting_with(c: u8) -> &'static [u8] {
+    static TABLE: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = vec![Vec::new(); 256];
+        for (k, (word, _, _)) in KEYWORDS.iter().enumerate() {
+            // KEYWORDS has fewer than 256 entries (checked by a test).
+            t[usize::from(word[0])].push(k as u8);
+        }
+        t
+    });
+    &table[usize::from(c)]
+}
+
+/// The token and the follow-up state of keyword `k` (an index from [`exact_keyword`]).
+pub(crate) fn keyword_after(k: usize) -> (Key, After) {
+    let (_, key, after) = KEYWORDS[k];
+    (key, after)
+}
+
+/// The keyword that is exactly `key`, if any.
+pub(crate) fn exact_keyword(key: &[u8]) -> Option<usize> {
+    let first = *key.first()?;
+    keywords_starting_with(first)
+        .iter()
+        .map(|&k| usize::from(k))
+        .find(|&k| KEYWORDS[k].0 == key)
+}
+
+/// `ident=value` in lenient mode: `Ok(k)` when `ident` is exactly keyword `k` (the length
+/// of `ident` is the keyword's), `Err(n)` after pushing an unknown-key token of `n` bytes,
+/// `None` when the text is not `ident=`.
+///
+/// When `ident` is exactly a keyword, flex's longest match is that keyword too: the `=` after
+/// it ends every other rule that could start with a letter (`kernel:`, `Name[pid]:`, month
+/// names, `audit(`) no later, and keywords come first in rule order on a tie.
+fn lenient_pair(s: &[u8], out: &mut Vec<Tok>) -> Option<Result<usize, usize>> {
     let k = run(s, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if s.get(k) != Some(&b'=') {
         return None;
     }
     let key = &s[..k];
-    if KEYWORDS.iter().any(|(w, _, _)| *w == key) {
-        return None;
+    if let Some(kw) = exact_keyword(key) {
+        return Some(Ok(kw));
     }
     let v = &s[k + 1..];
     let (value, len) = if v.first() == Some(&b'"') {
@@ -423,7 +458,7 @@ fn unknown_key(s: &[u8], out: &mut Vec<Tok>) -> Option<usize> {
         (v[..n].to_vec(), n)
     };
     out.push(Tok::UnknownKey(text(key), text(&value)));
-    Some(k + 1 + len)
+    Some(Err(k + 1 + len))
 }
 
 /// The other flex rules of the INITIAL state, in rule order (keywords come between
@@ -453,6 +488,58 @@ enum Rule {
     Dmesg,
 }
 
+/// The INITIAL-state rule flex picks at `s` (longest match, earlier rule on a tie), with its
+/// length; `None` when no rule matches (flex's catch-all `.`).
+fn initial_rule(s: &[u8], c: u8) -> Option<(usize, Rule)> {
+    let mut best: Option<(usize, Rule)> = None;
+    let mut consider = |n: usize, r: Rule| {
+        if n > 0 && best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, r));
+        }
+    };
+    consider(lit(s, b"\""), Rule::Quote);
+    consider(lit(s, b"="), Rule::Equals);
+    consider(digits(s), Rule::Digits);
+    consider(lit(s, b":"), Rule::Colon);
+    consider(lit(s, b"-"), Rule::Minus);
+    consider(lit(s, b"("), Rule::Open);
+    consider(lit(s, b")"), Rule::Close);
+    consider(lit(s, b"."), Rule::Period);
+    consider(lit(s, b"?"), Rule::Question);
+    consider(lit(s, b"'"), Rule::Single);
+    if c == b'n' {
+        consider(lit(s, b"none"), Rule::None);
+    }
+    if c.is_ascii_alphabetic() {
+        for &k in keywords_starting_with(c) {
+            let k = usize::from(k);
+            consider(lit(s, KEYWORDS[k].0), Rule::Keyword(k));
+        }
+    }
+    if c == b'k' {
+        consider(lit(s, b"kern.notice:"), Rule::Socklogd);
+        consider(lit(s, b"kernel:"), Rule::SyslogKernel);
+    }
+    consider(syslog_user(s), Rule::SyslogUser);
+    if matches!(c, b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D') {
+        consider(month(s), Rule::Month);
+    }
+    let date = yyyymmdd(s);
+    consider(date, Rule::Date);
+    if date > 0 && s.get(10) == Some(&b'T') {
+        let t = syslog_time(&s[11..]);
+        if t > 0 {
+            consider(11 + t, Rule::DateT);
+        }
+    }
+    consider(syslog_time(s), Rule::Time);
+    if c == b'a' {
+        consider(lit(s, b"audit"), Rule::Audit);
+    }
+    consider(dmesg_stamp(s), Rule::Dmesg);
+    best
+}
+
 /// Tokenize `input` the way libapparmor's scanner does; `out` is cleared first.
 ///
 /// Input stops at the first NUL byte (libapparmor takes a C string).
@@ -478,59 +565,18 @@ pub(crate) fn tokenize(input: &[u8], out: &mut Vec<Tok>, lenient: bool) {
                     i += run(s, is_ws);
                     continue;
                 }
+                let mut known: Option<(usize, Rule)> = None;
                 if lenient && c.is_ascii_alphabetic() {
-                    if let Some(n) = unknown_key(s, out) {
-                        i += n;
-                        continue;
-                    }
-                }
-                let mut best: Option<(usize, Rule)> = None;
-                let mut consider = |n: usize, r: Rule| {
-                    if n > 0 && best.is_none_or(|(b, _)| n > b) {
-                        best = Some((n, r));
-                    }
-                };
-                consider(lit(s, b"\""), Rule::Quote);
-                consider(lit(s, b"="), Rule::Equals);
-                consider(digits(s), Rule::Digits);
-                consider(lit(s, b":"), Rule::Colon);
-                consider(lit(s, b"-"), Rule::Minus);
-                consider(lit(s, b"("), Rule::Open);
-                consider(lit(s, b")"), Rule::Close);
-                consider(lit(s, b"."), Rule::Period);
-                consider(lit(s, b"?"), Rule::Question);
-                consider(lit(s, b"'"), Rule::Single);
-                if c == b'n' {
-                    consider(lit(s, b"none"), Rule::None);
-                }
-                if c.is_ascii_alphabetic() {
-                    for (k, (word, _, _)) in KEYWORDS.iter().enumerate() {
-                        if word[0] == c {
-                            consider(lit(s, word), Rule::Keyword(k));
+                    match lenient_pair(s, out) {
+                        Some(Ok(k)) => known = Some((KEYWORDS[k].0.len(), Rule::Keyword(k))),
+                        Some(Err(n)) => {
+                            i += n;
+                            continue;
                         }
+                        None => {}
                     }
                 }
-                if c == b'k' {
-                    consider(lit(s, b"kern.notice:"), Rule::Socklogd);
-                    consider(lit(s, b"kernel:"), Rule::SyslogKernel);
-                }
-                consider(syslog_user(s), Rule::SyslogUser);
-                if matches!(c, b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D') {
-                    consider(month(s), Rule::Month);
-                }
-                let date = yyyymmdd(s);
-                consider(date, Rule::Date);
-                if date > 0 && s.get(10) == Some(&b'T') {
-                    let t = syslog_time(&s[11..]);
-                    if t > 0 {
-                        consider(11 + t, Rule::DateT);
-                    }
-                }
-                consider(syslog_time(s), Rule::Time);
-                if c == b'a' {
-                    consider(lit(s, b"audit"), Rule::Audit);
-                }
-                consider(dmesg_stamp(s), Rule::Dmesg);
+                let best = known.or_else(|| initial_rule(s, c));
                 let Some((n, rule)) = best else {
                     // `.`: any other character starts an unknown message.
                     st = State::UnknownMessage;
@@ -867,6 +913,42 @@ mod tests {
         let mut v = Vec::new();
         tokenize(s.as_bytes(), &mut v, false);
         v
+    }
+
+    #[test]
+    fn keyword_table_fits_in_a_byte() {
+        assert!(KEYWORDS.len() < 256);
+        for (k, (word, _, _)) in KEYWORDS.iter().enumerate() {
+            assert!(keywords_starting_with(word[0]).contains(&(k as u8)));
+        }
+    }
+
+    proptest::proptest! {
+        /// With only keys libapparmor knows, the lenient scanner (which takes a shortcut for
+        /// `key=`) must return exactly the tokens of the strict one (flex's rules).
+        #[test]
+        fn lenient_equals_strict_on_known_keys(
+            pairs in proptest::collection::vec(
+                (0..KEYWORDS.len(), proptest::sample::select(vec![
+                    "\"DENIED\"", "\"/etc/x y\"", "2F746D70", "12", "-13", "\"a\\\"b\"",
+                    "", "abc", "1.2.3.4", "::1", "(null)", "\"r\"", "APPARMOR_DENIED",
+                ])),
+                0..12,
+            ),
+            sep in proptest::sample::select(vec![" ", "  ", "\t", "\x1d"]),
+        ) {
+            let mut line = String::from("type=AVC msg=audit(1.2:3): ");
+            for (k, v) in &pairs {
+                line.push_str(std::str::from_utf8(KEYWORDS[*k].0).unwrap());
+                line.push('=');
+                line.push_str(v);
+                line.push_str(sep);
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            tokenize(line.as_bytes(), &mut a, true);
+            tokenize(line.as_bytes(), &mut b, false);
+            proptest::prop_assert_eq!(a, b, "{}", line);
+        }
     }
 
     #[test]
