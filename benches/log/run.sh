@@ -22,25 +22,27 @@ cc -O2 -o "$data/driver" "$root/benches/log/driver.c" $(pkg-config --cflags --li
 log=$data/audit-$lines.log
 [ -s "$log" ] || "$gen" "$lines" "$log"
 
-# measure NAME CMD...: run under /usr/bin/time -v, print wall seconds and peak RSS (KiB).
+# measure NAME CMD...: run under /usr/bin/time -v, print wall seconds, CPU seconds
+# (user + sys) and peak RSS (KiB). `denials` exits 1 when it finds denials: not a failure.
 measure() {
     local name=$1; shift
     local t=$data/$name.time
-    /usr/bin/time -v "$@" > "$data/$name.out" 2> "$t"
-    local wall rss
+    /usr/bin/time -v "$@" > "$data/$name.out" 2> "$t" || true
+    local wall cpu rss
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
         n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$t")
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
-    echo "$wall $rss"
+    echo "$wall $cpu $rss"
 }
 
-echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1))"
-read -r c_wall c_rss < <(measure libapparmor "$data/driver" "$log")
-read -r r_wall r_rss < <(measure aa-assist "$aa" --quiet denials --json "$log")
-awk -v n="$lines" -v cw="$c_wall" -v cr="$c_rss" -v rw="$r_wall" -v rr="$r_rss" 'BEGIN {
-    printf "libapparmor parse_record loop: %8.2f s  %10.0f lines/s  peak RSS %6.1f MiB\n", cw, n / cw, cr / 1024
-    printf "aa-assist denials --json:      %8.2f s  %10.0f lines/s  peak RSS %6.1f MiB\n", rw, n / rw, rr / 1024
-    printf "speed-up: %.1fx\n", cw / rw
+echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1)), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+read -r c_wall c_cpu c_rss < <(measure libapparmor "$data/driver" "$log")
+read -r r_wall r_cpu r_rss < <(measure aa-assist "$aa" --quiet denials --json "$log")
+awk -v n="$lines" -v cw="$c_wall" -v cc="$c_cpu" -v cr="$c_rss" -v rw="$r_wall" -v rc="$r_cpu" -v rr="$r_rss" 'BEGIN {
+    printf "libapparmor parse_record loop: %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", cw, cc, n / cw, cr / 1024
+    printf "aa-assist denials --json:      %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", rw, rc, n / rw, rr / 1024
+    printf "speed-up (wall): %.1fx   (CPU time): %.1fx\n", cw / rw, cc / rc
 }'
 echo "libapparmor driver says: $(cat "$data/libapparmor.out")"
 echo "aa-assist groups: $(grep -c '"id": "G' "$data/aa-assist.out")"
@@ -51,7 +53,7 @@ if [ "${BIG:-0}" = 1 ]; then
     big=$data/audit-1GiB.log
     [ -s "$big" ] || "$gen" "$big_lines" "$big"
     echo "big file: $big ($big_lines lines, $(du -h "$big" | cut -f1))"
-    read -r b_wall b_rss < <(measure aa-assist-big "$aa" --quiet denials --json "$big")
-    awk -v n="$big_lines" -v w="$b_wall" -v r="$b_rss" 'BEGIN {
-        printf "aa-assist on 1 GiB: %.2f s  %.0f lines/s  peak RSS %.1f MiB\n", w, n / w, r / 1024 }'
+    read -r b_wall b_cpu b_rss < <(measure aa-assist-big "$aa" --quiet denials --json "$big")
+    awk -v n="$big_lines" -v w="$b_wall" -v c="$b_cpu" -v r="$b_rss" 'BEGIN {
+        printf "aa-assist on 1 GiB: %.2f s wall  %.2f s CPU  %.0f lines/s  peak RSS %.1f MiB\n", w, c, n / w, r / 1024 }'
 fi

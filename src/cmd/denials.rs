@@ -230,6 +230,16 @@ fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
     }
 }
 
+/// Worker threads for parsing: `AA_ASSIST_THREADS` if set (1 turns parallel parsing off),
+/// else the available CPUs, at most 4 (beyond that, reading and grouping are the limit).
+fn parse_threads() -> usize {
+    std::env::var("AA_ASSIST_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
+}
+
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         console::set_colors_enabled(false);
@@ -271,11 +281,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let mut grouper = Grouper::new();
     let mut summary = Summary::default();
     for source in sources {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let mut reader = source
-            .into_reader()
-            .strict(args.strict)
-            .parallel(threads);
+        let threads = parse_threads();
+        let mut reader = source.into_reader().strict(args.strict).parallel(threads);
         loop {
             match reader.next_event() {
                 Ok(Some(ev)) => {

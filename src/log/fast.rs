@@ -322,7 +322,9 @@ fn key(c: &mut Cursor<'_>, ev: &mut Event, kw: usize) -> Option<()> {
             let rest = &c.s[c.i..];
             let n = rest
                 .iter()
-                .position(|&b| !(b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'.' || b == b':'))
+                .position(|&b| {
+                    !(b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'.' || b == b':')
+                })
                 .unwrap_or(rest.len());
             if n < 3 {
                 return None;
@@ -343,7 +345,12 @@ fn key(c: &mut Cursor<'_>, ev: &mut Event, kw: usize) -> Option<()> {
             let rest = &c.s[c.i..];
             let n = rest
                 .iter()
-                .position(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'(' | b')' | b'=' | b'"' | b'\'' | b'!'))
+                .position(|&b| {
+                    matches!(
+                        b,
+                        b' ' | b'\t' | b'\n' | b'(' | b')' | b'=' | b'"' | b'\'' | b'!'
+                    )
+                })
                 .unwrap_or(rest.len());
             if n == 0 || !matches!(rest.get(n), None | Some(b' ' | b'\t' | b'\n')) {
                 return None;

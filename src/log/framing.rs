@@ -157,7 +157,9 @@ pub(crate) fn is_apparmor(s: &[u8]) -> bool {
         || finder!(b"type=150").find(s).is_some()
         || (finder!(b"operation=\"").find(s).is_some()
             && (finder!(b"profile=").find(s).is_some() || finder!(b"label=").find(s).is_some()))
-        || finder!(b"DBUS_BROKER_POLICY_TYPE\":\"apparmor").find(s).is_some()
+        || finder!(b"DBUS_BROKER_POLICY_TYPE\":\"apparmor")
+            .find(s)
+            .is_some()
 }
 
 /// A record ready for the grammar.

@@ -788,7 +788,10 @@ mod tests {
             par.pool = Some(Pool::new(threads, batch));
             let par = drain(par);
             assert_eq!(seq.0.len(), par.0.len(), "threads {threads}, batch {batch}");
-            assert!(seq.0 == par.0, "events differ: threads {threads}, batch {batch}");
+            assert!(
+                seq.0 == par.0,
+                "events differ: threads {threads}, batch {batch}"
+            );
             assert_eq!(seq.1, par.1);
             assert_eq!(seq.2, par.2);
         }
@@ -839,7 +842,9 @@ mod tests {
                 log.extend_from_slice(b"----\ntime->Mon Jan  1 00:00:00 2024\n");
             }
             if i % 11 == 0 {
-                log.extend_from_slice(b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\n");
+                log.extend_from_slice(
+                    b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\n",
+                );
             }
         }
         log.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
