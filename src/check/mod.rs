@@ -225,7 +225,7 @@ pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidenc
     // fields a need is made of). Compare each event with the last new shape seen in its
     // group first (borrowed, no hashing, no allocation); only a different shape is hashed
     // into the set of shapes seen, and only a shape not seen before is turned into a need.
-    let mut last: Vec<Option<usize>> = vec![None; out.len()];
+    let mut last: Vec<Option<RawKey<'_>>> = vec![None; out.len()];
     let mut seen_raw: HashSet<(usize, RawKey<'_>)> = HashSet::new();
     let mut seen: HashSet<(usize, Need)> = HashSet::new();
     for (i, ev) in events.iter().enumerate() {
@@ -236,13 +236,10 @@ pub fn group_evidence(events: &[Event], grouping: &Grouping) -> Vec<GroupEvidenc
         let Some(slot) = last.get_mut(gi) else {
             continue;
         };
-        if slot
-            .and_then(|j| events.get(j))
-            .is_some_and(|prev| RawKey::of(prev) == raw)
-        {
+        if slot.as_ref() == Some(&raw) {
             continue;
         }
-        *slot = Some(i);
+        *slot = Some(raw.clone());
         if !seen_raw.insert((gi, raw)) {
             continue;
         }
@@ -309,7 +306,7 @@ const RAW_FIELDS: [&str; 23] = [
 ];
 
 /// Every event field a [`Need`] (and the profile name) is computed from, borrowed.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct RawKey<'a> {
     strs: [Option<&'a str>; 23],
     nums: [Option<i64>; 4],
