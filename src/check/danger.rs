@@ -47,6 +47,61 @@ fn is_globbed(p: &str) -> bool {
     p.contains(['*', '?', '[', '{'])
 }
 
+/// Every name a rule carries (paths, targets, condition values, words), with its field.
+fn names(rule: &Rule) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    match &rule.kind {
+        RuleKind::File(f) => {
+            out.extend(f.path.as_deref().map(|p| ("path", p)));
+            out.extend(f.target.as_deref().map(|t| ("exec target", t)));
+        }
+        RuleKind::Link { path, target, .. } => {
+            out.push(("path", path.as_str()));
+            out.push(("link target", target.as_str()));
+        }
+        RuleKind::Capability(names) => out.extend(names.iter().map(|n| ("capability", n.as_str()))),
+        RuleKind::Rlimit { resource, value } => {
+            out.push(("rlimit", resource.as_str()));
+            out.push(("rlimit value", value.as_str()));
+        }
+        RuleKind::Unknown { keyword } => out.push(("keyword", keyword.as_str())),
+        RuleKind::All => {}
+        RuleKind::Network(c)
+        | RuleKind::Dbus(c)
+        | RuleKind::Unix(c)
+        | RuleKind::Signal(c)
+        | RuleKind::Ptrace(c)
+        | RuleKind::Mount(c)
+        | RuleKind::Umount(c)
+        | RuleKind::Remount(c)
+        | RuleKind::PivotRoot(c)
+        | RuleKind::ChangeProfile(c)
+        | RuleKind::Mqueue(c)
+        | RuleKind::Userns(c)
+        | RuleKind::IoUring(c) => {
+            for (k, vals) in &c.conds {
+                out.extend(vals.iter().map(|v| (k.as_str(), v.as_str())));
+            }
+            out.extend(c.words.iter().map(|w| ("word", w.as_str())));
+            out.extend(c.target.as_deref().map(|t| ("target", t)));
+        }
+    }
+    out
+}
+
+/// `instruction-like-name` when a name in the rule reads like an instruction to a model
+/// (see [`super::injection`]).
+pub fn instruction_like_names(rule: &Rule) -> Option<Finding> {
+    let flags: Vec<_> = names(rule)
+        .into_iter()
+        .filter_map(|(field, v)| super::injection::flag(field, v.trim_matches('"')))
+        .collect();
+    let first = flags.first()?;
+    Some(Code::InstructionLikeName.finding(format!(
+        "the rule's {first}; it is data, not an instruction: check what the rule grants"
+    )))
+}
+
 fn unrestricted(c: &CondRule) -> bool {
     c.access.is_empty() && c.conds.is_empty() && c.words.is_empty() && c.target.is_none()
 }
@@ -55,6 +110,9 @@ fn unrestricted(c: &CondRule) -> bool {
 /// `deny-rule` note instead).
 pub fn analyse(rule: &Rule) -> Vec<Finding> {
     let mut out = Vec::new();
+    if let Some(f) = instruction_like_names(rule) {
+        out.push(f);
+    }
     if rule.qualifiers.deny {
         out.push(
             Code::DenyRule.finding("a deny rule grants nothing and silences the evidence for good"),

@@ -53,6 +53,8 @@ pub enum Code {
     UnresolvedInclude,
     /// A `deny` rule: grants nothing, blocks the evidence for good.
     DenyRule,
+    /// A name in the rule or its evidence reads like an instruction to a model.
+    InstructionLikeName,
 }
 
 impl Code {
@@ -80,6 +82,7 @@ impl Code {
         Code::ModelProposal,
         Code::UnresolvedInclude,
         Code::DenyRule,
+        Code::InstructionLikeName,
     ];
 
     /// The stable kebab-case code.
@@ -107,6 +110,7 @@ impl Code {
             Code::ModelProposal => "model-proposal",
             Code::UnresolvedInclude => "unresolved-include",
             Code::DenyRule => "deny-rule",
+            Code::InstructionLikeName => "instruction-like-name",
         }
     }
 
@@ -133,7 +137,8 @@ impl Code {
             | Code::ExecGlob
             | Code::SensitiveCapability
             | Code::UsernsCreate
-            | Code::ModelProposal => Severity::Warning,
+            | Code::ModelProposal
+            | Code::InstructionLikeName => Severity::Warning,
             Code::DenyRule => Severity::Note,
         }
     }

@@ -44,6 +44,9 @@ pub struct FileGrant {
     pub patterns: Vec<String>,
     /// Compiled patterns.
     pub compiled: Vec<aare::Pattern>,
+    /// For each pattern, the literal text every path it matches starts with
+    /// ([`literal_prefix`]): a cheap test before the automaton, and a key for range lookups.
+    pub prefixes: Vec<String>,
     /// Plain permissions.
     pub perms: FilePerms,
     /// Exec mode, if any.
@@ -57,8 +60,28 @@ pub struct FileGrant {
 impl FileGrant {
     /// Does any pattern match `path`?
     pub fn matches(&self, path: &str) -> bool {
-        self.all_paths || self.compiled.iter().any(|p| p.is_match(path))
+        self.all_paths
+            || self
+                .compiled
+                .iter()
+                .zip(&self.prefixes)
+                .any(|(p, pre)| path.starts_with(pre.as_str()) && p.is_match(path))
     }
+}
+
+/// The literal start of a (variable-expanded) path pattern: every path it matches begins
+/// with it. Stops before the first character with a meaning in AARE (`*?[]{}\,^@"`) and
+/// before a doubled `/` (which the parser collapses), so it never says more than the
+/// pattern does.
+pub fn literal_prefix(pattern: &str) -> &str {
+    let mut end = pattern.len();
+    for (i, c) in pattern.char_indices() {
+        if "*?[]{}\\,^@\"".contains(c) || (c == '/' && pattern[i + 1..].starts_with('/')) {
+            end = i;
+            break;
+        }
+    }
+    &pattern[..end]
 }
 
 /// A rule compiled for coverage.
@@ -110,6 +133,7 @@ impl Grant {
             RuleKind::File(f) => {
                 let mut patterns = Vec::new();
                 let mut compiled = Vec::new();
+                let mut prefixes = Vec::new();
                 if let Some(path) = &f.path {
                     let expanded =
                         crate::profile::resolve::expand_vars(path, vars).map_err(|reason| {
@@ -124,6 +148,7 @@ impl Grant {
                                 pattern: e.clone(),
                                 reason: err.to_string(),
                             })?;
+                        prefixes.push(literal_prefix(&e).to_string());
                         patterns.push(e);
                         compiled.push(c);
                     }
@@ -131,6 +156,7 @@ impl Grant {
                 Some(FileGrant {
                     patterns,
                     compiled,
+                    prefixes,
                     perms: perms_of(&f.perms),
                     exec: f.perms.exec,
                     owner: rule.qualifiers.owner,
@@ -414,6 +440,26 @@ mod tests {
             "change_profile -> php-fpm//*,",
             other("change_profile", "change_profile -> php-fpm//webapp")
         ));
+    }
+
+    #[test]
+    fn literal_prefixes_stop_at_the_first_special_character() {
+        assert_eq!(literal_prefix("/etc/hosts"), "/etc/hosts");
+        assert_eq!(literal_prefix("/srv/d1/*.dat"), "/srv/d1/");
+        assert_eq!(literal_prefix("/srv/{a,b}/x"), "/srv/");
+        assert_eq!(literal_prefix("/srv/a\\*b"), "/srv/a");
+        assert_eq!(literal_prefix("/srv//a/*"), "/srv");
+        assert_eq!(literal_prefix("/tmp/f[0-9]"), "/tmp/f");
+        assert_eq!(literal_prefix("**"), "");
+        // the prefix never rules out a path the pattern matches
+        for (pat, path) in [
+            ("/srv//a/*", "/srv/a/x"),
+            ("/srv/a\\*b", "/srv/a*b"),
+            ("/srv/{a,b}/x", "/srv/b/x"),
+        ] {
+            let g = Grant::parse(&format!("{pat} r,"), &default_vars()).expect("compiles");
+            assert!(g.satisfies(&file(path, "r", false), None), "{pat} {path}");
+        }
     }
 
     #[test]

@@ -84,18 +84,20 @@ pub fn apply_edits(
 }
 
 /// Make attacker-controlled text safe to show on a terminal: control characters (escape
-/// sequences, carriage returns, …) and bidirectional overrides are shown as `\x1b`-style
-/// escapes instead of being interpreted. Tabs are kept.
+/// sequences, carriage returns, …), bidirectional overrides and invisible characters
+/// (zero-width, Unicode tags; [`crate::check::injection::is_hidden`]) are shown as
+/// `\x1b`-style escapes instead of being interpreted. Tabs are kept.
 pub fn sanitize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
         if c == '\t' {
             out.push(c);
-        } else if c.is_control() && (c as u32) < 0x100 {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else if c.is_control() || bidi {
-            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else if crate::check::injection::is_hidden(c) {
+            if (c as u32) < 0x100 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+            }
         } else {
             out.push(c);
         }
@@ -112,5 +114,9 @@ mod tests {
         assert_eq!(sanitize("a\x1b[31mb\rc\td"), "a\\x1b[31mb\\x0dc\td");
         assert_eq!(sanitize("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(sanitize("/etc/ünï r,"), "/etc/ünï r,");
+        assert_eq!(
+            sanitize("a\u{200b}b\u{e0041}\u{ad}"),
+            "a\\u{200b}b\\u{e0041}\\xad"
+        );
     }
 }

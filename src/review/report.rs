@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::injection::NameFlag;
 use crate::check::{Checked, Severity, Verdict};
 use crate::draft::{Alternative, Source};
 
@@ -50,6 +51,10 @@ pub struct GroupEntry {
     pub count: usize,
     /// How the current profile covers the group (e.g. the covering rule), or null.
     pub covered_by: Option<String>,
+    /// Names in the group's events that read like instructions to a model
+    /// (`instruction-like-name`, [`crate::check::injection`]); empty for ordinary groups.
+    #[serde(default)]
+    pub flags: Vec<NameFlag>,
 }
 
 /// One finding of the cross-check.

@@ -76,7 +76,18 @@ pub fn plan(
             Status::NotJudged => {}
         }
     }
-    let (groups, evidence) = describe_groups(&events, &grouping, &covered, 3);
+    let (mut groups, evidence) = describe_groups(&events, &grouping, &covered, 3);
+    let flags: BTreeMap<&str, &[aa_assist::check::injection::NameFlag]> = checker
+        .groups()
+        .iter()
+        .map(|g| (g.id.as_str(), g.flags.as_slice()))
+        .collect();
+    for g in &mut groups {
+        g.flags = flags
+            .get(g.id.as_str())
+            .map(|f| f.to_vec())
+            .unwrap_or_default();
+    }
 
     let only: BTreeSet<String> = uncovered.iter().cloned().collect();
     let drafter = Drafter::new()
@@ -194,6 +205,7 @@ pub fn describe_groups(
             mask: k.mask.clone(),
             count: usize::try_from(g.count).unwrap_or(usize::MAX),
             covered_by: covered.get(&g.id).cloned(),
+            flags: Vec::new(),
         });
         let mut lines: Vec<String> = Vec::new();
         let refs = shown.get(&g.id).map(Vec::as_slice).unwrap_or(&[]);
