@@ -225,24 +225,25 @@ fn main() {
         .count();
     std::hint::black_box(warm);
 
-    let t = Instant::now();
+    let cpu = || thread_cpu().unwrap_or(f64::NAN);
+    let (t, c) = (Instant::now(), cpu());
     let hits = paths.iter().filter(|p| set.is_match(p)).count();
-    let any = t.elapsed();
+    let (any, any_cpu) = (t.elapsed(), cpu() - c);
 
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu());
     let mut total = 0usize;
     for p in &paths {
         total += set.matches(p).count();
     }
-    let which = t.elapsed();
-    let t = Instant::now();
+    let (which, which_cpu) = (t.elapsed(), cpu() - c);
+    let (t, c) = (Instant::now(), cpu());
     let mut total_into = 0usize;
     let mut buf = Vec::new();
     for p in &paths {
         set.matches_into(p, &mut buf);
         total_into += buf.len();
     }
-    let which_into = t.elapsed();
+    let (which_into, which_into_cpu) = (t.elapsed(), cpu() - c);
     assert_eq!(total, total_into, "matches and matches_into agree");
 
     let rate = |d: std::time::Duration| PATHS as f64 / d.as_secs_f64();
