@@ -4,8 +4,9 @@
 //!
 //! Run: `cargo bench --bench aare` (set `AA_CORPUS_DIR` if the corpus is not at
 //! `../shared/corpus`). Prints patterns compiled, build time, and checks/s for `is_match`
-//! (any rule allows?) and `matches` (which rules?). Rules that are exactly `/**` (those of
-//! child hats such as apache2's, or ubuntu-helpers' sanitized_helper) are left out.
+//! (any rule allows?), `matches` (which rules?) and `matches_into` (the same into a reused
+//! buffer). Rules that are exactly `/**` (those of child hats such as apache2's, or
+//! ubuntu-helpers' sanitized_helper) are left out.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -177,6 +178,14 @@ fn gen_paths(patterns: &[String], n: usize) -> Vec<String> {
         .collect()
 }
 
+/// CPU time this thread has run, in seconds (Linux `/proc/thread-self/schedstat`, nanoseconds):
+/// on a shared machine wall time also counts the time other jobs held the CPU.
+fn thread_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
 fn main() {
     let root = corpus();
     let vars = tunables(&root);
@@ -216,18 +225,29 @@ fn main() {
         .count();
     std::hint::black_box(warm);
 
-    let t = Instant::now();
+    let cpu = || thread_cpu().unwrap_or(f64::NAN);
+    let (t, c) = (Instant::now(), cpu());
     let hits = paths.iter().filter(|p| set.is_match(p)).count();
-    let any = t.elapsed();
+    let (any, any_cpu) = (t.elapsed(), cpu() - c);
 
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu());
     let mut total = 0usize;
     for p in &paths {
         total += set.matches(p).count();
     }
-    let which = t.elapsed();
+    let (which, which_cpu) = (t.elapsed(), cpu() - c);
+    let (t, c) = (Instant::now(), cpu());
+    let mut total_into = 0usize;
+    let mut buf = Vec::new();
+    for p in &paths {
+        set.matches_into(p, &mut buf);
+        total_into += buf.len();
+    }
+    let (which_into, which_into_cpu) = (t.elapsed(), cpu() - c);
+    assert_eq!(total, total_into, "matches and matches_into agree");
 
     let rate = |d: std::time::Duration| PATHS as f64 / d.as_secs_f64();
+    let cpu_rate = |c: f64| PATHS as f64 / c;
     println!(
         "patterns: {} compiled ({} skipped) from {} rule paths",
         set.len(),
@@ -236,13 +256,24 @@ fn main() {
     );
     println!("build: {:.1} ms", build.as_secs_f64() * 1e3);
     println!(
-        "is_match: {PATHS} paths in {:.3} s = {:.0} checks/s ({hits} matched)",
+        "is_match: {PATHS} paths in {:.3} s = {:.0} checks/s; CPU {:.3} s = {:.0} checks per CPU second ({hits} matched)",
         any.as_secs_f64(),
-        rate(any)
+        rate(any),
+        any_cpu,
+        cpu_rate(any_cpu)
     );
     println!(
-        "matches:  {PATHS} paths in {:.3} s = {:.0} checks/s ({total} rule hits)",
+        "matches:  {PATHS} paths in {:.3} s = {:.0} checks/s; CPU {:.3} s = {:.0} checks per CPU second ({total} rule hits)",
         which.as_secs_f64(),
-        rate(which)
+        rate(which),
+        which_cpu,
+        cpu_rate(which_cpu)
+    );
+    println!(
+        "matches_into (one reused buffer): {PATHS} paths in {:.3} s = {:.0} checks/s; CPU {:.3} s = {:.0} checks per CPU second",
+        which_into.as_secs_f64(),
+        rate(which_into),
+        which_into_cpu,
+        cpu_rate(which_into_cpu)
     );
 }

@@ -461,4 +461,19 @@ mod tests {
             vec![1, 2, 0, 1, 3]
         );
     }
+
+    #[test]
+    fn set_matches_into_reuses_the_callers_buffer() {
+        let set =
+            PatternSet::new(["/etc/{passwd,group}", "/etc/*", "/etc/passwd", "/x/**"]).unwrap();
+        let mut out = vec![99];
+        set.matches_into("/etc/passwd", &mut out);
+        assert_eq!(out, vec![0, 1, 2]);
+        set.matches_into("/x/y/z", &mut out);
+        assert_eq!(out, vec![3]);
+        set.matches_into("/etc/", &mut out);
+        assert!(out.is_empty());
+        set.matches_into("/nowhere", &mut out);
+        assert!(out.is_empty());
+    }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
 use regex_automata::{
-    hybrid::dfa::{Cache, OverlappingState, DFA},
+    hybrid::dfa::{Cache, DFA},
     nfa::thompson,
     util::pool::Pool,
     Anchored, Input, MatchKind,
@@ -175,35 +175,64 @@ impl PatternSet {
 
     /// Indexes of every pattern matching the whole of `path` (raw bytes), ascending.
     pub fn matches_bytes(&self, path: &[u8]) -> impl Iterator<Item = usize> {
-        let mut hits: Vec<usize> = self.literals.get(path).cloned().unwrap_or_default();
-        if let Some(a) = &self.regex {
-            let before = hits.len();
-            let mut cache = a.pool.get();
-            let input = Input::new(path).anchored(Anchored::Yes);
-            let mut state = OverlappingState::start();
-            loop {
-                a.dfa
-                    .try_search_overlapping_fwd(&mut cache, &input, &mut state)
-                    .expect(EXPECT_SEARCH);
-                let Some(m) = state.get_match() else {
-                    break;
-                };
-                hits.push(self.regex_ids[m.pattern().as_usize()]);
-            }
-            if before > 0 || hits.len() > 1 {
-                hits.sort_unstable();
-                hits.dedup();
+        let mut hits = Vec::new();
+        self.matches_bytes_into(path, &mut hits);
+        hits.into_iter()
+    }
+
+    /// [`matches`](PatternSet::matches) into a buffer the caller keeps: `out` is cleared, then
+    /// filled with the indexes of every pattern matching the whole of `path`, ascending. A
+    /// caller checking many paths reuses one buffer and allocates nothing per path.
+    pub fn matches_into(&self, path: &str, out: &mut Vec<usize>) {
+        self.matches_bytes_into(path.as_bytes(), out);
+    }
+
+    /// [`matches_into`](PatternSet::matches_into) for raw bytes.
+    pub fn matches_bytes_into(&self, path: &[u8], out: &mut Vec<usize>) {
+        out.clear();
+        if let Some(lits) = self.literals.get(path) {
+            out.extend_from_slice(lits);
+        }
+        let Some(a) = &self.regex else {
+            return;
+        };
+        let before = out.len();
+        // One walk of the lazy DFA over the path; the state after the end-of-input
+        // transition carries the id of every pattern that matches the whole path
+        // (`MatchKind::All` keeps them all), so no per-pattern work is needed.
+        let mut cache = a.pool.get();
+        let dfa = &a.dfa;
+        let input = Input::new(path).anchored(Anchored::Yes);
+        let mut sid = dfa
+            .start_state_forward(&mut cache, &input)
+            .expect(EXPECT_SEARCH);
+        for &b in path {
+            sid = dfa.next_state(&mut cache, sid, b).expect(EXPECT_SEARCH);
+            if sid.is_tagged() && sid.is_dead() {
+                return;
             }
         }
-        hits.into_iter()
+        sid = dfa.next_eoi_state(&mut cache, sid).expect(EXPECT_SEARCH);
+        if !sid.is_match() {
+            return;
+        }
+        let n = dfa.match_len(&cache, sid);
+        out.extend((0..n).map(|i| self.regex_ids[dfa.match_pattern(&cache, sid, i).as_usize()]));
+        // pattern ids in a match state follow the automaton's construction order
+        if before > 0 || n > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
     }
 
     /// For each pattern, how many of `paths` it matches: the breadth of each rule over a
     /// universe of paths (e.g. every path seen in a log, or a file-system listing).
     pub fn count_matches<'a, I: IntoIterator<Item = &'a str>>(&self, paths: I) -> Vec<usize> {
         let mut counts = vec![0; self.patterns.len()];
+        let mut hits = Vec::new();
         for p in paths {
-            for i in self.matches(p) {
+            self.matches_into(p, &mut hits);
+            for &i in &hits {
                 counts[i] += 1;
             }
         }

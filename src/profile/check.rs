@@ -316,22 +316,25 @@ pub fn check_profile_header(
 
 /// Basic AARE sanity: balanced `{}` and `[]`, no empty `[]` or `{}`, alternations have a `,`.
 pub fn check_aare(p: &str) -> Result<(), String> {
-    let b: Vec<char> = p.chars().collect();
+    // Every character the check looks at is ASCII, so it walks bytes: a multi-byte UTF-8
+    // character is a run of bytes >= 0x80 that match no arm, as the character did (skipping
+    // only the first byte of an escaped one leaves bytes that match nothing).
+    let b = p.as_bytes();
     let mut stack: Vec<(usize, bool)> = Vec::new(); // (start, saw_comma)
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            '\\' => i += 1,
-            '[' => {
+            b'\\' => i += 1,
+            b'[' => {
                 let mut j = i + 1;
-                if b.get(j) == Some(&'^') || b.get(j) == Some(&'!') {
+                if b.get(j) == Some(&b'^') || b.get(j) == Some(&b'!') {
                     j += 1;
                 }
-                if b.get(j) == Some(&']') {
+                if b.get(j) == Some(&b']') {
                     return Err(format!("empty character class in '{p}'"));
                 }
-                while j < b.len() && b[j] != ']' {
-                    if b[j] == '\\' {
+                while j < b.len() && b[j] != b']' {
+                    if b[j] == b'\\' {
                         j += 1;
                     }
                     j += 1;
@@ -341,20 +344,20 @@ pub fn check_aare(p: &str) -> Result<(), String> {
                 }
                 i = j;
             }
-            ']' => return Err(format!("unbalanced ']' in '{p}'")),
-            '{' if i > 0 && b[i - 1] == '@' => {
+            b']' => return Err(format!("unbalanced ']' in '{p}'")),
+            b'{' if i > 0 && b[i - 1] == b'@' => {
                 // variable reference: skip to '}'
-                while i < b.len() && b[i] != '}' {
+                while i < b.len() && b[i] != b'}' {
                     i += 1;
                 }
             }
-            '{' => stack.push((i, false)),
-            ',' => {
+            b'{' => stack.push((i, false)),
+            b',' => {
                 if let Some(top) = stack.last_mut() {
                     top.1 = true;
                 }
             }
-            '}' => match stack.pop() {
+            b'}' => match stack.pop() {
                 Some((start, comma)) => {
                     if i == start + 1 {
                         return Err(format!("empty alternation '{{}}' in '{p}'"));
@@ -1008,12 +1011,14 @@ pub fn check_rule(r: &Rule, ctx: &Ctx<'_>, strict: bool) -> Result<(), ParseErro
 }
 
 /// Check every `@{name}` in `s` is defined (through nested variables too); names already
-/// verified against the global variables are remembered in `ok`.
+/// verified against the global variables are remembered in `ok`, those that needed the
+/// profile's own variables (`local`, fixed for one profile) in `ok_local`.
 fn refs_ok(
     s: &str,
     vars: &BTreeMap<String, Vec<String>>,
     local: &[(String, Vec<String>)],
     ok: &mut HashSet<String>,
+    ok_local: &mut HashSet<String>,
 ) -> Result<(), String> {
     let mut rest = s;
     while let Some(start) = rest.find("@{") {
@@ -1023,11 +1028,13 @@ fn refs_ok(
         };
         let name = &tail[2..end];
         rest = &tail[end + 1..];
-        if ok.contains(name) {
+        if ok.contains(name) || ok_local.contains(name) {
             continue;
         }
         check_refs(&tail[..=end], vars, local)?;
-        if !local.iter().any(|(k, _)| k == name) {
+        if local.iter().any(|(k, _)| k == name) {
+            ok_local.insert(name.to_string());
+        } else {
             ok.insert(name.to_string());
         }
     }
@@ -1102,6 +1109,8 @@ pub fn check_policy(
             }
         }
         let local = p.auto_vars();
+        // names verified with this profile's own variables (`@{profile_name}` …)
+        let mut ok_local: HashSet<String> = HashSet::new();
         // rules of different priority do not conflict: the higher one wins
         let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>)> = HashMap::new();
         for r in &p.rules {
@@ -1119,14 +1128,14 @@ pub fn check_policy(
                     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                     if valid {
-                        refs_ok(&tail[..end], vars, &local, &mut ok).map_err(at)?;
+                        refs_ok(&tail[..end], vars, &local, &mut ok, &mut ok_local).map_err(at)?;
                     }
                     rest = &tail[end..];
                 }
             }
             if let RuleKind::File(f) = &r.rule.kind {
                 if let Some(path) = &f.path {
-                    refs_ok(path, vars, &local, &mut ok).map_err(at)?;
+                    refs_ok(path, vars, &local, &mut ok, &mut ok_local).map_err(at)?;
                     // a variable may carry half of an alternation: only when the written
                     // pattern is unbalanced does it need checking after expansion
                     if path.contains("@{") && check_aare(path).is_err() {
@@ -1140,7 +1149,7 @@ pub fn check_policy(
                     }
                 }
                 if let Some(t) = &f.target {
-                    refs_ok(t, vars, &local, &mut ok).map_err(at)?;
+                    refs_ok(t, vars, &local, &mut ok, &mut ok_local).map_err(at)?;
                 }
                 if let (Some(path), Some(m)) = (&f.path, f.perms.exec) {
                     if m != ExecMode::X && !r.rule.qualifiers.deny {

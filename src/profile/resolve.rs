@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::check;
-use super::cst::{NodeKind, ProfileFile};
+use super::cst::{Node, NodeKind, ProfileFile};
 use super::rule::{
     self, parse_block_header, AssignOp, BlockHeader, Ctx, ExecMode, FilePerms, ProfileHeader,
     Qualifiers, Rule, RuleKind, Statement,
@@ -189,22 +189,120 @@ pub struct Loader {
     pub mode: IncludeMode,
     /// Directory for relative `"…"` includes (default: the process working directory).
     pub cwd: Option<PathBuf>,
-    cache: HashMap<PathBuf, Result<Arc<ProfileFile>, ParseError>>,
+    cache: HashMap<PathBuf, Result<Arc<Prepared>, ParseError>>,
     /// Resolved `<…>` includes (they do not depend on the including file).
     include_cache: HashMap<String, Option<Vec<PathBuf>>>,
+    /// What walking an included file did, to replay when it is included again (see [`Walked`]).
+    walked: HashMap<WalkKey, Vec<Arc<Walked>>>,
+    /// Next id for a variable state (0 is the empty state every load starts from).
+    next_state_id: u64,
+    /// `base`, `extra`, `cwd` and `mode` when the caches were filled: they are public, and a
+    /// caller that changes them gets fresh caches.
+    cache_config: Option<(PathBuf, Vec<PathBuf>, Option<PathBuf>, IncludeMode)>,
+}
+
+/// Which include walks a [`Walked`] record can stand for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct WalkKey {
+    file: PathBuf,
+    /// `Some(state id)` for an include in the preamble, which reads and writes variables:
+    /// the record is only valid for exactly that state. `None` inside a profile, where
+    /// variables cannot change and are only read by `if` conditions (kept in `conditions`).
+    state: Option<u64>,
+    /// Nesting of the including scope (profiles, hats).
+    depth: usize,
+}
+
+/// The effects of walking one included file (with everything it includes) that completed
+/// without an error, without cutting an include cycle and without defining profiles: the
+/// rules it added to the enclosing profile, its warnings, the files it read and the variable
+/// state it left. Replaying them gives what walking the file again would, provided the `if`
+/// conditions it evaluated still evaluate the same, none of its files is on the include
+/// stack (a cycle would be cut), and the stack leaves room for its nesting.
+#[derive(Debug)]
+struct Walked {
+    quals: Qualifiers,
+    conditions: Vec<(String, Option<bool>)>,
+    rules: Vec<EffectiveRule>,
+    warnings: Vec<Warning>,
+    /// Every file walked, in order, the included file first.
+    files: Vec<PathBuf>,
+    /// How much deeper than the including file the include stack went.
+    height: usize,
+    /// Variable state afterwards (preamble includes only), with its id.
+    state_out: Option<(u64, Arc<VarState>)>,
+}
+
+/// Set and boolean variables.
+type VarState = (BTreeMap<String, Vec<String>>, BTreeMap<String, bool>);
+
+/// A file's tree with its statements and block headers parsed once: every profile includes
+/// the same tunables and abstractions, and a walk that meets such a file again reuses them.
+#[derive(Debug)]
+struct Prepared {
+    tree: Arc<ProfileFile>,
+    /// Parallel to `tree.nodes`.
+    nodes: Vec<PNode>,
+}
+
+/// The parse of one node, beside the node (same index, same nesting).
+#[derive(Debug)]
+enum PNode {
+    Statement(Result<Statement, ParseError>),
+    Block(Result<BlockHeader, ParseError>, Vec<PNode>),
+    Invalid,
+}
+
+impl Prepared {
+    fn new(tree: Arc<ProfileFile>) -> Prepared {
+        let nodes = prepare(&tree.name, &tree.nodes);
+        Prepared { tree, nodes }
+    }
+}
+
+/// Parse every statement and block header of `nodes`. Parsing depends only on the text, the
+/// file name and the position, so the result can be reused by every walk of the file.
+fn prepare(fname: &str, nodes: &[Node]) -> Vec<PNode> {
+    nodes
+        .iter()
+        .map(|n| match &n.kind {
+            NodeKind::Invalid(_) => PNode::Invalid,
+            NodeKind::Statement(text) => PNode::Statement(rule::parse_statement(&Ctx {
+                file: fname,
+                start: n.pos,
+                text,
+            })),
+            NodeKind::Block(b) => PNode::Block(
+                parse_block_header(&Ctx {
+                    file: fname,
+                    start: n.pos,
+                    text: &b.header,
+                }),
+                prepare(fname, &b.children),
+            ),
+        })
+        .collect()
 }
 
 struct State<'l> {
     loader: &'l mut Loader,
     vars: BTreeMap<String, Vec<String>>,
-    var_pos: HashMap<String, (String, Pos)>,
     bools: BTreeMap<String, bool>,
+    /// An id naming the content of `vars` and `bools` (equal ids, equal content), or `None`
+    /// after a change no record names.
+    state_id: Option<u64>,
     profiles: Vec<EffectiveProfile>,
     warnings: Vec<Warning>,
     files_read: Vec<PathBuf>,
     seen_files: HashSet<PathBuf>,
     stack: Vec<PathBuf>,
     errors: Vec<ParseError>,
+    /// For recording [`Walked`]: every file walked, every condition evaluated, how many
+    /// include cycles were cut, and the deepest include stack seen at an include.
+    log_files: Vec<PathBuf>,
+    log_conditions: Vec<(String, Option<bool>)>,
+    cuts: usize,
+    deepest: usize,
 }
 
 /// Where we are while walking nodes.
@@ -227,6 +325,9 @@ impl Loader {
             cwd: None,
             cache: HashMap::new(),
             include_cache: HashMap::new(),
+            walked: HashMap::new(),
+            next_state_id: 1,
+            cache_config: None,
         }
     }
 
@@ -236,14 +337,16 @@ impl Loader {
         self
     }
 
-    fn parse_cached(&mut self, path: &Path) -> Result<Arc<ProfileFile>, ParseError> {
+    fn parse_cached(&mut self, path: &Path) -> Result<Arc<Prepared>, ParseError> {
         if let Some(r) = self.cache.get(path) {
             return r.clone();
         }
         let name = path.display().to_string();
         let r = match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => ProfileFile::parse(&name, &text).map(Arc::new),
+                Ok(text) => {
+                    ProfileFile::parse(&name, &text).map(|t| Arc::new(Prepared::new(Arc::new(t))))
+                }
                 Err(_) => Err(ParseError {
                     file: name,
                     pos: Pos { line: 1, col: 1 },
@@ -263,39 +366,57 @@ impl Loader {
     /// Load a file and everything it includes.
     pub fn load_file(&mut self, path: &Path) -> Result<LoadedPolicy, ParseError> {
         let file = self.parse_cached(path)?;
-        self.load_tree(file, path)
+        self.load_tree(&file, path)
     }
 
     /// Load text as if it were the file `name`.
     pub fn load_str(&mut self, name: &str, text: &str) -> Result<LoadedPolicy, ParseError> {
-        let file = Arc::new(ProfileFile::parse(name, text)?);
-        self.load_tree(file, Path::new(name))
+        let file = Prepared::new(Arc::new(ProfileFile::parse(name, text)?));
+        self.load_tree(&file, Path::new(name))
     }
 
-    fn load_tree(
-        &mut self,
-        file: Arc<ProfileFile>,
-        path: &Path,
-    ) -> Result<LoadedPolicy, ParseError> {
+    fn load_tree(&mut self, file: &Prepared, path: &Path) -> Result<LoadedPolicy, ParseError> {
         let lenient = self.mode == IncludeMode::Lenient;
+        let config = (
+            self.base.clone(),
+            self.extra.clone(),
+            self.cwd.clone(),
+            self.mode,
+        );
+        if self.cache_config.as_ref() != Some(&config) {
+            self.include_cache.clear();
+            self.walked.clear();
+            self.cache_config = Some(config);
+        }
         let mut st = State {
             loader: self,
             vars: BTreeMap::new(),
-            var_pos: HashMap::new(),
             bools: BTreeMap::new(),
+            state_id: Some(0),
             profiles: Vec::new(),
             warnings: Vec::new(),
             files_read: vec![path.to_path_buf()],
             seen_files: HashSet::new(),
             stack: vec![path.to_path_buf()],
             errors: Vec::new(),
+            log_files: Vec::new(),
+            log_conditions: Vec::new(),
+            cuts: 0,
+            deepest: 0,
         };
         let scope = Scope {
             profile: None,
             quals: Qualifiers::default(),
             depth: 0,
         };
-        st.walk(&file.nodes, &file.name, path, &scope, &mut Vec::new());
+        st.walk(
+            &file.tree.nodes,
+            &file.nodes,
+            &file.tree.name,
+            path,
+            &scope,
+            &mut Vec::new(),
+        );
         if let Some(e) = st.errors.first() {
             return Err(e.clone());
         }
@@ -308,7 +429,7 @@ impl Loader {
         }
         check::check_policy(&st.profiles, &st.vars, &st.bools)?;
         Ok(LoadedPolicy {
-            file,
+            file: file.tree.clone(),
             profiles: st.profiles,
             variables: st.vars,
             booleans: st.bools,
@@ -360,26 +481,179 @@ impl Loader {
     }
 }
 
+/// Deepest include stack before an include is an error (a recursive include).
+const MAX_INCLUDE_STACK: usize = 64;
+
+/// Most [`Walked`] records kept for one include.
+const MAX_RECORDS_PER_INCLUDE: usize = 8;
+
+/// Where the logs stood when an include walk started (see [`State::record`]).
+struct Mark {
+    files: usize,
+    conditions: usize,
+    cuts: usize,
+    profiles: usize,
+    rules: usize,
+    warnings: usize,
+    state_id: Option<u64>,
+    stack: usize,
+    deepest: usize,
+}
+
 impl State<'_> {
     fn err(&mut self, e: ParseError) {
         self.errors.push(e);
     }
 
+    /// Walk the included file `f`; false after an error.
+    fn include_file(&mut self, f: &Path, scope: &Scope, names: &mut Vec<String>) -> bool {
+        let tree = match self.loader.parse_cached(f) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(e);
+                return false;
+            }
+        };
+        if self.seen_files.insert(f.to_path_buf()) {
+            self.files_read.push(f.to_path_buf());
+        }
+        self.log_files.push(f.to_path_buf());
+        self.stack.push(f.to_path_buf());
+        self.walk(
+            &tree.tree.nodes,
+            &tree.nodes,
+            &tree.tree.name,
+            f,
+            scope,
+            names,
+        );
+        self.stack.pop();
+        true
+    }
+
+    fn mark(&mut self, scope: &Scope) -> Mark {
+        let stack = self.stack.len();
+        Mark {
+            files: self.log_files.len(),
+            conditions: self.log_conditions.len(),
+            cuts: self.cuts,
+            profiles: self.profiles.len(),
+            rules: scope
+                .profile
+                .and_then(|pi| self.profiles.get(pi))
+                .map_or(0, |p| p.rules.len()),
+            warnings: self.warnings.len(),
+            state_id: self.state_id,
+            stack,
+            deepest: std::mem::replace(&mut self.deepest, stack),
+        }
+    }
+
+    /// Keep what the include walk since `mark` did, if it can be replayed.
+    fn record(&mut self, key: WalkKey, scope: &Scope, mark: Mark) {
+        let height = self.deepest.saturating_sub(mark.stack);
+        self.deepest = self.deepest.max(mark.deepest);
+        if !self.errors.is_empty() || self.cuts != mark.cuts || self.profiles.len() != mark.profiles
+        {
+            return;
+        }
+        let rules = match scope.profile.and_then(|pi| self.profiles.get(pi)) {
+            Some(p) => p.rules[mark.rules..].to_vec(),
+            None => Vec::new(),
+        };
+        let state_out = if key.state.is_some() && self.state_id != mark.state_id {
+            let id = match self.state_id {
+                Some(id) => id,
+                None => {
+                    let id = self.loader.next_state_id;
+                    self.loader.next_state_id += 1;
+                    self.state_id = Some(id);
+                    id
+                }
+            };
+            Some((id, Arc::new((self.vars.clone(), self.bools.clone()))))
+        } else {
+            None
+        };
+        // A preamble record is keyed by the exact state it started from, so it needs no
+        // conditions; inside a profile variables cannot change, so every condition of the
+        // walk was evaluated against the same state, the one a replay checks them against.
+        let conditions = if key.state.is_some() {
+            Vec::new()
+        } else {
+            self.log_conditions[mark.conditions..].to_vec()
+        };
+        let walked = Walked {
+            quals: scope.quals.clone(),
+            conditions,
+            rules,
+            warnings: self.warnings[mark.warnings..].to_vec(),
+            files: self.log_files[mark.files..].to_vec(),
+            height,
+            state_out,
+        };
+        let records = self.loader.walked.entry(key).or_default();
+        // a few variants per include (conditions that came out differently); beyond that
+        // the include is simply walked
+        if records.len() < MAX_RECORDS_PER_INCLUDE {
+            records.push(Arc::new(walked));
+        }
+    }
+
+    /// Replay a recorded walk of the include `key` names, if one is valid here.
+    fn replay(&mut self, key: &WalkKey, scope: &Scope) -> bool {
+        let Some(records) = self.loader.walked.get(key) else {
+            return false;
+        };
+        let stack = self.stack.len();
+        let found = records.iter().find(|w| {
+            w.quals == scope.quals
+                && stack + w.height <= MAX_INCLUDE_STACK
+                && !w.files.iter().any(|f| self.stack.contains(f))
+                && w.conditions.iter().all(|(c, v)| {
+                    check::eval_condition(c, &self.vars, &self.bools).ok() == Some(*v)
+                })
+        });
+        let Some(w) = found.cloned() else {
+            return false;
+        };
+        for f in &w.files {
+            if self.seen_files.insert(f.clone()) {
+                self.files_read.push(f.clone());
+            }
+        }
+        self.log_files.extend(w.files.iter().cloned());
+        self.log_conditions.extend(w.conditions.iter().cloned());
+        self.deepest = self.deepest.max(stack + w.height);
+        if let Some(p) = scope.profile.and_then(|pi| self.profiles.get_mut(pi)) {
+            p.rules.extend(w.rules.iter().cloned());
+        }
+        self.warnings.extend(w.warnings.iter().cloned());
+        if let Some((id, state)) = &w.state_out {
+            self.vars = state.0.clone();
+            self.bools = state.1.clone();
+            self.state_id = Some(*id);
+        }
+        true
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         &mut self,
-        nodes: &[super::cst::Node],
+        nodes: &[Node],
+        parsed: &[PNode],
         fname: &str,
         fpath: &Path,
         scope: &Scope,
         names: &mut Vec<String>,
     ) {
         let mut prev_if: Option<bool> = None; // Some(taken) after an if/else-if chain
-        for n in nodes {
+        for (n, pn) in nodes.iter().zip(parsed) {
             if !self.errors.is_empty() {
                 return;
             }
-            match &n.kind {
-                NodeKind::Invalid(text) => {
+            match (&n.kind, pn) {
+                (NodeKind::Invalid(text), _) => {
                     self.err(ParseError {
                         file: fname.to_string(),
                         pos: n.pos,
@@ -387,35 +661,35 @@ impl State<'_> {
                     });
                     return;
                 }
-                NodeKind::Statement(text) => {
+                (NodeKind::Statement(text), PNode::Statement(parsed)) => {
                     prev_if = None;
                     let ctx = Ctx {
                         file: fname,
                         start: n.pos,
                         text,
                     };
-                    match rule::parse_statement(&ctx) {
-                        Ok(s) => self.statement(s, &ctx, fpath, scope, names),
-                        Err(e) => self.err(e),
+                    match parsed {
+                        Ok(s) => self.statement(s.clone(), &ctx, fpath, scope, names),
+                        Err(e) => self.err(e.clone()),
                     }
                 }
-                NodeKind::Block(b) => {
+                (NodeKind::Block(b), PNode::Block(header, children)) => {
                     let ctx = Ctx {
                         file: fname,
                         start: n.pos,
                         text: &b.header,
                     };
-                    let h = match parse_block_header(&ctx) {
+                    let h = match header {
                         Ok(h) => h,
                         Err(e) => {
-                            self.err(e);
+                            self.err(e.clone());
                             return;
                         }
                     };
                     match h {
                         BlockHeader::Profile(h) => {
                             prev_if = None;
-                            if let Err(e) = check::check_profile_header(&h, &ctx, scope.depth) {
+                            if let Err(e) = check::check_profile_header(h, &ctx, scope.depth) {
                                 self.err(e);
                                 return;
                             }
@@ -434,7 +708,7 @@ impl State<'_> {
                             }
                             self.profiles.push(EffectiveProfile {
                                 path: path.clone(),
-                                header: h,
+                                header: h.clone(),
                                 rules: Vec::new(),
                                 file: fname.to_string(),
                                 pos: n.pos,
@@ -444,12 +718,13 @@ impl State<'_> {
                                 quals: Qualifiers::default(),
                                 depth: scope.depth + 1,
                             };
-                            self.walk(&b.children, fname, fpath, &inner, &mut path);
+                            self.walk(&b.children, children, fname, fpath, &inner, &mut path);
                         }
                         BlockHeader::If(c) => {
-                            let v = self.eval(&c, &ctx);
+                            let v = self.eval(c, &ctx);
                             self.walk_branch(
                                 &b.children,
+                                children,
                                 fname,
                                 fpath,
                                 scope,
@@ -463,9 +738,10 @@ impl State<'_> {
                                 self.err(ctx_err(&ctx, "'else' without 'if'"));
                                 return;
                             };
-                            let v = self.eval(&c, &ctx);
+                            let v = self.eval(c, &ctx);
                             self.walk_branch(
                                 &b.children,
+                                children,
                                 fname,
                                 fpath,
                                 scope,
@@ -479,7 +755,15 @@ impl State<'_> {
                                 self.err(ctx_err(&ctx, "'else' without 'if'"));
                                 return;
                             };
-                            self.walk_branch(&b.children, fname, fpath, scope, names, !taken);
+                            self.walk_branch(
+                                &b.children,
+                                children,
+                                fname,
+                                fpath,
+                                scope,
+                                names,
+                                !taken,
+                            );
                             prev_if = None;
                         }
                         BlockHeader::Qualified(q) => {
@@ -489,18 +773,30 @@ impl State<'_> {
                                 return;
                             }
                             let mut inner = scope.clone();
-                            inner.quals = merge_quals(&scope.quals, &q);
-                            self.walk(&b.children, fname, fpath, &inner, names);
+                            inner.quals = merge_quals(&scope.quals, q);
+                            self.walk(&b.children, children, fname, fpath, &inner, names);
                         }
                     }
+                }
+                (NodeKind::Statement(_) | NodeKind::Block(_), _) => {
+                    // `prepare` builds the parsed nodes from these very nodes
+                    debug_assert!(false, "parsed nodes out of step with the tree");
+                    self.err(ParseError {
+                        file: fname.to_string(),
+                        pos: n.pos,
+                        message: "internal error: parsed statement does not match the tree".into(),
+                    });
+                    return;
                 }
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk_branch(
         &mut self,
-        nodes: &[super::cst::Node],
+        nodes: &[Node],
+        parsed: &[PNode],
         fname: &str,
         fpath: &Path,
         scope: &Scope,
@@ -508,14 +804,17 @@ impl State<'_> {
         take: bool,
     ) {
         if take {
-            self.walk(nodes, fname, fpath, scope, names);
+            self.walk(nodes, parsed, fname, fpath, scope, names);
         }
     }
 
     /// Evaluate an `if` condition; `None` when it cannot be decided.
     fn eval(&mut self, cond: &str, ctx: &Ctx<'_>) -> Option<bool> {
         match check::eval_condition(cond, &self.vars, &self.bools) {
-            Ok(v) => v,
+            Ok(v) => {
+                self.log_conditions.push((cond.to_string(), v));
+                v
+            }
             Err(m) => {
                 self.err(ctx_err(ctx, &m));
                 None
@@ -533,7 +832,8 @@ impl State<'_> {
     ) {
         match s {
             Statement::Include(inc) => {
-                if self.stack.len() > 64 {
+                self.deepest = self.deepest.max(self.stack.len());
+                if self.stack.len() > MAX_INCLUDE_STACK {
                     self.err(ctx_err(
                         ctx,
                         "includes nested too deeply (recursive include?)",
@@ -559,22 +859,34 @@ impl State<'_> {
                         for f in files {
                             if self.stack.contains(&f) {
                                 // upstream tolerates a file including itself; the cycle is cut
+                                self.cuts += 1;
                                 continue;
                             }
-                            let tree = match self.loader.parse_cached(&f) {
-                                Ok(t) => t,
-                                Err(e) => {
-                                    self.err(e);
-                                    return;
-                                }
+                            let key = WalkKey {
+                                file: f.clone(),
+                                state: match scope.profile {
+                                    Some(_) => None,
+                                    None => match self.state_id {
+                                        Some(id) => Some(id),
+                                        None => {
+                                            // not a named state: walk, and record nothing
+                                            if !self.include_file(&f, scope, names) {
+                                                return;
+                                            }
+                                            continue;
+                                        }
+                                    },
+                                },
+                                depth: scope.depth,
                             };
-                            if self.seen_files.insert(f.clone()) {
-                                self.files_read.push(f.clone());
+                            if self.replay(&key, scope) {
+                                continue;
                             }
-                            self.stack.push(f.clone());
-                            let name = tree.name.clone();
-                            self.walk(&tree.nodes, &name, &f, scope, names);
-                            self.stack.pop();
+                            let mark = self.mark(scope);
+                            if !self.include_file(&f, scope, names) {
+                                return;
+                            }
+                            self.record(key, scope, mark);
                         }
                     }
                     None if inc.if_exists => {}
@@ -612,7 +924,10 @@ impl State<'_> {
                 let exists = self.vars.contains_key(&v.name);
                 match v.op {
                     AssignOp::Append => match self.vars.get_mut(&v.name) {
-                        Some(vals) => vals.extend(v.values),
+                        Some(vals) => {
+                            vals.extend(v.values);
+                            self.state_id = None;
+                        }
                         None => self.err(ctx_err(
                             ctx,
                             &format!(
@@ -637,12 +952,12 @@ impl State<'_> {
                             ),
                         });
                         self.vars.insert(v.name, v.values);
+                        self.state_id = None;
                     }
                     AssignOp::SetIfUnset if exists => {}
                     _ => {
-                        self.var_pos
-                            .insert(v.name.clone(), (ctx.file.to_string(), ctx.start));
                         self.vars.insert(v.name, v.values);
+                        self.state_id = None;
                     }
                 }
             }
@@ -663,6 +978,7 @@ impl State<'_> {
                     AssignOp::SetIfUnset if exists => {}
                     _ => {
                         self.bools.insert(name, value);
+                        self.state_id = None;
                     }
                 }
             }
@@ -800,6 +1116,112 @@ fn expand_inner<'v>(
     Ok(out)
 }
 
+/// [`expand_with`] for many strings against one set of variables, expanding each variable's
+/// values only once. `file_rules` expands every path of a profile, and apparmor.d's
+/// variables nest (`@{bin}`, `@{lib}`, `@{user_share_dirs}` … refer to other variables), so
+/// without the memo the same values are expanded again for every rule.
+///
+/// Results (values and errors) are those of [`expand_with`]: a variable is memoized only
+/// after its values expanded without error, which also proves its references have no cycle
+/// (so its values cannot depend on what is being expanded around it); the memo keeps how deep
+/// the expansion went, so the nesting limit is enforced as if it had been expanded again.
+struct Expander<'v> {
+    vars: &'v BTreeMap<String, Vec<String>>,
+    local: &'v [(String, Vec<String>)],
+    /// Variable name → its expanded values and the nesting depth they need below the
+    /// reference.
+    memo: HashMap<&'v str, (Vec<String>, usize)>,
+}
+
+impl<'v> Expander<'v> {
+    fn new(vars: &'v BTreeMap<String, Vec<String>>, local: &'v [(String, Vec<String>)]) -> Self {
+        Expander {
+            vars,
+            local,
+            memo: HashMap::new(),
+        }
+    }
+
+    fn lookup(&self, n: &str) -> Option<(&'v str, &'v Vec<String>)> {
+        self.vars
+            .get_key_value(n)
+            .map(|(k, v)| (k.as_str(), v))
+            .or_else(|| {
+                self.local
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(k, v)| (k.as_str(), v))
+            })
+    }
+
+    fn expand(&mut self, s: &str) -> Result<Vec<String>, String> {
+        let mut seen = HashSet::new();
+        self.inner(s, &mut seen, 0).map(|(v, _)| v)
+    }
+
+    /// The expansion of `s` at nesting `depth`, and the deepest nesting it reached.
+    fn inner(
+        &mut self,
+        s: &str,
+        seen: &mut HashSet<&'v str>,
+        depth: usize,
+    ) -> Result<(Vec<String>, usize), String> {
+        if depth > 64 {
+            return Err("variable expansion nested too deeply".into());
+        }
+        let Some(start) = s.find("@{") else {
+            return Ok((vec![s.to_string()], depth));
+        };
+        let Some(len) = s[start..].find('}') else {
+            return Err(format!("unterminated variable reference in '{s}'"));
+        };
+        let name = &s[start + 2..start + len];
+        let rest = &s[start + len + 1..];
+        let (key, vals) = self
+            .lookup(name)
+            .ok_or_else(|| format!("Found reference to variable {name}, but is never declared"))?;
+        if seen.contains(key) {
+            return Err(format!("variable @{{{name}}} refers to itself"));
+        }
+        let mut reach = depth;
+        let memo = match self.memo.get(key) {
+            Some((_, below)) if depth + below <= 64 => {
+                reach = depth + below;
+                true
+            }
+            _ => false,
+        };
+        if !memo {
+            seen.insert(key);
+            let mut expanded = Vec::new();
+            for v in vals {
+                let (e, r) = self.inner(v, seen, depth + 1)?;
+                expanded.extend(e);
+                reach = reach.max(r);
+            }
+            seen.remove(key);
+            self.memo.insert(key, (expanded, reach - depth));
+        }
+        let (tails, tail_reach) = self.inner(rest, seen, depth)?;
+        let expanded = &self.memo[key].0;
+        let head = &s[..start];
+        let mut out = Vec::with_capacity(expanded.len() * tails.len());
+        for v in expanded {
+            for t in &tails {
+                let mut x = String::with_capacity(head.len() + v.len() + t.len());
+                x.push_str(head);
+                x.push_str(v);
+                x.push_str(t);
+                out.push(x);
+            }
+        }
+        if out.len() > 1 << 16 {
+            return Err(format!("expansion of '{s}' is too large"));
+        }
+        Ok((out, reach.max(tail_reach)))
+    }
+}
+
 impl EffectiveProfile {
     /// The variables the parser defines per profile: `@{profile_name}` always,
     /// `@{attach_path}` and `@{exec_path}` when the profile (not a hat) has an attachment.
@@ -819,17 +1241,18 @@ impl EffectiveProfile {
     /// The file rules, with path patterns and exec targets expanded.
     pub fn file_rules(&self, vars: &BTreeMap<String, Vec<String>>) -> Vec<FileRuleInfo> {
         let mut out = Vec::new();
+        let local = self.auto_vars();
+        let mut ex = Expander::new(vars, &local);
         for r in &self.rules {
             let RuleKind::File(f) = &r.rule.kind else {
                 continue;
             };
-            let local = self.auto_vars();
             let patterns = match &f.path {
-                Some(p) => expand_with(p, vars, &local).unwrap_or_else(|_| vec![p.clone()]),
+                Some(p) => ex.expand(p).unwrap_or_else(|_| vec![p.clone()]),
                 None => vec!["/{**,}".to_string()],
             };
             let exec_target = f.target.as_ref().map(|t| {
-                expand_with(t, vars, &local)
+                ex.expand(t)
                     .ok()
                     .and_then(|v| v.into_iter().next())
                     .unwrap_or_else(|| t.clone())
@@ -885,6 +1308,134 @@ mod tests {
         let e = expand_vars("@{B}/{a,b}", &v).expect("expands");
         assert_eq!(e, vec!["/x/z/{a,b}", "/y/z/{a,b}"]);
         assert!(expand_vars("@{C}", &v).is_err());
+    }
+
+    #[test]
+    fn memoized_expansion_agrees_with_expand_with() {
+        let mut v = BTreeMap::new();
+        let mut set = |k: &str, vals: &[&str]| {
+            v.insert(k.to_string(), vals.iter().map(|s| s.to_string()).collect());
+        };
+        set("A", &["/x", "/y"]);
+        set("B", &["@{A}/z", "@{A}"]);
+        set("C", &["@{B}@{A}", "c"]);
+        set("SELF", &["@{SELF}/a"]);
+        set("LOOP1", &["@{LOOP2}"]);
+        set("LOOP2", &["@{LOOP1}"]);
+        set("UNDEF", &["@{NOPE}"]);
+        set("EMPTY", &[]);
+        set("OPEN", &["@{A"]);
+        // a chain of 70 variables: deeper than the nesting limit
+        for i in 0..70 {
+            let next = if i == 69 {
+                "end".to_string()
+            } else {
+                format!("@{{D{}}}", i + 1)
+            };
+            v.insert(format!("D{i}"), vec![next]);
+        }
+        let local = vec![("profile_name".to_string(), vec!["p".to_string()])];
+        let cases = [
+            "/plain",
+            "@{A}",
+            "@{B}/{a,b}",
+            "@{C}/@{C}/@{A}",
+            "@{profile_name}@{A}",
+            "@{SELF}",
+            "@{LOOP1}",
+            "@{UNDEF}/x",
+            "@{EMPTY}/x",
+            "@{OPEN}",
+            "/@{A",
+            "@{D10}",
+            "@{D0}",
+            "@{D10}",
+            "@{A}@{D5}",
+        ];
+        let mut ex = Expander::new(&v, &local);
+        for c in cases {
+            assert_eq!(ex.expand(c), expand_with(c, &v, &local), "{c}");
+        }
+        // the memo built above gives the same answers again
+        for c in cases {
+            assert_eq!(ex.expand(c), expand_with(c, &v, &local), "{c} (memoized)");
+        }
+    }
+
+    /// Loading with one loader (records replayed) gives what fresh loaders give.
+    #[test]
+    fn replayed_includes_match_fresh_walks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("has a parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write(
+            "tunables/global",
+            "@{HOME}=/home/*/ /root/\ninclude <tunables/more>\n",
+        );
+        write("tunables/more", "@{bin}=/{,usr/}bin\n$quiet = false\n");
+        write("tunables/extra", "@{extra}=x\n");
+        write(
+            "abstractions/desk",
+            "  if \"gnome\" in @{DE} {\n    /usr/share/gnome/** r,\n  } else {\n    /usr/share/kde/** r,\n  }\n  include <abstractions/base>\n",
+        );
+        write(
+            "abstractions/base",
+            "  /etc/ld.so.cache r,\n  include <abstractions/base>\n  include if exists <abstractions/nope>\n  include <abstractions/missing>\n",
+        );
+        write(
+            "a",
+            "@{DE}=gnome\ninclude <tunables/global>\nprofile a @{bin}/a {\n  include <abstractions/desk>\n  audit {\n    include <abstractions/desk>\n  }\n  ^hat {\n    include <abstractions/base>\n  }\n}\n",
+        );
+        write(
+            "b",
+            "@{DE}=kde\ninclude <tunables/global>\nprofile b {\n  include <abstractions/desk>\n}\n",
+        );
+        write(
+            "c",
+            "include <tunables/global>\n@{DE}=xfce\ninclude <tunables/extra>\nprofile c {\n  include <abstractions/desk>\n  owner @{HOME}/** r,\n}\n",
+        );
+        write(
+            "d",
+            "include <tunables/global>\nprofile d {\n  include <abstractions/base>\n  deny /x w,\n}\n",
+        );
+        let show = |r: Result<LoadedPolicy, ParseError>| match r {
+            Ok(p) => format!(
+                "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                p.profiles, p.variables, p.booleans, p.warnings, p.files_read
+            ),
+            Err(e) => format!("error: {e}"),
+        };
+        for mode in [IncludeMode::Lenient, IncludeMode::Strict] {
+            let mut shared = Loader::new(root, mode);
+            for round in 0..2 {
+                for name in ["a", "b", "c", "d", "a", "c"] {
+                    let f = root.join(name);
+                    let fresh = show(Loader::new(root, mode).load_file(&f));
+                    let reused = show(shared.load_file(&f));
+                    assert_eq!(reused, fresh, "{name} ({mode:?}, round {round})");
+                }
+            }
+            if mode == IncludeMode::Lenient {
+                assert!(!shared.walked.is_empty(), "walks were recorded");
+            }
+        }
+        // the recorded walk of `desk` under DE=gnome must not be replayed for DE=kde
+        let mut l = Loader::new(root, IncludeMode::Lenient);
+        let a = l.load_file(&root.join("a")).expect("a loads");
+        let b = l.load_file(&root.join("b")).expect("b loads");
+        let has = |p: &LoadedPolicy, name: &str, path: &str| {
+            p.profile(&[name]).is_some_and(|prof| {
+                prof.rules
+                    .iter()
+                    .any(|r| matches!(&r.rule.kind, RuleKind::File(f) if f.path.as_deref() == Some(path)))
+            })
+        };
+        assert!(has(&a, "a", "/usr/share/gnome/**"));
+        assert!(has(&b, "b", "/usr/share/kde/**") && !has(&b, "b", "/usr/share/gnome/**"));
     }
 
     #[test]
