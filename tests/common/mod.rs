@@ -31,3 +31,13 @@ pub fn corpus_dir() -> Option<PathBuf> {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_aa-assist"))
 }
+
+/// A path inside the repository (the examples, fixtures, scripts).
+pub fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// Whether the suite runs under CI (`CI=true`), where a skip is a failure.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
