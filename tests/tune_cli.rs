@@ -98,7 +98,24 @@ fn tune(f: &Fixture) -> Command {
 #[test]
 fn non_tty_prints_diffs_and_never_writes() {
     let f = fixture();
-    let out = tune(&f).assert().code(1).get_output().stdout.clone();
+    // Without --dry-run, the review was asked for and cannot happen: an error, after the diffs.
+    let out = tune(&f).assert().code(2).get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no terminal to review the 2 proposal(s)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+    let out = String::from_utf8(out.stdout).expect("utf8");
+    assert!(out.contains("+   /etc/exampled/exampled.conf r,"), "{out}");
+    // With --dry-run, the preview is all that was asked for.
+    let out = tune(&f)
+        .arg("--dry-run")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let out = String::from_utf8(out).expect("utf8");
     assert!(out.contains("+   /etc/exampled/exampled.conf r,"), "{out}");
     assert!(out.contains("BLOCKED"), "{out}");
@@ -223,6 +240,7 @@ fn local_dry_run_shows_the_override_file_diff() {
     let f = fixture();
     let out = tune(&f)
         .arg("--local")
+        .arg("--dry-run")
         .assert()
         .code(1)
         .get_output()

@@ -12,7 +12,7 @@ use serde::Serialize;
 use aa_assist::check::coverage::{statuses, GroupStatus, Status};
 use aa_assist::check::group_evidence;
 use aa_assist::log::group::{group_events, Filter, Group};
-use aa_assist::log::{open_sources, SourceSpec};
+use aa_assist::log::open_sources;
 use aa_assist::profile::{IncludeMode, Loader};
 
 use crate::cmd::{GlobalArgs, Outcome};
@@ -85,6 +85,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     } else {
         IncludeMode::Lenient
     };
+    super::inputs::readable_file(super::inputs::Kind::Profile, &args.profile)?;
     let mut loader = Loader::new(&args.profile_dir, mode);
     for d in &args.include {
         loader = loader.include_dir(d);
@@ -97,7 +98,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             eprintln!("{w}");
         }
     }
-    let specs: Vec<SourceSpec> = args.logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
+    let specs = super::inputs::log_specs(&args.logs)?;
     let mut events = Vec::new();
     for src in open_sources(&specs)? {
         let label = src.label.clone();

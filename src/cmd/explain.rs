@@ -102,6 +102,7 @@ pub(crate) fn load_policy(
     dir: &std::path::Path,
     include: &[PathBuf],
 ) -> anyhow::Result<LoadedPolicy> {
+    super::inputs::readable_file(super::inputs::Kind::Profile, file)?;
     let mut loader = Loader::new(dir, IncludeMode::Lenient);
     for d in include {
         loader = loader.include_dir(d);

@@ -106,7 +106,30 @@ fn report_batches(
     Ok(())
 }
 
+/// `--pack` must be a directory `aa-assist pack` wrote: say so plainly before opening it.
+fn check_pack_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let shown = dir.display();
+    let hint = "give the directory `aa-assist pack --out DIR` wrote";
+    if !dir.exists() {
+        bail!("pack {shown}: no such directory; {hint}");
+    }
+    if !dir.is_dir() {
+        bail!("pack {shown} is not a directory; {hint}");
+    }
+    if !dir.join(pack::MANIFEST_FILE).exists() {
+        bail!(
+            "pack {shown} has no {}, so it is not a pack; {hint}",
+            pack::MANIFEST_FILE
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    check_pack_dir(&args.pack)?;
+    for a in args.answers.iter().filter(|a| !a.is_dir()) {
+        super::inputs::readable_file(super::inputs::Kind::Other("answer"), a)?;
+    }
     let pack = Pack::open(&args.pack)
         .with_context(|| format!("pack {} cannot be used", args.pack.display()))?;
     let raw = pack::read_answers(&args.answers)?;
@@ -207,6 +230,7 @@ fn plan(
     // As `tune` does: the profile's variables for the cross-check, its coverage of each group.
     let mut universe = Universe::builtin();
     if let Some(file) = &args.review.universe {
+        crate::cmd::inputs::readable_file(crate::cmd::inputs::Kind::Other("--universe"), file)?;
         universe
             .add_file(file)
             .with_context(|| format!("reading {}", file.display()))?;

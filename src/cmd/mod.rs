@@ -10,6 +10,7 @@ pub mod denials;
 pub mod explain;
 pub mod follow;
 pub mod ingest;
+pub mod inputs;
 pub mod llm_args;
 pub mod pack;
 pub mod redact;

@@ -87,9 +87,17 @@ fn parse_period(s: &str) -> anyhow::Result<i64> {
     Ok(secs)
 }
 
+/// The profile names to judge: those a profile file defines, else the argument itself (a name
+/// as logs spell it, which may be a path such as `/usr/sbin/exampled`: an executable file is
+/// the program, never its profile).
 fn names_of(profile: &str, dir: &Path) -> anyhow::Result<BTreeSet<String>> {
+    use std::os::unix::fs::PermissionsExt;
     let p = Path::new(profile);
-    if p.is_file() {
+    let program = std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+    if p.is_dir() {
+        super::inputs::readable_file(super::inputs::Kind::Profile, p)?;
+    }
+    if p.is_file() && !program {
         let policy = super::explain::load_policy(p, dir, &[])?;
         let names = super::tune::pipeline::profile_names(&policy);
         if names.is_empty() {

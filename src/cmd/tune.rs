@@ -177,7 +177,13 @@ pub(crate) fn run_plan(
 
     let state = decisions::state_dir();
     let store = match &state {
-        Some(dir) => DecisionStore::load(&dir.join("decisions.json"))?,
+        Some(dir) => DecisionStore::load(&dir.join("decisions.json")).with_context(|| {
+            format!(
+                "the state directory {} cannot be used (set AA_ASSIST_STATE_DIR to a writable \
+                 directory)",
+                dir.display()
+            )
+        })?,
         None => DecisionStore::empty(PathBuf::from("decisions.json")),
     };
 
@@ -191,6 +197,19 @@ pub(crate) fn run_plan(
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if args.review.dry_run || !interactive {
         print_cards(&target, &plan, global, interactive)?;
+        // Asked to review and write, with nobody to ask: an error, not a silent preview.
+        // `--dry-run` (or `--json`, `--patch FILE`) asks for the preview alone.
+        if !interactive
+            && !args.review.dry_run
+            && args.review.patch.is_none()
+            && !plan.checked.is_empty()
+        {
+            bail!(
+                "no terminal to review the {} proposal(s) above in, so nothing was written; run \
+                 this in a terminal to approve them, or add --dry-run to only show them",
+                plan.checked.len()
+            );
+        }
         return Ok(findings_outcome(&plan));
     }
     if plan.checked.is_empty() {
@@ -207,7 +226,30 @@ pub(crate) fn run_plan(
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
-    review_and_write(args, target, plan, store, parser)
+    let backups = backup_dir()?;
+    review_and_write(args, target, plan, store, parser, backups)
+}
+
+/// Where the original goes before a write, created now: every write leaves a backup, so a
+/// review that could not keep one must not start (rather than fail after the approvals).
+fn backup_dir() -> anyhow::Result<PathBuf> {
+    let what_to_do = "set AA_ASSIST_STATE_DIR to a writable directory; nothing was written";
+    let Some(state) = decisions::state_dir() else {
+        bail!("no state directory to keep a backup of the profile in (no HOME); {what_to_do}");
+    };
+    let dir = state.join("backups");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        let why = if dir.exists() && !dir.is_dir() {
+            "it exists and is not a directory".to_string()
+        } else {
+            e.to_string()
+        };
+        bail!(
+            "cannot create the backup directory {} ({why}); {what_to_do}",
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
 
 fn findings_outcome(plan: &Plan) -> Outcome {
@@ -222,7 +264,8 @@ fn findings_outcome(plan: &Plan) -> Outcome {
 /// profile of that name (or attaches to that path).
 pub(crate) fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     let as_path = PathBuf::from(name);
-    if as_path.is_file() {
+    if as_path.is_file() || (name.contains('/') && as_path.is_dir()) {
+        super::inputs::readable_file(super::inputs::Kind::Profile, &as_path)?;
         return Ok(as_path);
     }
     let in_dir = dir.join(name);
@@ -510,6 +553,7 @@ fn review_and_write(
     mut plan: Plan,
     mut store: DecisionStore,
     parser: Option<PathBuf>,
+    backup_dir: PathBuf,
 ) -> anyhow::Result<Outcome> {
     let mut prompter = TermPrompter {
         term: Term::stdout(),
@@ -581,20 +625,12 @@ fn review_and_write(
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    // Every write leaves a backup: without a state dir to hold it, refuse rather than risk
-    // the only copy of a hand-written profile.
-    let backup_dir = decisions::state_dir().map(|d| d.join("backups"));
-    if backup_dir.is_none() && target.path.exists() {
-        bail!(
-            "no state directory for the backup of {} (set AA_ASSIST_STATE_DIR or HOME); nothing was written",
-            target.path.display()
-        );
-    }
+    // Every write leaves a backup (the directory was made before the review began).
     let written = atomic_write_with(
         &target.path,
         new_text.as_bytes(),
         WriteOptions {
-            backup_dir,
+            backup_dir: Some(backup_dir),
             before_rename: None,
         },
     )?;
