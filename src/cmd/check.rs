@@ -72,8 +72,12 @@ struct Summary {
     other_profiles: usize,
 }
 
+/// The `check --json` schema version (docs/json-schema.md).
+pub const SCHEMA_VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct Report<'a> {
+    schema_version: u32,
     profile: String,
     groups: Vec<Row<'a>>,
     summary: Summary,
@@ -150,6 +154,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let report = Report {
+            schema_version: SCHEMA_VERSION,
             profile: args.profile.display().to_string(),
             groups: rows,
             summary,
