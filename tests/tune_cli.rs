@@ -3,43 +3,25 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::PathBuf;
 
 use aa_assist::check::{Checked, Verdict};
-use aa_assist::draft::{Alternative, Proposal, Source};
+use aa_assist::draft::Alternative;
 use assert_cmd::Command;
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
 
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
+/// The shared base proposal, offering one alternative (shown in cards and the JSON report).
 fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
-    Checked {
-        proposal: Proposal {
-            id: id.into(),
-            profile: "exampled".into(),
-            rule: rule.into(),
-            source: Source::Drafter,
-            claimed_evidence: covers.iter().map(|s| s.to_string()).collect(),
-            alternatives: vec![Alternative {
-                rule: "/etc/exampled/** r,".into(),
-                why: "glob directory".into(),
-            }],
-            rationale: None,
-            exec_modes: vec![],
-        },
-        covers: covers.iter().map(|s| s.to_string()).collect(),
-        partial: vec![],
-        unsupported_claims: vec![],
-        extra_paths: vec![],
-        extra_path_count: 0,
-        extra_perms: vec![],
-        findings: vec![],
-        verdict,
-    }
+    let mut c = common::checked(id, rule, covers, verdict);
+    c.proposal.alternatives = vec![Alternative {
+        rule: "/etc/exampled/** r,".into(),
+        why: "glob directory".into(),
+    }];
+    c
 }
 
 struct Fixture {

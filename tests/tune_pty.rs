@@ -6,50 +6,29 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use aa_assist::check::{Checked, Finding, Severity, Verdict};
-use aa_assist::draft::{Proposal, Source};
 use expectrl::{Eof, Regex, Session};
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
 
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
+/// The shared base proposal; a blocked one carries the finding that blocks it.
 fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
-    Checked {
-        proposal: Proposal {
-            id: id.into(),
-            profile: "exampled".into(),
-            rule: rule.into(),
-            source: Source::Drafter,
-            claimed_evidence: covers.iter().map(|s| s.to_string()).collect(),
-            alternatives: vec![],
-            rationale: None,
-            exec_modes: vec![],
-        },
-        covers: covers.iter().map(|s| s.to_string()).collect(),
-        partial: vec![],
-        unsupported_claims: vec![],
-        extra_paths: vec![],
-        extra_path_count: 0,
-        extra_perms: vec![],
-        findings: if verdict == Verdict::Blocked {
-            vec![Finding {
-                code: "recursive-write-glob".into(),
-                severity: Severity::Error,
-                message: "write on a recursive glob".into(),
-            }]
-        } else {
-            vec![]
-        },
-        verdict,
+    let mut c = common::checked(id, rule, covers, verdict);
+    if verdict == Verdict::Blocked {
+        c.findings = vec![Finding {
+            code: "recursive-write-glob".into(),
+            severity: Severity::Error,
+            message: "write on a recursive glob".into(),
+        }];
     }
+    c
 }
 
 struct Fixture {
