@@ -295,6 +295,15 @@ fn bad_config() {
         "m",
     ];
     let cases = vec![
+        // Every command reading a profile reads the config (its profile_dir, include_dirs).
+        ("check", args(&["check", &p, "-d", &d, "--log", &log])),
+        ("explain", args(&["explain", &log])),
+        ("status", args(&["status", "exampled", "--log", &log])),
+        (
+            "tune",
+            args(&["tune", &p, "-d", &d, "--log", &log, "--dry-run"]),
+        ),
+        ("review", args(&["review", &p, "-d", &d])),
         ("pack", args(&["pack", "--log", &log, "--out", &out])),
         ("redact", args(&["redact", &log])),
         (

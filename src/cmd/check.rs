@@ -32,12 +32,9 @@ pub struct Args {
     /// Audit log to read (`-` for stdin; plain or gzip; repeatable).
     #[arg(long = "log", required = true, num_args = 1..)]
     pub logs: Vec<PathBuf>,
-    /// Base directory for `include <…>` (searched after -I dirs).
-    #[arg(short = 'd', long = "profile-dir", default_value = "/etc/apparmor.d")]
-    pub profile_dir: PathBuf,
-    /// Extra include directory, searched first (repeatable).
-    #[arg(short = 'I', long = "include-dir")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Fail on includes that are not installed, as apparmor_parser does. By default they are
     /// warnings and the standard tunables get built-in defaults, so the check works on a
     /// machine without AppArmor.
@@ -83,15 +80,16 @@ struct Report<'a> {
     summary: Summary,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.dirs.resolve()?;
     let mode = if args.strict {
         IncludeMode::Strict
     } else {
         IncludeMode::Lenient
     };
     super::inputs::readable_file(super::inputs::Kind::Profile, &args.profile)?;
-    let mut loader = Loader::new(&args.profile_dir, mode);
-    for d in &args.include {
+    let mut loader = Loader::new(args.dirs.dir(), mode);
+    for d in &args.dirs.include {
         loader = loader.include_dir(d);
     }
     let policy = loader

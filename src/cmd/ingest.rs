@@ -125,7 +125,8 @@ fn check_pack_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.review.dirs.resolve()?;
     check_pack_dir(&args.pack)?;
     for a in args.answers.iter().filter(|a| !a.is_dir()) {
         super::inputs::readable_file(super::inputs::Kind::Other("answer"), a)?;
@@ -172,7 +173,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
 
     let profile_path = match (&args.profile, &pack.local.profile_path) {
-        (Some(p), _) => tune::resolve_profile(p, &args.review.profile_dir)?,
+        (Some(p), _) => tune::resolve_profile(p, args.review.dirs.dir())?,
         (None, Some(p)) => p.clone(),
         (None, None) => bail!(
             "the pack was made without --profile, so there is no file to put the {} proposal(s) \
@@ -213,8 +214,8 @@ fn plan(
     proposals: Vec<(Proposal, Vec<aa_assist::llm::Problem>)>,
 ) -> anyhow::Result<Plan> {
     let local = &pack.local;
-    let mut loader = Loader::new(&args.review.profile_dir, IncludeMode::Lenient);
-    for d in &args.review.include {
+    let mut loader = Loader::new(args.review.dirs.dir(), IncludeMode::Lenient);
+    for d in &args.review.dirs.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -244,7 +245,10 @@ fn plan(
         CheckOptions {
             trust_userspace: args.review.trust_userspace,
             vars,
-            include: Some((args.review.profile_dir.clone(), args.review.include.clone())),
+            include: Some((
+                args.review.dirs.dir().to_path_buf(),
+                args.review.dirs.include.clone(),
+            )),
         },
     );
     let mut covered = BTreeMap::new();

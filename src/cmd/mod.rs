@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod inputs;
 pub mod llm_args;
 pub mod pack;
+pub mod profile_args;
 pub mod redact;
 pub mod review_profile;
 pub mod status;

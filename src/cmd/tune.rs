@@ -68,17 +68,9 @@ pub struct Args {
 /// Review and write flags shared by `tune` and `ingest`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReviewArgs {
-    /// Profile directory: where names are looked up and includes are resolved.
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
-    /// Extra include directory (repeatable), searched after the profile directory.
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Never write: print the proposals and their diffs.
     #[arg(long)]
     pub dry_run: bool,
@@ -139,12 +131,13 @@ struct Target {
     local_rel: Option<PathBuf>,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.review.dirs.resolve()?;
     if args.llm.llm {
         // Fail on a missing server or model before reading anything.
         args.llm.resolve(true)?;
     }
-    let profile_path = resolve_profile(&args.profile, &args.review.profile_dir)?;
+    let profile_path = resolve_profile(&args.profile, args.review.dirs.dir())?;
     let profile_text = std::fs::read_to_string(&profile_path)
         .with_context(|| format!("reading profile {}", profile_path.display()))?;
     let plan = match &args.proposals {
@@ -605,7 +598,7 @@ fn review_and_write(
             parser,
             &target.profile_path,
             text,
-            &args.review.include,
+            &args.review.dirs.include,
             &overlays,
         ) {
             store.save()?;

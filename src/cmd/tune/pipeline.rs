@@ -35,8 +35,8 @@ pub fn plan(
             summary.lines
         );
     }
-    let mut loader = Loader::new(&args.review.profile_dir, IncludeMode::Lenient);
-    for d in &args.review.include {
+    let mut loader = Loader::new(args.review.dirs.dir(), IncludeMode::Lenient);
+    for d in &args.review.dirs.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -58,7 +58,10 @@ pub fn plan(
     let options = CheckOptions {
         trust_userspace: args.review.trust_userspace,
         vars,
-        include: Some((args.review.profile_dir.clone(), args.review.include.clone())),
+        include: Some((
+            args.review.dirs.dir().to_path_buf(),
+            args.review.dirs.include.clone(),
+        )),
     };
     let checker = Checker::new(&events, &grouping, universe, options);
 
