@@ -305,6 +305,10 @@ fn bad_config() {
         ),
         ("review", args(&["review", &p, "-d", &d])),
         ("pack", args(&["pack", "--log", &log, "--out", &out])),
+        (
+            "ingest",
+            args(&["ingest", "--pack", &out, &log, "--dry-run"]),
+        ),
         ("redact", args(&["redact", &log])),
         (
             "explain --llm",
@@ -475,4 +479,70 @@ fn missing_universe_file() {
     ]));
     assert_error("tune --universe", &out, &[&u]);
     s.nothing_written("tune --universe");
+}
+
+/// `ingest` with a real pack and a usable answer: its `--profile`, and its terminal.
+#[test]
+fn ingest_profile_and_terminal() {
+    let s = Scratch::new();
+    let p = Scratch::s(&s.profile);
+    let d = Scratch::s(&s.pdir);
+    let pack = Scratch::s(&s.path("pack"));
+    let log = Scratch::s(&common::repo(LOG));
+    let made = s.run(&args(&[
+        "pack",
+        "--log",
+        &log,
+        "--profile",
+        &p,
+        "-d",
+        &d,
+        "--out",
+        &pack,
+    ]));
+    assert_eq!(made.status.code(), Some(0), "{made:?}");
+    let answer = s.path("B1.txt");
+    std::fs::write(
+        &answer,
+        "```json\n{\"proposals\": [{\"profile\": \"exampled\", \"rule\": \"/etc/exampled/exampled.conf r,\", \"evidence\": [\"G1\"], \"rationale\": \"config\", \"risk\": \"low\"}], \"explanations\": []}\n```\n",
+    )
+    .expect("write");
+    let answer = Scratch::s(&answer);
+    let ingest = |extra: &[&str]| {
+        let mut a = args(&["ingest", "--pack", &pack, &answer, "-d", &d]);
+        a.extend(args(extra));
+        s.run(&a)
+    };
+    // The preview works: the answer is usable.
+    let out = ingest(&["--dry-run"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    let missing = Scratch::s(&s.path("no-such-profile"));
+    assert_error(
+        "ingest --profile missing",
+        &ingest(&["--profile", &missing, "--dry-run"]),
+        &[&missing],
+    );
+    let dir = Scratch::s(&s.a_directory());
+    assert_error(
+        "ingest --profile directory",
+        &ingest(&["--profile", &dir, "--dry-run"]),
+        &[&dir, "is a directory"],
+    );
+    assert_error(
+        "ingest without a terminal",
+        &ingest(&[]),
+        &["no terminal", "--dry-run"],
+    );
+    // The pack itself is left alone too.
+    profile_and_state_untouched(&s);
+}
+
+/// Like [`Scratch::nothing_written`], for tests that made a pack on purpose.
+fn profile_and_state_untouched(s: &Scratch) {
+    assert_eq!(std::fs::read(&s.profile).expect("read"), s.original);
+    assert!(
+        !s.path("state/decisions.json").exists() && !s.path("state/backups").exists(),
+        "no state written"
+    );
 }
