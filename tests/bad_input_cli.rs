@@ -431,6 +431,12 @@ fn bad_pack_and_bad_answers() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(all.contains("B1"), "the answer's batch is named: {all}");
+    assert!(all.contains("not JSON"), "and what is wrong with it: {all}");
+    assert!(
+        !all.contains("already covered"),
+        "uncovered groups are not called covered: {all}"
+    );
+    assert!(all.contains("have no proposed rule"), "{all}");
     assert_eq!(std::fs::read(&s.profile).expect("read"), s.original);
 }
 

@@ -207,7 +207,7 @@ pub(crate) fn run_plan(
     }
     if plan.checked.is_empty() {
         if !global.quiet {
-            println!("Nothing to do: every event in the logs for this profile is already covered.");
+            println!("{}", nothing_to_do(&plan));
         }
         return Ok(Outcome::Clean);
     }
@@ -243,6 +243,26 @@ fn backup_dir() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dir)
+}
+
+/// What to say when there is no proposal: either everything is covered, or some groups are
+/// not and nothing (drafter or answers) proposes a rule for them.
+fn nothing_to_do(plan: &Plan) -> String {
+    if plan.uncovered.is_empty() {
+        "Nothing to do: every event in the logs for this profile is already covered.".to_string()
+    } else {
+        let shown: Vec<&str> = plan.uncovered.iter().take(10).map(String::as_str).collect();
+        let more = if plan.uncovered.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        format!(
+            "No proposals: {} group(s) the profile does not cover ({}{more}) have no proposed rule.",
+            plan.uncovered.len(),
+            shown.join(", ")
+        )
+    }
 }
 
 fn findings_outcome(plan: &Plan) -> Outcome {
@@ -379,10 +399,7 @@ fn print_cards(
     let mut out = std::io::stdout().lock();
     if plan.checked.is_empty() {
         if !global.quiet {
-            writeln!(
-                out,
-                "Nothing to do: every event in the logs for this profile is already covered."
-            )?;
+            writeln!(out, "{}", nothing_to_do(plan))?;
         }
         return Ok(());
     }
