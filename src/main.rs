@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             if cmd::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("aa-assist: error: {err:#}");
+            eprintln!("aa-assist: error: {}", cmd::inputs::error_line(&err));
             ExitCode::from(cmd::Outcome::Error as u8)
         }
     }

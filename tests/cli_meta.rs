@@ -43,21 +43,39 @@ fn unknown_shell_is_a_usage_error() {
 fn closed_stdout_is_not_an_error() {
     use std::io::Read;
     use std::process::Stdio;
-    let mut child = Command::new(common::bin())
-        .arg("man")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(status.code().is_some_and(|c| c == 0), "{status:?} {err}");
+    let profile = common::repo("examples/webserver/profile/usr.sbin.examplehttpd");
+    let dir = common::repo("examples/webserver/profile");
+    let runs: [(&[&str], i32); 2] = [
+        (&["man"], 0),
+        // JSON goes through serde_json, whose error wraps the broken pipe.
+        (&["review", "--json", "-d"], 1),
+    ];
+    for (args, want) in runs {
+        let mut cmd = Command::new(common::bin());
+        cmd.args(args);
+        if args[0] == "review" {
+            cmd.arg(&dir).arg(&profile);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        // A closed pipe ends the output, not the command's verdict.
+        assert!(
+            status.code().is_some_and(|c| c == 0 || c == want),
+            "{args:?}: {status:?} {err}"
+        );
+    }
 }

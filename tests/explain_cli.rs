@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -113,20 +112,6 @@ fn bundled_example_exec_needs_a_transition() {
     }
 }
 
-async fn model_answering(content: String) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "c1", "object": "chat.completion", "created": 1, "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-        })))
-        .mount(&server)
-        .await;
-    server
-}
-
 async fn explain_llm(server: &MockServer, extra: &[&str]) -> Output {
     let mut cmd = aa(&[
         "explain",
@@ -153,7 +138,7 @@ async fn model_narrative_beside_the_causes() {
             {"group": "G77", "text": "Made up."}
         ]
     });
-    let server = model_answering(answer.to_string()).await;
+    let server = common::server_answering(answer.to_string()).await;
     let out = explain_llm(&server, &[]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -193,7 +178,7 @@ async fn model_narrative_beside_the_causes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nonsense_is_reported_as_data() {
-    let server = model_answering("the the the the".into()).await;
+    let server = common::server_answering("the the the the".into()).await;
     let out = explain_llm(&server, &[]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
@@ -307,7 +292,7 @@ async fn review_with_a_model_narrative() {
         "proposals": [],
         "explanations": [{"group": "P1", "text": "A config reader with one risky rule."}]
     });
-    let server = model_answering(answer.to_string()).await;
+    let server = common::server_answering(answer.to_string()).await;
     let dir = tempfile::tempdir().unwrap();
     let prof = dir.path().join("usr.bin.svc");
     std::fs::write(&prof, "profile svc /usr/bin/svc {\n  /srv/** rw,\n}\n").unwrap();

@@ -3,11 +3,14 @@
 // Helpers outside #[test] fns unwrap too: a failed setup should fail the test loudly.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use aa_assist::llm::{ApiKey, Client, FormatPref, LlmConfig, LlmError, Problem};
 use aa_assist::prompt::{Batch, GroupData, Planner, PlannerOptions, Task, Templates, TokenCounter};
 use aa_assist::redact::{RedactConfig, Redactor};
+use common::completion;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -74,14 +77,6 @@ fn batches(n: usize) -> Vec<Batch> {
         .unwrap();
     assert_eq!(b.len(), n);
     b
-}
-
-fn completion(content: &str, finish: &str) -> Value {
-    json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-    })
 }
 
 fn good_answer(batch: &Batch) -> String {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -11,10 +13,6 @@ use serde_json::{json, Value};
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
-
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
 
 struct Fixture {
     _dir: tempfile::TempDir,

@@ -3,12 +3,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
+use common::repo;
 
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
+use std::process::Command;
 
 #[test]
 fn explain_profile_without_logs_round_trips_explanations() {

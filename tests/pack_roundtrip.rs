@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -14,10 +16,6 @@ use serde_json::{json, Value};
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
-
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
 
 /// The batch holding group `g`.
 fn batch_of(manifest: &Value, g: &str) -> String {

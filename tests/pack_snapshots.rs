@@ -4,12 +4,10 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
 
 /// Pack `log` (for `profile`, with `extra` flags) into `<tmp>/pack` and return the directory.
 fn pack(tmp: &Path, log: &str, profile: &str, extra: &[&str]) -> PathBuf {

@@ -3,43 +3,25 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::PathBuf;
 
 use aa_assist::check::{Checked, Verdict};
-use aa_assist::draft::{Alternative, Proposal, Source};
+use aa_assist::draft::Alternative;
 use assert_cmd::Command;
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
 
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
+/// The shared base proposal, offering one alternative (shown in cards and the JSON report).
 fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
-    Checked {
-        proposal: Proposal {
-            id: id.into(),
-            profile: "exampled".into(),
-            rule: rule.into(),
-            source: Source::Drafter,
-            claimed_evidence: covers.iter().map(|s| s.to_string()).collect(),
-            alternatives: vec![Alternative {
-                rule: "/etc/exampled/** r,".into(),
-                why: "glob directory".into(),
-            }],
-            rationale: None,
-            exec_modes: vec![],
-        },
-        covers: covers.iter().map(|s| s.to_string()).collect(),
-        partial: vec![],
-        unsupported_claims: vec![],
-        extra_paths: vec![],
-        extra_path_count: 0,
-        extra_perms: vec![],
-        findings: vec![],
-        verdict,
-    }
+    let mut c = common::checked(id, rule, covers, verdict);
+    c.proposal.alternatives = vec![Alternative {
+        rule: "/etc/exampled/** r,".into(),
+        why: "glob directory".into(),
+    }];
+    c
 }
 
 struct Fixture {
@@ -98,7 +80,24 @@ fn tune(f: &Fixture) -> Command {
 #[test]
 fn non_tty_prints_diffs_and_never_writes() {
     let f = fixture();
-    let out = tune(&f).assert().code(1).get_output().stdout.clone();
+    // Without --dry-run, the review was asked for and cannot happen: an error, after the diffs.
+    let out = tune(&f).assert().code(2).get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no terminal to review the 2 proposal(s)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+    let out = String::from_utf8(out.stdout).expect("utf8");
+    assert!(out.contains("+   /etc/exampled/exampled.conf r,"), "{out}");
+    // With --dry-run, the preview is all that was asked for.
+    let out = tune(&f)
+        .arg("--dry-run")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let out = String::from_utf8(out).expect("utf8");
     assert!(out.contains("+   /etc/exampled/exampled.conf r,"), "{out}");
     assert!(out.contains("BLOCKED"), "{out}");
@@ -223,6 +222,7 @@ fn local_dry_run_shows_the_override_file_diff() {
     let f = fixture();
     let out = tune(&f)
         .arg("--local")
+        .arg("--dry-run")
         .assert()
         .code(1)
         .get_output()

@@ -5,14 +5,10 @@
 
 mod common;
 
-use std::path::PathBuf;
+use common::repo;
 
 use aa_assist::profile::ProfileFile;
 use assert_cmd::Command;
-
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
 
 fn report(
     profile: &std::path::Path,

@@ -17,23 +17,7 @@ fn example(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-fn completion(content: &str) -> Value {
-    json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-    })
-}
-
-async fn server_answering(content: String) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&content)))
-        .mount(&server)
-        .await;
-    server
-}
+use common::{completion, server_answering};
 
 /// The first profile name as the prompt spells it (possibly a pseudonym such as `USER_1`).
 fn sent_profile(req: &Request) -> String {
@@ -61,7 +45,7 @@ async fn server_answering_in_kind(template: String) -> MockServer {
         .and(path("/v1/chat/completions"))
         .respond_with(move |req: &Request| {
             let content = template.replace("{P}", &sent_profile(req));
-            ResponseTemplate::new(200).set_body_json(completion(&content))
+            ResponseTemplate::new(200).set_body_json(completion(&content, "stop"))
         })
         .mount(&server)
         .await;

@@ -6,50 +6,29 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use aa_assist::check::{Checked, Finding, Severity, Verdict};
-use aa_assist::draft::{Proposal, Source};
 use expectrl::{Eof, Regex, Session};
 
 const PROFILE: &str = "examples/pidcache/profile/usr.sbin.exampled";
 const LOG: &str = "examples/pidcache/audit.log";
 
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
+/// The shared base proposal; a blocked one carries the finding that blocks it.
 fn checked(id: &str, rule: &str, covers: &[&str], verdict: Verdict) -> Checked {
-    Checked {
-        proposal: Proposal {
-            id: id.into(),
-            profile: "exampled".into(),
-            rule: rule.into(),
-            source: Source::Drafter,
-            claimed_evidence: covers.iter().map(|s| s.to_string()).collect(),
-            alternatives: vec![],
-            rationale: None,
-            exec_modes: vec![],
-        },
-        covers: covers.iter().map(|s| s.to_string()).collect(),
-        partial: vec![],
-        unsupported_claims: vec![],
-        extra_paths: vec![],
-        extra_path_count: 0,
-        extra_perms: vec![],
-        findings: if verdict == Verdict::Blocked {
-            vec![Finding {
-                code: "recursive-write-glob".into(),
-                severity: Severity::Error,
-                message: "write on a recursive glob".into(),
-            }]
-        } else {
-            vec![]
-        },
-        verdict,
+    let mut c = common::checked(id, rule, covers, verdict);
+    if verdict == Verdict::Blocked {
+        c.findings = vec![Finding {
+            code: "recursive-write-glob".into(),
+            severity: Severity::Error,
+            message: "write on a recursive glob".into(),
+        }];
     }
+    c
 }
 
 struct Fixture {
@@ -507,4 +486,90 @@ fn ctrl_c_at_a_prompt_quits_and_writes_nothing() {
         f.original.as_bytes()
     );
     assert!(!f.state.join("decisions.json").exists());
+}
+
+/// A stand-in `apparmor_parser` that rejects every policy, as a real one does on bad syntax.
+fn failing_parser(dir: &Path) -> String {
+    let p = dir.join("failing_apparmor_parser");
+    let script = "#!/bin/sh\ncat >/dev/null\necho 'AppArmor parser error for /dev/stdin in profile exampled at line 31: syntax error, unexpected TOK_ID' >&2\nexit 1\n";
+    std::fs::write(&p, script).expect("write");
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn failing_parser_writes_nothing() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = failing_parser(&f.root);
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 2 rule(s)").expect("confirm");
+    s.send("y").expect("yes");
+    s.expect("apparmor_parser rejected the new profile")
+        .expect("the parser is named");
+    s.expect("syntax error, unexpected TOK_ID")
+        .expect("with its own reason");
+    s.expect("Nothing written").expect("says so");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    let backups = std::fs::read_dir(f.state.join("backups")).map_or(0, |d| d.count());
+    assert_eq!(backups, 0, "no write, so no backup either");
+}
+
+/// Every write leaves a backup: when the backup directory cannot be created (even as root:
+/// a file is in its place, or the state dir is under a file), the review does not start.
+#[test]
+fn no_backup_directory_refuses_before_any_question() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, true);
+
+    std::fs::create_dir_all(&f.state).expect("mkdir");
+    std::fs::write(f.state.join("backups"), "not a directory\n").expect("write");
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    let said = s
+        .expect("cannot create the backup directory")
+        .expect("plain message");
+    assert!(
+        !String::from_utf8_lossy(said.before()).contains("what to do?"),
+        "refused before the first question"
+    );
+    s.expect("backups (it exists and is not a directory)")
+        .expect("names the directory and the reason");
+    s.expect("AA_ASSIST_STATE_DIR").expect("what to do");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    assert!(!f.state.join("decisions.json").exists());
+
+    // A state dir below a regular file cannot exist at all.
+    let blocker = f.root.join("a-file");
+    std::fs::write(&blocker, "").expect("write");
+    let state = blocker.join("state");
+    let state = state.to_str().expect("utf-8");
+    let mut s = spawn(
+        &f,
+        &[
+            ("AA_ASSIST_APPARMOR_PARSER", &parser),
+            ("AA_ASSIST_STATE_DIR", state),
+        ],
+    );
+    let said = s.expect(state).expect("names the state path");
+    assert!(!String::from_utf8_lossy(said.before()).contains("what to do?"));
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use aa_assist::check::coverage::{statuses, GroupStatus, Status};
 use aa_assist::check::group_evidence;
 use aa_assist::log::group::{group_events, Filter, Group};
-use aa_assist::log::{open_sources, SourceSpec};
+use aa_assist::log::open_sources;
 use aa_assist::profile::{IncludeMode, Loader};
 
 use crate::cmd::{GlobalArgs, Outcome};
@@ -32,12 +32,9 @@ pub struct Args {
     /// Audit log to read (`-` for stdin; plain or gzip; repeatable).
     #[arg(long = "log", required = true, num_args = 1..)]
     pub logs: Vec<PathBuf>,
-    /// Base directory for `include <…>` (searched after -I dirs).
-    #[arg(short = 'd', long = "profile-dir", default_value = "/etc/apparmor.d")]
-    pub profile_dir: PathBuf,
-    /// Extra include directory, searched first (repeatable).
-    #[arg(short = 'I', long = "include-dir")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Fail on includes that are not installed, as apparmor_parser does. By default they are
     /// warnings and the standard tunables get built-in defaults, so the check works on a
     /// machine without AppArmor.
@@ -72,21 +69,27 @@ struct Summary {
     other_profiles: usize,
 }
 
+/// The `check --json` schema version (docs/json-schema.md).
+pub const SCHEMA_VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct Report<'a> {
+    schema_version: u32,
     profile: String,
     groups: Vec<Row<'a>>,
     summary: Summary,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.dirs.resolve()?;
     let mode = if args.strict {
         IncludeMode::Strict
     } else {
         IncludeMode::Lenient
     };
-    let mut loader = Loader::new(&args.profile_dir, mode);
-    for d in &args.include {
+    super::inputs::readable_file(super::inputs::Kind::Profile, &args.profile)?;
+    let mut loader = Loader::new(args.dirs.dir(), mode);
+    for d in &args.dirs.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -97,7 +100,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             eprintln!("{w}");
         }
     }
-    let specs: Vec<SourceSpec> = args.logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
+    let specs = super::inputs::log_specs(&args.logs)?;
     let mut events = Vec::new();
     for src in open_sources(&specs)? {
         let label = src.label.clone();
@@ -149,6 +152,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let report = Report {
+            schema_version: SCHEMA_VERSION,
             profile: args.profile.display().to_string(),
             groups: rows,
             summary,

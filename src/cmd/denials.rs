@@ -85,8 +85,9 @@ fn now() -> i64 {
 }
 
 fn specs(args: &Args) -> anyhow::Result<Vec<SourceSpec>> {
-    let mut specs: Vec<SourceSpec> = args.logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
+    let mut specs = super::inputs::log_specs(&args.logs)?;
     if let Some(p) = &args.audit_log {
+        super::inputs::readable_file(super::inputs::Kind::Log, p)?;
         specs.push(SourceSpec::Path(p.clone()));
     }
     if args.journal {

@@ -50,17 +50,9 @@ pub struct Args {
     /// The profile file to compare with (enables stale-profile and explicit-deny).
     #[arg(short = 'p', long = "profile-file", value_name = "FILE")]
     pub profile_file: Option<PathBuf>,
-    /// Profile directory: where includes are resolved.
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
-    /// Extra include directory (repeatable).
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -102,6 +94,7 @@ pub(crate) fn load_policy(
     dir: &std::path::Path,
     include: &[PathBuf],
 ) -> anyhow::Result<LoadedPolicy> {
+    super::inputs::readable_file(super::inputs::Kind::Profile, file)?;
     let mut loader = Loader::new(dir, IncludeMode::Lenient);
     for d in include {
         loader = loader.include_dir(d);
@@ -161,12 +154,13 @@ pub(crate) fn model_explanations(
     Ok((texts, notes))
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.dirs.resolve()?;
     let events = read_logs(&args.logs, global.quiet)?;
     let grouping = group_events(&events, &Filter::default());
     let statuses = match &args.profile_file {
         Some(f) => {
-            let policy = load_policy(f, &args.profile_dir, &args.include)?;
+            let policy = load_policy(f, args.dirs.dir(), &args.dirs.include)?;
             Some(statuses(&policy, &group_evidence(&events, &grouping)))
         }
         None => None,

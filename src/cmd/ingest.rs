@@ -106,7 +106,31 @@ fn report_batches(
     Ok(())
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+/// `--pack` must be a directory `aa-assist pack` wrote: say so plainly before opening it.
+fn check_pack_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let shown = dir.display();
+    let hint = "give the directory `aa-assist pack --out DIR` wrote";
+    if !dir.exists() {
+        bail!("pack {shown}: no such directory; {hint}");
+    }
+    if !dir.is_dir() {
+        bail!("pack {shown} is not a directory; {hint}");
+    }
+    if !dir.join(pack::MANIFEST_FILE).exists() {
+        bail!(
+            "pack {shown} has no {}, so it is not a pack; {hint}",
+            pack::MANIFEST_FILE
+        );
+    }
+    Ok(())
+}
+
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.review.dirs.resolve()?;
+    check_pack_dir(&args.pack)?;
+    for a in args.answers.iter().filter(|a| !a.is_dir()) {
+        super::inputs::readable_file(super::inputs::Kind::Other("answer"), a)?;
+    }
     let pack = Pack::open(&args.pack)
         .with_context(|| format!("pack {} cannot be used", args.pack.display()))?;
     let raw = pack::read_answers(&args.answers)?;
@@ -149,7 +173,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
 
     let profile_path = match (&args.profile, &pack.local.profile_path) {
-        (Some(p), _) => tune::resolve_profile(p, &args.review.profile_dir)?,
+        (Some(p), _) => tune::resolve_profile(p, args.review.dirs.dir())?,
         (None, Some(p)) => p.clone(),
         (None, None) => bail!(
             "the pack was made without --profile, so there is no file to put the {} proposal(s) \
@@ -190,8 +214,8 @@ fn plan(
     proposals: Vec<(Proposal, Vec<aa_assist::llm::Problem>)>,
 ) -> anyhow::Result<Plan> {
     let local = &pack.local;
-    let mut loader = Loader::new(&args.review.profile_dir, IncludeMode::Lenient);
-    for d in &args.review.include {
+    let mut loader = Loader::new(args.review.dirs.dir(), IncludeMode::Lenient);
+    for d in &args.review.dirs.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -207,6 +231,7 @@ fn plan(
     // As `tune` does: the profile's variables for the cross-check, its coverage of each group.
     let mut universe = Universe::builtin();
     if let Some(file) = &args.review.universe {
+        crate::cmd::inputs::readable_file(crate::cmd::inputs::Kind::Other("--universe"), file)?;
         universe
             .add_file(file)
             .with_context(|| format!("reading {}", file.display()))?;
@@ -220,7 +245,10 @@ fn plan(
         CheckOptions {
             trust_userspace: args.review.trust_userspace,
             vars,
-            include: Some((args.review.profile_dir.clone(), args.review.include.clone())),
+            include: Some((
+                args.review.dirs.dir().to_path_buf(),
+                args.review.dirs.include.clone(),
+            )),
         },
     );
     let mut covered = BTreeMap::new();

@@ -10,8 +10,10 @@ pub mod denials;
 pub mod explain;
 pub mod follow;
 pub mod ingest;
+pub mod inputs;
 pub mod llm_args;
 pub mod pack;
+pub mod profile_args;
 pub mod redact;
 pub mod review_profile;
 pub mod status;
@@ -114,9 +116,13 @@ pub fn init_tracing(global: &GlobalArgs) {
 
 /// A closed stdout (e.g. `| head`) is not an error worth reporting.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<std::io::Error>().map(|e| e.kind()) == broken
+            // `--json` output is written by serde_json, whose error hides the io::Error.
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                == broken
     })
 }

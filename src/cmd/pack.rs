@@ -70,17 +70,9 @@ pub struct Args {
     /// Directory to write the pack into (must not exist, or be empty).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Profile directory: where names are looked up and includes are resolved.
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
-    /// Extra include directory (repeatable), searched after the profile directory.
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Model the requests name and whose tokenizer counts (default: config, else gpt-4o-mini).
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
@@ -163,8 +155,9 @@ fn sha_or_empty(p: &Path) -> anyhow::Result<String> {
     Ok(pack::sha256_file(p)?)
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let config = Config::load_default()?;
+    args.dirs.resolve_with(&config);
     let (task, profile_arg) = match &args.explain_profile {
         Some(p) => (Task::ExplainProfile, Some(p.clone())),
         None => (Task::from(args.task), args.profile.clone()),
@@ -183,12 +176,12 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
     let profile_path = profile_arg
         .as_deref()
-        .map(|p| super::tune::resolve_profile(p, &args.profile_dir))
+        .map(|p| super::tune::resolve_profile(p, args.dirs.dir()))
         .transpose()?;
     let policy = match &profile_path {
         Some(path) => {
-            let mut loader = Loader::new(&args.profile_dir, IncludeMode::Lenient);
-            for d in &args.include {
+            let mut loader = Loader::new(args.dirs.dir(), IncludeMode::Lenient);
+            for d in &args.dirs.include {
                 loader = loader.include_dir(d);
             }
             Some(

@@ -3,7 +3,6 @@
 //! the model's narrative is shown beside (never instead of) the deterministic reading.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::Serialize;
@@ -34,17 +33,9 @@ Exit status: 0 nothing worse than a note, 1 a warning or error finding, 2 error.
 pub struct Args {
     /// The profile: a file path, or a file or profile name in the profile directory.
     pub profile: String,
-    /// Profile directory: where names are looked up and includes are resolved.
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
-    /// Extra include directory (repeatable).
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -63,9 +54,10 @@ struct Report<'a> {
     model_notes: &'a [String],
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
-    let path = super::tune::resolve_profile(&args.profile, &args.profile_dir)?;
-    let policy = super::explain::load_policy(&path, &args.profile_dir, &args.include)?;
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.dirs.resolve()?;
+    let path = super::tune::resolve_profile(&args.profile, args.dirs.dir())?;
+    let policy = super::explain::load_policy(&path, args.dirs.dir(), &args.dirs.include)?;
     if policy.profiles.is_empty() {
         anyhow::bail!("{} defines no profile", path.display());
     }

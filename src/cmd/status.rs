@@ -43,14 +43,9 @@ pub struct Args {
     /// newest log timestamp.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Profile directory (for a profile file's includes).
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -87,10 +82,21 @@ fn parse_period(s: &str) -> anyhow::Result<i64> {
     Ok(secs)
 }
 
-fn names_of(profile: &str, dir: &Path) -> anyhow::Result<BTreeSet<String>> {
+/// The profile names to judge: those a profile file defines, else the argument itself (a name
+/// as logs spell it, which may be a path such as `/usr/sbin/exampled`: an executable file is
+/// the program, never its profile).
+fn names_of(
+    profile: &str,
+    dirs: &super::profile_args::ProfileDirArgs,
+) -> anyhow::Result<BTreeSet<String>> {
+    use std::os::unix::fs::PermissionsExt;
     let p = Path::new(profile);
-    if p.is_file() {
-        let policy = super::explain::load_policy(p, dir, &[])?;
+    let program = std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+    if p.is_dir() {
+        super::inputs::readable_file(super::inputs::Kind::Profile, p)?;
+    }
+    if p.is_file() && !program {
+        let policy = super::explain::load_policy(p, dirs.dir(), &dirs.include)?;
         let names = super::tune::pipeline::profile_names(&policy);
         if names.is_empty() {
             anyhow::bail!("{profile} defines no profile");
@@ -112,9 +118,10 @@ fn is_denial(ev: &Event) -> bool {
     matches!(ev.kind, EventKind::Denied | EventKind::Allowed)
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.dirs.resolve()?;
     let period = parse_period(&args.quiet_period)?;
-    let names = names_of(&args.profile, &args.profile_dir)?;
+    let names = names_of(&args.profile, &args.dirs)?;
     let events = super::explain::read_logs(&args.logs, global.quiet)?;
     let newest = events.iter().filter_map(|e| e.epoch).max();
     let logs_start = events.iter().filter_map(|e| e.epoch).min();

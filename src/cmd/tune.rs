@@ -68,17 +68,9 @@ pub struct Args {
 /// Review and write flags shared by `tune` and `ingest`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReviewArgs {
-    /// Profile directory: where names are looked up and includes are resolved.
-    #[arg(
-        short = 'd',
-        long,
-        value_name = "DIR",
-        default_value = "/etc/apparmor.d"
-    )]
-    pub profile_dir: PathBuf,
-    /// Extra include directory (repeatable), searched after the profile directory.
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    pub include: Vec<PathBuf>,
+    /// Where profiles and includes are found.
+    #[command(flatten)]
+    pub dirs: super::profile_args::ProfileDirArgs,
     /// Never write: print the proposals and their diffs.
     #[arg(long)]
     pub dry_run: bool,
@@ -139,12 +131,13 @@ struct Target {
     local_rel: Option<PathBuf>,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
+    args.review.dirs.resolve()?;
     if args.llm.llm {
         // Fail on a missing server or model before reading anything.
         args.llm.resolve(true)?;
     }
-    let profile_path = resolve_profile(&args.profile, &args.review.profile_dir)?;
+    let profile_path = resolve_profile(&args.profile, args.review.dirs.dir())?;
     let profile_text = std::fs::read_to_string(&profile_path)
         .with_context(|| format!("reading profile {}", profile_path.display()))?;
     let plan = match &args.proposals {
@@ -177,7 +170,13 @@ pub(crate) fn run_plan(
 
     let state = decisions::state_dir();
     let store = match &state {
-        Some(dir) => DecisionStore::load(&dir.join("decisions.json"))?,
+        Some(dir) => DecisionStore::load(&dir.join("decisions.json")).with_context(|| {
+            format!(
+                "the state directory {} cannot be used (set AA_ASSIST_STATE_DIR to a writable \
+                 directory)",
+                dir.display()
+            )
+        })?,
         None => DecisionStore::empty(PathBuf::from("decisions.json")),
     };
 
@@ -191,11 +190,24 @@ pub(crate) fn run_plan(
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if args.review.dry_run || !interactive {
         print_cards(&target, &plan, global, interactive)?;
+        // Asked to review and write, with nobody to ask: an error, not a silent preview.
+        // `--dry-run` (or `--json`, `--patch FILE`) asks for the preview alone.
+        if !interactive
+            && !args.review.dry_run
+            && args.review.patch.is_none()
+            && !plan.checked.is_empty()
+        {
+            bail!(
+                "no terminal to review the {} proposal(s) above in, so nothing was written; run \
+                 this in a terminal to approve them, or add --dry-run to only show them",
+                plan.checked.len()
+            );
+        }
         return Ok(findings_outcome(&plan));
     }
     if plan.checked.is_empty() {
         if !global.quiet {
-            println!("Nothing to do: every event in the logs for this profile is already covered.");
+            println!("{}", nothing_to_do(&plan));
         }
         return Ok(Outcome::Clean);
     }
@@ -207,7 +219,50 @@ pub(crate) fn run_plan(
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
-    review_and_write(args, target, plan, store, parser)
+    let backups = backup_dir()?;
+    review_and_write(args, target, plan, store, parser, backups)
+}
+
+/// Where the original goes before a write, created now: every write leaves a backup, so a
+/// review that could not keep one must not start (rather than fail after the approvals).
+fn backup_dir() -> anyhow::Result<PathBuf> {
+    let what_to_do = "set AA_ASSIST_STATE_DIR to a writable directory; nothing was written";
+    let Some(state) = decisions::state_dir() else {
+        bail!("no state directory to keep a backup of the profile in (no HOME); {what_to_do}");
+    };
+    let dir = state.join("backups");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        let why = if dir.exists() && !dir.is_dir() {
+            "it exists and is not a directory".to_string()
+        } else {
+            e.to_string()
+        };
+        bail!(
+            "cannot create the backup directory {} ({why}); {what_to_do}",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// What to say when there is no proposal: either everything is covered, or some groups are
+/// not and nothing (drafter or answers) proposes a rule for them.
+fn nothing_to_do(plan: &Plan) -> String {
+    if plan.uncovered.is_empty() {
+        "Nothing to do: every event in the logs for this profile is already covered.".to_string()
+    } else {
+        let shown: Vec<&str> = plan.uncovered.iter().take(10).map(String::as_str).collect();
+        let more = if plan.uncovered.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        format!(
+            "No proposals: {} group(s) the profile does not cover ({}{more}) have no proposed rule.",
+            plan.uncovered.len(),
+            shown.join(", ")
+        )
+    }
 }
 
 fn findings_outcome(plan: &Plan) -> Outcome {
@@ -222,7 +277,8 @@ fn findings_outcome(plan: &Plan) -> Outcome {
 /// profile of that name (or attaches to that path).
 pub(crate) fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     let as_path = PathBuf::from(name);
-    if as_path.is_file() {
+    if as_path.is_file() || (name.contains('/') && as_path.is_dir()) {
+        super::inputs::readable_file(super::inputs::Kind::Profile, &as_path)?;
         return Ok(as_path);
     }
     let in_dir = dir.join(name);
@@ -343,10 +399,7 @@ fn print_cards(
     let mut out = std::io::stdout().lock();
     if plan.checked.is_empty() {
         if !global.quiet {
-            writeln!(
-                out,
-                "Nothing to do: every event in the logs for this profile is already covered."
-            )?;
+            writeln!(out, "{}", nothing_to_do(plan))?;
         }
         return Ok(());
     }
@@ -510,6 +563,7 @@ fn review_and_write(
     mut plan: Plan,
     mut store: DecisionStore,
     parser: Option<PathBuf>,
+    backup_dir: PathBuf,
 ) -> anyhow::Result<Outcome> {
     let mut prompter = TermPrompter {
         term: Term::stdout(),
@@ -561,7 +615,7 @@ fn review_and_write(
             parser,
             &target.profile_path,
             text,
-            &args.review.include,
+            &args.review.dirs.include,
             &overlays,
         ) {
             store.save()?;
@@ -581,20 +635,12 @@ fn review_and_write(
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    // Every write leaves a backup: without a state dir to hold it, refuse rather than risk
-    // the only copy of a hand-written profile.
-    let backup_dir = decisions::state_dir().map(|d| d.join("backups"));
-    if backup_dir.is_none() && target.path.exists() {
-        bail!(
-            "no state directory for the backup of {} (set AA_ASSIST_STATE_DIR or HOME); nothing was written",
-            target.path.display()
-        );
-    }
+    // Every write leaves a backup (the directory was made before the review began).
     let written = atomic_write_with(
         &target.path,
         new_text.as_bytes(),
         WriteOptions {
-            backup_dir,
+            backup_dir: Some(backup_dir),
             before_rename: None,
         },
     )?;

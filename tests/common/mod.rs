@@ -31,3 +31,69 @@ pub fn corpus_dir() -> Option<PathBuf> {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_aa-assist"))
 }
+
+/// A path inside the repository (the examples, fixtures, scripts).
+pub fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// Whether the suite runs under CI (`CI=true`), where a skip is a failure.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// A checked drafter proposal for `exampled` that covers `covers` with `verdict`, no
+/// alternatives and no findings: the base of the hand-made `--proposals` files of the review
+/// tests (each adds what it needs).
+pub fn checked(
+    id: &str,
+    rule: &str,
+    covers: &[&str],
+    verdict: aa_assist::check::Verdict,
+) -> aa_assist::check::Checked {
+    let ids = || covers.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    aa_assist::check::Checked {
+        proposal: aa_assist::draft::Proposal {
+            id: id.into(),
+            profile: "exampled".into(),
+            rule: rule.into(),
+            source: aa_assist::draft::Source::Drafter,
+            claimed_evidence: ids(),
+            alternatives: vec![],
+            rationale: None,
+            exec_modes: vec![],
+        },
+        covers: ids(),
+        partial: vec![],
+        unsupported_claims: vec![],
+        extra_paths: vec![],
+        extra_path_count: 0,
+        extra_perms: vec![],
+        findings: vec![],
+        verdict,
+    }
+}
+
+/// An OpenAI chat-completion response body whose one choice says `content`.
+pub fn completion(content: &str, finish: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "test-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+    })
+}
+
+/// A mock OpenAI-compatible server on 127.0.0.1 whose `/v1/chat/completions` always answers
+/// `content` (finish reason `stop`).
+pub async fn server_answering(content: String) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(completion(&content, "stop")),
+        )
+        .mount(&server)
+        .await;
+    server
+}

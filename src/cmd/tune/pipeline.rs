@@ -12,7 +12,7 @@ use aa_assist::check::coverage::{self, Status};
 use aa_assist::check::{CheckOptions, Checked, Checker, Finding, Severity, Universe, Verdict};
 use aa_assist::draft::{Drafter, Globs, Proposal};
 use aa_assist::log::group::{group_events, Filter, Grouping};
-use aa_assist::log::{open_sources, Event, SourceSpec, Summary};
+use aa_assist::log::{open_sources, Event, Summary};
 use aa_assist::profile::ProfileFile;
 use aa_assist::profile::{IncludeMode, LoadedPolicy, Loader};
 use aa_assist::review::report::GroupEntry;
@@ -35,8 +35,8 @@ pub fn plan(
             summary.lines
         );
     }
-    let mut loader = Loader::new(&args.review.profile_dir, IncludeMode::Lenient);
-    for d in &args.review.include {
+    let mut loader = Loader::new(args.review.dirs.dir(), IncludeMode::Lenient);
+    for d in &args.review.dirs.include {
         loader = loader.include_dir(d);
     }
     let policy = loader
@@ -48,6 +48,7 @@ pub fn plan(
 
     let mut universe = Universe::builtin();
     if let Some(u) = &args.review.universe {
+        crate::cmd::inputs::readable_file(crate::cmd::inputs::Kind::Other("--universe"), u)?;
         universe
             .add_file(u)
             .with_context(|| format!("reading universe {}", u.display()))?;
@@ -57,7 +58,10 @@ pub fn plan(
     let options = CheckOptions {
         trust_userspace: args.review.trust_userspace,
         vars,
-        include: Some((args.review.profile_dir.clone(), args.review.include.clone())),
+        include: Some((
+            args.review.dirs.dir().to_path_buf(),
+            args.review.dirs.include.clone(),
+        )),
     };
     let checker = Checker::new(&events, &grouping, universe, options);
 
@@ -129,7 +133,7 @@ pub struct Events {
 
 /// Read every `--log` source (`-` is stdin).
 pub fn read_events(logs: &[PathBuf]) -> anyhow::Result<Events> {
-    let specs: Vec<SourceSpec> = logs.iter().map(|p| SourceSpec::from_arg(p)).collect();
+    let specs = crate::cmd::inputs::log_specs(logs)?;
     let mut events = Vec::new();
     let mut summary = Summary::default();
     for source in open_sources(&specs)? {
