@@ -1,5 +1,15 @@
-//! Fuzz the log line parser: libapparmor-exact records, every framing, and the streaming
-//! reader's line counting. Run: `cargo +nightly fuzz run log_line`.
+//! Fuzz the log line parser over arbitrary bytes, in every framing it accepts.
+//!
+//! The input is used three ways:
+//! - as one record for [`parse_record`] (libapparmor-exact) and one line for [`parse_line`];
+//! - wrapped in each framing a real log uses (auditd `node=`, `dmesg`, `dmesg -T`, syslog with
+//!   classic and ISO dates, journald JSON with `MESSAGE` as text and as a byte array), so the
+//!   mutator only has to find interesting records, not also the framing around them;
+//! - as a whole file for the streaming [`Reader`] (line splitting, over-long lines, `ausearch`
+//!   grouping, auditd context merging), whose summary must account for every line.
+//!
+//! Properties: nothing panics, and `lines == events + ignored + failed`.
+//! Run: `cargo +nightly fuzz run log_line` (see `fuzz/README.md`).
 #![no_main]
 
 use std::io::Cursor;
@@ -7,9 +17,58 @@ use std::io::Cursor;
 use aa_assist::log::{parse_line, parse_record, Reader};
 use libfuzzer_sys::fuzz_target;
 
+/// Text prefixes of the line framings.
+const PREFIXES: &[&[u8]] = &[
+    b"node=fuzzhost ",
+    b"[ 1234.567890] audit: ",
+    b"[Wed Nov 25 22:00:00 2026] audit: ",
+    b"Nov 25 22:00:00 fuzzhost kernel: ",
+    b"2026-11-25T22:00:00.123456+00:00 fuzzhost kernel: ",
+];
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
     let _ = parse_record(data);
     let _ = parse_line(data);
+
+    // One line per framing; the framings never span lines, so use the first line only.
+    let line = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut wrapped = Vec::with_capacity(line.len() + 64);
+    for prefix in PREFIXES {
+        wrapped.clear();
+        wrapped.extend_from_slice(prefix);
+        wrapped.extend_from_slice(line);
+        let _ = parse_line(&wrapped);
+    }
+    if let Ok(text) = std::str::from_utf8(line) {
+        let entry = format!(
+            "{{\"__REALTIME_TIMESTAMP\":\"1764108000000000\",\"_TRANSPORT\":\"kernel\",\"MESSAGE\":{}}}",
+            json_string(text)
+        );
+        let _ = parse_line(entry.as_bytes());
+    }
+    let bytes: Vec<String> = line.iter().map(u8::to_string).collect();
+    let entry = format!(
+        "{{\"_TRANSPORT\":\"audit\",\"MESSAGE\":[{}]}}",
+        bytes.join(",")
+    );
+    let _ = parse_line(entry.as_bytes());
+
     let mut reader = Reader::new(Cursor::new(data.to_vec()), "fuzz");
     let events = reader.by_ref().filter(|e| e.is_ok()).count() as u64;
     let s = reader.summary();
