@@ -229,3 +229,31 @@ fn journal_runs_journalctl_with_since() {
         .unwrap();
     assert_eq!(forged["untrusted"], 1);
 }
+
+/// `AA_ASSIST_THREADS` changes how lines are parsed, never what comes out.
+#[test]
+fn worker_threads_give_the_same_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let logs: Vec<String> = ["pidcache", "webserver", "desktop"]
+        .iter()
+        .flat_map(|ex| std::fs::read_dir(root.join("examples").join(ex)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(logs.len() >= 3, "{logs:?}");
+    let report = |threads: &str| {
+        let mut args = vec!["denials", "--json", "--mode", "all"];
+        args.extend(logs.iter().map(String::as_str));
+        let out = Command::new(common::bin())
+            .args(&args)
+            .env("AA_ASSIST_THREADS", threads)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        out.stdout
+    };
+    let one = report("1");
+    assert!(String::from_utf8_lossy(&one).contains("\"G1\""));
+    assert_eq!(one, report("3"));
+}

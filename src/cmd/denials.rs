@@ -231,14 +231,18 @@ fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
     }
 }
 
-/// Worker threads for parsing: `AA_ASSIST_THREADS` if set (1 turns parallel parsing off),
-/// else the available CPUs, at most 4 (beyond that, reading and grouping are the limit).
+/// Worker threads for parsing: `AA_ASSIST_THREADS` if set, else one (no worker threads).
+///
+/// One by default: measured on the 2-core benchmark machine (BENCHMARKS.md, Log parsing),
+/// two threads did not shorten a loaded run and more than doubled peak memory on a 1 GiB log
+/// (batches in flight), which breaks the 64 MB budget.
 fn parse_threads() -> usize {
     std::env::var("AA_ASSIST_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
+        .unwrap_or(1)
+        .min(64)
 }
 
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
