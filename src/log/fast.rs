@@ -425,25 +425,7 @@ mod tests {
     /// path answers, it answers as the general parser does.
     #[test]
     fn agrees_with_the_general_parser_on_real_logs() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let corpus = std::env::var_os("AA_CORPUS_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| root.join("../shared/corpus"));
-        let mut files = Vec::new();
-        let mut stack = vec![root.join("examples"), corpus.join("logs")];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push(p);
-                }
-            }
-        }
+        let files = crate::log::sample_log_files();
         let (mut seen, mut fast) = (0, 0);
         for f in files {
             let Ok(bytes) = std::fs::read(&f) else {

@@ -477,6 +477,44 @@ pub(crate) fn preview(s: &[u8]) -> String {
         .collect()
 }
 
+/// Every file under `examples/` and the corpus's `logs/` (for tests that compare two parsers
+/// on real data). Without the corpus: a printed notice, or a failure when `CI=true`.
+#[cfg(test)]
+pub(crate) fn sample_log_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = std::env::var_os("AA_CORPUS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/corpus"));
+    if !corpus.join("logs").is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus missing at {}",
+            corpus.display()
+        );
+        eprintln!(
+            "notice: corpus not found at {}; examples only",
+            corpus.display()
+        );
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("examples"), corpus.join("logs")];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

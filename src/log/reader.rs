@@ -801,26 +801,13 @@ mod tests {
     /// same counts and failures, on every bundled example log and the upstream log corpus.
     #[test]
     fn parallel_reader_equals_sequential() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let corpus = std::env::var_os("AA_CORPUS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("../shared/corpus"));
         let mut all = Vec::new();
-        let mut stack = vec![root.join("examples"), corpus.join("logs")];
         let mut files = 0;
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if let Ok(bytes) = std::fs::read(&p) {
-                    files += 1;
-                    both(&bytes, false);
-                    all.extend_from_slice(&bytes);
-                }
+        for p in crate::log::sample_log_files() {
+            if let Ok(bytes) = std::fs::read(&p) {
+                files += 1;
+                both(&bytes, false);
+                all.extend_from_slice(&bytes);
             }
         }
         assert!(files > 10, "only {files} log files found");
