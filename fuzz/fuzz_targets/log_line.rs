@@ -6,15 +6,18 @@
 //!   classic and ISO dates, journald JSON with `MESSAGE` as text and as a byte array), so the
 //!   mutator only has to find interesting records, not also the framing around them;
 //! - as a whole file for the streaming [`Reader`] (line splitting, over-long lines, `ausearch`
-//!   grouping, auditd context merging), whose summary must account for every line.
+//!   grouping, auditd context merging), whose summary must account for every line, and again
+//!   with `Reader::parallel(2)` (lines parsed on two worker threads), which must hand out
+//!   exactly the same events, error and summary.
 //!
-//! Properties: nothing panics, and `lines == events + ignored + failed`.
+//! Properties: nothing panics, `lines == events + ignored + failed`, and the parallel reader
+//! agrees with the sequential one.
 //! Run: `cargo +nightly fuzz run log_line` (see `fuzz/README.md`).
 #![no_main]
 
 use std::io::Cursor;
 
-use aa_assist::log::{parse_line, parse_record, Reader};
+use aa_assist::log::{parse_line, parse_record, Event, Reader, Summary};
 use libfuzzer_sys::fuzz_target;
 
 /// Text prefixes of the line framings.
@@ -69,9 +72,31 @@ fuzz_target!(|data: &[u8]| {
     );
     let _ = parse_line(entry.as_bytes());
 
-    let mut reader = Reader::new(Cursor::new(data.to_vec()), "fuzz");
-    let events = reader.by_ref().filter(|e| e.is_ok()).count() as u64;
-    let s = reader.summary();
-    assert_eq!(s.events, events);
+    let (events, err, s) = drain(Reader::new(Cursor::new(data.to_vec()), "fuzz"));
+    assert_eq!(s.events, events.len() as u64);
     assert_eq!(s.lines, s.events + s.ignored + s.failed);
+
+    // Differential: parsing on worker threads must change nothing.
+    let (p_events, p_err, p_s) = drain(Reader::new(Cursor::new(data.to_vec()), "fuzz").parallel(2));
+    assert_eq!(
+        events.len(),
+        p_events.len(),
+        "parallel reader: event count differs"
+    );
+    assert!(events == p_events, "parallel reader: events differ");
+    assert_eq!(err, p_err, "parallel reader: error differs");
+    assert_eq!(s, p_s, "parallel reader: summary differs");
 });
+
+/// Everything a reader hands out: its events, the error that stopped it, its summary.
+fn drain(mut reader: Reader<Cursor<Vec<u8>>>) -> (Vec<Event>, Option<String>, Summary) {
+    let mut events = Vec::new();
+    let err = loop {
+        match reader.next_event() {
+            Ok(Some(ev)) => events.push(ev),
+            Ok(None) => break None,
+            Err(e) => break Some(e.to_string()),
+        }
+    };
+    (events, err, reader.summary().clone())
+}

@@ -600,6 +600,10 @@ struct Pool {
     /// Spare buffers, so that batches do not allocate once running.
     spare: Vec<Batch>,
     batch_lines: usize,
+    /// The worker threads, joined on drop so that none outlives the reader.
+    workers: Vec<std::thread::JoinHandle<()>>,
+    /// Set on drop: workers skip the batches still queued instead of parsing them.
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Pool {
@@ -608,10 +612,13 @@ impl Pool {
         let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Batch>(max_in_flight);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Batch>();
         let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut workers = Vec::with_capacity(threads);
         for _ in 0..threads {
             let rx = std::sync::Arc::clone(&job_rx);
             let tx = done_tx.clone();
-            std::thread::spawn(move || {
+            let stop = std::sync::Arc::clone(&stop);
+            workers.push(std::thread::spawn(move || {
                 let mut scratch = Scratch::default();
                 loop {
                     // A poisoned lock means another worker panicked: stop too.
@@ -620,6 +627,9 @@ impl Pool {
                         Err(_) => return,
                     };
                     let Ok(mut batch) = job else { return };
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
                     let mut start = 0;
                     for &(end, complete) in &batch.lines {
                         let line = &batch.data[start..end];
@@ -641,7 +651,7 @@ impl Pool {
                         return;
                     }
                 }
-            });
+            }));
         }
         Pool {
             jobs: Some(job_tx),
@@ -658,6 +668,8 @@ impl Pool {
             error: None,
             spare: Vec::new(),
             batch_lines,
+            workers,
+            stop,
         }
     }
 
@@ -751,8 +763,15 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        // Closing the job channel ends the workers.
+        // Closing the job channel ends the workers; the ones busy with a batch finish it
+        // (at most BATCH_BYTES each), and batches still queued are skipped. Joining them means
+        // no thread (and none of its memory) outlives the reader.
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.jobs.take();
+        for w in self.workers.drain(..) {
+            // A worker that panicked outside the parser has nothing left to clean up.
+            let _ = w.join();
+        }
     }
 }
 
@@ -844,5 +863,26 @@ mod tests {
         assert_eq!(summary.failed, 5 + 1);
         both(&log, false);
         both(&log, true);
+    }
+
+    /// Dropping a reader, even mid-input with batches still queued, ends and joins its
+    /// workers: each holds the stop flag, so once it is unique no worker is left.
+    #[test]
+    fn drop_joins_the_workers() {
+        let line = b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile=\"/p\" name=\"/f\" pid=1 comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n";
+        for take in [0, 1, 50] {
+            let input = line.repeat(200);
+            let mut r = Reader::new(io::Cursor::new(input), "t");
+            r.pool = Some(Pool::new(3, 2));
+            for _ in 0..take {
+                assert!(matches!(r.next_event(), Ok(Some(_))));
+            }
+            let stop = r.pool.as_ref().map(|p| std::sync::Arc::downgrade(&p.stop));
+            drop(r);
+            assert!(
+                stop.is_some_and(|s| s.upgrade().is_none()),
+                "a worker outlived the reader (after {take} events)"
+            );
+        }
     }
 }
