@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,6 +264,86 @@ def render_ausearch(s: Scenario) -> str:
         out.append(f"time->{w.strftime('%a %b')} {w.day:2d} {w.strftime('%H:%M:%S %Y')}")
         # ausearch prints the records of an event newest type first: PROCTITLE, SYSCALL, AVC.
         out.extend(reversed(recs))
+    return "".join(line + "\n" for line in out)
+
+
+# auparse's interpretations (audit-userspace auparse/typetab.h), for `ausearch -i` output of an
+# audit built with AppArmor support: these fields are unquoted and hex-decoded.
+INTERP_ESCAPED = {"apparmor", "operation", "denied_mask", "info", "profile", "requested_mask",
+                  "name", "comm", "exe", "path", "cwd"}
+CAP_NAMES = ["chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid",
+             "setuid", "setpcap", "linux_immutable", "net_bind_service", "net_broadcast",
+             "net_admin", "net_raw", "ipc_lock", "ipc_owner", "sys_module", "sys_rawio",
+             "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+             "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write",
+             "audit_control", "setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm",
+             "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore"]
+ERRNO = {1: "EPERM(Operation not permitted)", 13: "EACCES(Permission denied)"}
+
+
+def interpreted_stamp(ev: Ev) -> str:
+    """`%x %T` in the en_US locale with TZ=UTC, then `.MILLIS:SERIAL`."""
+    ts = T0.timestamp() + ev.t
+    w = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+    return f"{w.strftime('%m/%d/%Y %H:%M:%S')}.{round(ts * 1000) % 1000:03d}:{ev.serial}"
+
+
+def interpret_record(rec: str, users: dict[int, str]) -> str:
+    """What `ausearch -i` prints for one raw record (ausearch-report.c: the stamp as local
+    time, ` : `, every value printed interpreted and followed by one space)."""
+    head, rest = rec.split("msg=audit(", 1)
+    _, body = rest.split("): ", 1)
+    rtype = head.strip()[len("type="):]
+    out = []
+    for m in re.finditer(r'(\s*)([A-Za-z_0-9]+)=("[^"]*"|\S*)', body):
+        space, k, v = m.groups()
+        if k in INTERP_ESCAPED:
+            if v.startswith('"'):
+                v = v[1:-1]
+            elif re.fullmatch(r"(?:[0-9A-F]{2})+", v):
+                v = bytes.fromhex(v).decode().replace("\0", " ")
+        elif k in ("fsuid", "ouid", "uid", "euid", "suid", "gid", "egid", "sgid", "fsgid"):
+            v = users.get(int(v), f"unknown({v})")
+        elif k in ("auid", "ses") and v == "4294967295":
+            v = "unset"
+        elif k == "capability":
+            v = CAP_NAMES[int(v)]
+        elif k == "family":
+            v = "unspecified"  # print_nfproto() of a quoted string
+        elif k == "arch" and v == "c000003e":
+            v = "x86_64"
+        elif k == "exit" and v.startswith("-"):
+            v = ERRNO[int(v[1:])]
+        elif re.fullmatch(r"a[0-3]", k):
+            v = f"0x{v}"
+        elif k == "proctitle" and re.fullmatch(r"(?:[0-9A-F]{2})+", v):
+            v = bytes.fromhex(v).decode().replace("\0", " ")
+        elif k == "proctitle":
+            v = v.strip('"')
+        elif k == "subj":
+            # A MAC label keeps its space: ausearch prints the next word as part of `key=`.
+            v = body[m.start(3):body.index(" key=", m.start(3))]
+        elif rtype == "SYSCALL" and k == "syscall":
+            v = SYSCALL_NAMES[int(v)]
+        out.append(f"{space[1:] if out else ''}{k}={v} ")
+    return f"{head}msg=audit(STAMP) : " + "".join(out)
+
+
+SYSCALL_NAMES = {0: "read", 1: "write", 2: "open", 3: "close", 41: "socket", 43: "accept",
+                 44: "sendto", 45: "recvfrom", 46: "sendmsg", 47: "recvmsg", 49: "bind",
+                 50: "listen", 62: "kill", 87: "unlink", 105: "setuid", 257: "openat",
+                 288: "accept4", 133: "mknod", 259: "mknodat"}
+
+
+def render_ausearch_interpreted(s: Scenario) -> str:
+    """`LC_TIME=en_US.UTF-8 TZ=UTC ausearch -i` over the same events as `render_ausearch`."""
+    out = []
+    for ev in sorted(s.events, key=lambda e: e.serial):
+        if ev.kind != "avc":
+            continue
+        out.append("----")
+        for rec in reversed(audit_records(ev, s, enrich=False)):
+            out.append(interpret_record(rec, s.users).replace("STAMP", interpreted_stamp(ev)))
     return "".join(line + "\n" for line in out)
 
 
@@ -724,6 +805,7 @@ def outputs() -> dict[Path, str]:
         EXAMPLES / "pidcache/dmesg.txt": render_dmesg(pc),
         EXAMPLES / "webserver/audit.log": render_audit_log(ws, enrich=False),
         EXAMPLES / "webserver/ausearch.txt": render_ausearch(ws),
+        EXAMPLES / "webserver/ausearch-interpreted.txt": render_ausearch_interpreted(ws),
         EXAMPLES / "webserver/journal-short.txt": render_journal_short(ws),
         EXAMPLES / "desktop/audit.log": render_audit_log(dk, enrich=True),
         EXAMPLES / "desktop/syslog": render_syslog(dk),

@@ -25,6 +25,12 @@
 //!   kernel writes in AppArmor records; every other value ends at the first space. A name
 //!   that itself contains ` pid=` (or another known key) is therefore cut there, and a key
 //!   newer than our list right after such a value is swallowed into it.
+//! - Two AppArmor fields are mangled by auparse's field tables: `capability=10` becomes the
+//!   capability's name (we drop it; `capname=` has the name), and `family="inet6"` is read as
+//!   a netfilter protocol number and printed as `family=unspecified`. The family is put back
+//!   as `unix` when the record has `addr=`/`peer_addr=`, as `inet6`/`inet` from the form of
+//!   `laddr=`/`faddr=`, and otherwise left out: a `create` or `bind` event read from
+//!   `ausearch -i` says only `stream tcp`, not `inet6 stream tcp`.
 //! - `USER_AVC` records (dbus-daemon) keep the AppArmor fields inside `msg='…'`; those are
 //!   read, the sender's `sauid`/`hostname`/`addr`/`terminal` trailer is dropped.
 //!
@@ -221,9 +227,22 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
     rec.extend_from_slice(ty);
     rec.extend_from_slice(format!(" msg=audit({epoch}.{millis:03}:{serial}):").as_bytes());
     let (mut fsuid_name, mut ouid_name) = (None, None);
-    for (key, value) in fields(body.trim_ascii_end()) {
+    let fields = fields(body.trim_ascii_end());
+    let family = lost_family(&fields);
+    for (key, value) in &fields {
         let Ok(key) = std::str::from_utf8(key) else {
             continue;
+        };
+        let value: &[u8] = match key {
+            // auparse reads the quoted AppArmor family as a netfilter protocol number and
+            // prints `unspecified`: put back what the addresses tell, else leave it out.
+            "family" if value == b"unspecified" => match family {
+                Some(f) => f.as_bytes(),
+                None => continue,
+            },
+            // auparse prints the capability's name; `capname=` carries it already.
+            "capability" if !is_number(value) => continue,
+            _ => value,
         };
         if (user && (USER_TRAILER.contains(&key) || (key == "addr" && value == b"?")))
             || matches!(key, "msg" | "uid" | "auid" | "ses")
@@ -231,9 +250,9 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
             continue;
         }
         if matches!(key, "fsuid" | "ouid") {
-            let num = uid_number(&value);
+            let num = uid_number(value);
             if num.is_none() {
-                let name = String::from_utf8_lossy(&value).into_owned();
+                let name = String::from_utf8_lossy(value).into_owned();
                 if key == "fsuid" {
                     fsuid_name = Some(name);
                 } else {
@@ -244,7 +263,7 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
             rec.extend_from_slice(format!(" {key}={}", num.unwrap_or_default()).as_bytes());
             continue;
         }
-        write_field(&mut rec, key, &value);
+        write_field(&mut rec, key, value);
     }
     scan::tokenize(&rec, toks, true);
     let mut ev = Event::default();
@@ -262,6 +281,20 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
         ev.ouid_name = ouid_name;
     }
     Some(Ok(ev))
+}
+
+/// The socket family the other fields imply, for a record whose `family=` auparse destroyed:
+/// `unix` when it has a unix address, `inet6`/`inet` from the form of an IP address.
+fn lost_family(fields: &[(&[u8], Vec<u8>)]) -> Option<&'static str> {
+    for (k, v) in fields {
+        match *k {
+            b"addr" | b"peer_addr" => return Some("unix"),
+            b"laddr" | b"faddr" | b"saddr" | b"daddr" if v.contains(&b':') => return Some("inet6"),
+            b"laddr" | b"faddr" | b"saddr" | b"daddr" if v.contains(&b'.') => return Some("inet"),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `1234` or `unknown(1234)` (auparse's answer for a uid without a name).
