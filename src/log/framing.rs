@@ -1,7 +1,8 @@
 //! Framings: how a log line wraps the kernel's AppArmor record, and how far each can be
 //! trusted.
 //!
-//! Recognised: auditd `audit.log` (optionally `node=HOST ` prefixed), `ausearch` raw output,
+//! Recognised: auditd `audit.log` (optionally `node=HOST ` prefixed), `ausearch` raw output
+//! (`ausearch -i` output is read by `interpreted` once the ordinary parse has failed),
 //! `dmesg` (with or without `-T`), syslog / `kern.log` / `journalctl` short output (classic
 //! and ISO dates), journald JSON export (`journalctl -o json`), and bare `msg=audit(…)`
 //! dispatcher lines. The record inside is rewritten to the auditd form
@@ -21,7 +22,8 @@ use super::LineError;
 pub enum Framing {
     /// auditd's `audit.log` (`type=AVC msg=audit(…): …`).
     Auditd,
-    /// `ausearch` raw output (`----` separators, `time->` lines, then auditd records).
+    /// `ausearch` output: raw (`----` separators, `time->` lines, then auditd records) or
+    /// interpreted (`ausearch -i`: `audit(06/19/2024 12:00:55.123:1234) : …`).
     Ausearch,
     /// The kernel ring buffer as `dmesg` prints it (`[ 1234.567890] audit: …`).
     Dmesg,

@@ -624,6 +624,28 @@ mod tests {
         assert_eq!(ev.net_addr, None);
     }
 
+    proptest::proptest! {
+        /// Any text after an interpreted stamp: an event or an error, never a panic.
+        #[test]
+        fn never_panics(body in "[ -~\\x{80}-\\x{10ffff}]{0,120}", user in proptest::bool::ANY) {
+            let ty = if user { "USER_AVC" } else { "AVC" };
+            let line = format!("type={ty} msg=audit(06/19/24 12:00:55.123:1) : apparmor=DENIED {body}");
+            let _ = parse(line.as_bytes(), &mut Vec::new());
+            let line = format!("type={ty} msg=audit({body}) : x");
+            let _ = parse(line.as_bytes(), &mut Vec::new());
+        }
+
+        /// A decoded path with spaces (and no `KEY=` inside) comes back whole.
+        #[test]
+        fn paths_with_spaces_round_trip(path in "/[a-zA-Z0-9/ ._()'\"-]{0,40}[a-z]") {
+            let line = format!("type=AVC msg=audit(06/19/24 12:00:55.123:1) : apparmor=DENIED operation=open class=\"file\" profile=/usr/bin/x y name={path} pid=5 comm=x y requested_mask=r denied_mask=r fsuid=root ouid=root ");
+            let ev = p(&line).unwrap();
+            proptest::prop_assert_eq!(ev.name.as_deref(), Some(path.as_str()));
+            proptest::prop_assert_eq!(ev.profile.as_deref(), Some("/usr/bin/x y"));
+            proptest::prop_assert_eq!(ev.comm.as_deref(), Some("x y"));
+        }
+    }
+
     #[test]
     fn not_interpreted_or_bad() {
         assert!(parse(

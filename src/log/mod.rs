@@ -388,6 +388,9 @@ pub fn parse_record(record: &[u8]) -> Event {
 /// Unlike [`parse_record`], unknown `key=value` pairs are skipped (and kept in
 /// [`Event::unknown_keys`]) instead of invalidating the record, and framings libapparmor does
 /// not know (journald JSON, `dmesg -T`, ISO syslog dates, `node=` prefixes) are accepted.
+/// Records libapparmor rejects although they describe an access, `ausearch -i` output and
+/// old-style `type=APPARMOR` text records, are read by a second view once the ordinary parse
+/// has failed (see `docs/log-parsing.md`); [`parse_record`] still says `Invalid` for them.
 pub fn parse_line(line: &[u8]) -> Result<Option<Event>, LineError> {
     let mut scratch = Scratch::default();
     parse_line_with(line, &mut scratch)

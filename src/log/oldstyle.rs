@@ -327,6 +327,15 @@ mod tests {
         assert_eq!(ev.pid, Some(29420));
     }
 
+    proptest::proptest! {
+        /// Any message text: an event or `None`, never a panic.
+        #[test]
+        fn never_panics(cls in "(REJECTING|PERMITTING-SYSLOGFIX|AUDITING|LOGPROF-HINT) ", msg in "[ -~\\x{80}-\\x{10ffff}]{0,120}") {
+            let _ = parse(format!("type=APPARMOR msg=audit(1.2:3): {cls}{msg}").as_bytes());
+            let _ = parse(format!("type=1500 msg=audit(1.2:3): {cls}{msg} (a(1) profile {msg} active {msg})").as_bytes());
+        }
+    }
+
     #[test]
     fn not_old_style() {
         for s in [
