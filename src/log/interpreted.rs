@@ -30,7 +30,8 @@
 //!   a netfilter protocol number and printed as `family=unspecified`. The family is put back
 //!   as `unix` when the record has `addr=`/`peer_addr=`, as `inet6`/`inet` from the form of
 //!   `laddr=`/`faddr=`, and otherwise left out: a `create` or `bind` event read from
-//!   `ausearch -i` says only `stream tcp`, not `inet6 stream tcp`.
+//!   `ausearch -i` says only `stream tcp`, not `inet6 stream tcp`. Mount `flags="…"` are
+//!   read as mmap flags too; an unquoted `flags=` is therefore dropped.
 //! - `USER_AVC` records (dbus-daemon) keep the AppArmor fields inside `msg='…'`; those are
 //!   read, the sender's `sauid`/`hostname`/`addr`/`terminal` trailer is dropped.
 //!
@@ -229,7 +230,7 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
     let (mut fsuid_name, mut ouid_name) = (None, None);
     let fields = fields(body.trim_ascii_end());
     let family = lost_family(&fields);
-    for (key, value) in &fields {
+    for (key, value, quoted) in &fields {
         let Ok(key) = std::str::from_utf8(key) else {
             continue;
         };
@@ -242,6 +243,8 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
             },
             // auparse prints the capability's name; `capname=` carries it already.
             "capability" if !is_number(value) => continue,
+            // The kernel quotes mount flags; unquoted, they are auparse's mmap-flag reading.
+            "flags" if !quoted => continue,
             _ => value,
         };
         if (user && (USER_TRAILER.contains(&key) || (key == "addr" && value == b"?")))
@@ -285,8 +288,8 @@ pub(crate) fn parse(line: &[u8], toks: &mut Vec<Tok>) -> Option<Result<Event, Li
 
 /// The socket family the other fields imply, for a record whose `family=` auparse destroyed:
 /// `unix` when it has a unix address, `inet6`/`inet` from the form of an IP address.
-fn lost_family(fields: &[(&[u8], Vec<u8>)]) -> Option<&'static str> {
-    for (k, v) in fields {
+fn lost_family(fields: &[Field<'_>]) -> Option<&'static str> {
+    for (k, v, _) in fields {
         match *k {
             b"addr" | b"peer_addr" => return Some("unix"),
             b"laddr" | b"faddr" | b"saddr" | b"daddr" if v.contains(&b':') => return Some("inet6"),
@@ -346,8 +349,11 @@ fn known_key_at(s: &[u8]) -> bool {
     s.get(n) == Some(&b'=') && std::str::from_utf8(&s[..n]).is_ok_and(|k| KNOWN_KEYS.contains(&k))
 }
 
-/// Split the interpreted key list into (key, decoded value) pairs.
-fn fields(mut s: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
+/// A key, its decoded value, and whether the value was quoted.
+type Field<'a> = (&'a [u8], Vec<u8>, bool);
+
+/// Split the interpreted key list into fields.
+fn fields(mut s: &[u8]) -> Vec<Field<'_>> {
     let mut out = Vec::new();
     loop {
         s = s.trim_ascii_start();
@@ -364,7 +370,7 @@ fn fields(mut s: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
         let v = &s[eq + 1..];
         if let Some(q) = v.strip_prefix(b"\"") {
             let end = memchr::memchr(b'"', q).unwrap_or(q.len());
-            out.push((key, q[..end].to_vec()));
+            out.push((key, q[..end].to_vec(), true));
             s = q.get(end + 1..).unwrap_or_default();
             continue;
         }
@@ -378,7 +384,7 @@ fn fields(mut s: &[u8]) -> Vec<(&[u8], Vec<u8>)> {
         };
         let k = std::str::from_utf8(key).unwrap_or("");
         let may_be_hex = k == "target" || SAFE_STRING.contains(&k);
-        out.push((key, decode(v[..end].trim_ascii_end(), may_be_hex)));
+        out.push((key, decode(v[..end].trim_ascii_end(), may_be_hex), false));
         s = &v[end..];
     }
 }
@@ -603,6 +609,15 @@ mod tests {
         // Control bytes come as \ooo.
         let ev = p("type=AVC msg=audit(11/19/26 10:00:02.500:7) : apparmor=DENIED operation=open profile=p name=/tmp/a\\012b pid=5 comm=x requested_mask=r denied_mask=r").unwrap();
         assert_eq!(ev.name.as_deref(), Some("/tmp/a\nb"));
+        // Mount flags: kept when quoted, dropped when auparse rewrote them.
+        let mount = |flags: &str| {
+            p(&format!("type=AVC msg=audit(11/19/26 10:00:02.500:7) : apparmor=DENIED operation=mount info=failed flags match error=-13 profile=p name=/mnt/ pid=5 comm=mount fstype=\"ext4\" srcname=\"/dev/sdb1\" flags={flags}")).unwrap()
+        };
+        assert_eq!(mount("\"rw, nosuid\"").flags.as_deref(), Some("rw, nosuid"));
+        let ev = mount("PROT_READ");
+        assert_eq!(ev.flags, None);
+        assert_eq!(ev.info.as_deref(), Some("failed flags match"));
+        assert_eq!(ev.src_name.as_deref(), Some("/dev/sdb1"));
     }
 
     #[test]
