@@ -437,30 +437,43 @@ pub fn parse_line_with(line: &[u8], scratch: &mut Scratch) -> Result<Option<Even
             grammar::parse_key_list(&mut scratch.toks, &mut ev)
         }
     };
-    let mut framing = unwrapped.framing;
     if !ok || ev.kind == EventKind::Invalid {
-        match second_view(payload, &mut scratch.toks) {
-            Some(Ok((alt, f))) => {
-                ev = alt;
-                framing = f.unwrap_or(framing);
-            }
-            Some(Err(e)) => return Err(e),
-            None => return Err(malformed(payload, ok, &ev)),
+        if let Some(second) = second_view(payload, &mut scratch.toks) {
+            let (mut ev, framing) = second?;
+            ev.provenance.framing = framing.unwrap_or(unwrapped.framing);
+            ev.provenance.trusted = unwrapped.trusted;
+            ev.finish();
+            return Ok(Some(ev));
         }
+        let why = if !ok {
+            format!("cannot parse `{}`", preview(payload))
+        } else if let (Some(op), Some(info)) = (&ev.operation, &ev.info) {
+            format!(
+                "old-style or unknown record type `{}`: {}",
+                preview(op.as_bytes()),
+                preview(info.as_bytes())
+            )
+        } else {
+            format!(
+                "record has no apparmor=\"MODE\" (DENIED, ALLOWED, …): `{}`",
+                preview(payload)
+            )
+        };
+        return Err(LineError::Malformed(why));
     }
     if ev.epoch.is_none() {
         ev.epoch = unwrapped.epoch;
     }
-    ev.provenance.framing = framing;
+    ev.provenance.framing = unwrapped.framing;
     ev.provenance.trusted = unwrapped.trusted;
     ev.finish();
     Ok(Some(ev))
 }
 
 /// Records the libapparmor grammar rejects but that still describe an access: `ausearch -i`
-/// output (framing [`Framing::Ausearch`]) and old-style `type=APPARMOR` text records. Only
-/// reached after the ordinary parse failed. [`parse_record`] never looks here: it stays
-/// libapparmor's view.
+/// output (framing [`Framing::Ausearch`]) and old-style `type=APPARMOR` text records, each
+/// with its own audit stamp. Only reached after the ordinary parse failed; [`parse_record`]
+/// never looks here: it stays libapparmor's view.
 fn second_view(
     payload: &[u8],
     toks: &mut Vec<scan::Tok>,
@@ -472,25 +485,6 @@ fn second_view(
         framing::Canonical::Full(rec) => oldstyle::parse(&rec).map(|ev| Ok((ev, None))),
         framing::Canonical::Keys(_) => None,
     }
-}
-
-/// Why a line of AppArmor output could not be read, for [`LineError::Malformed`].
-fn malformed(payload: &[u8], ok: bool, ev: &Event) -> LineError {
-    let why = if !ok {
-        format!("cannot parse `{}`", preview(payload))
-    } else if let (Some(op), Some(info)) = (&ev.operation, &ev.info) {
-        format!(
-            "unknown record type `{}`: {}",
-            preview(op.as_bytes()),
-            preview(info.as_bytes())
-        )
-    } else {
-        format!(
-            "record has no apparmor=\"MODE\" (DENIED, ALLOWED, …): `{}`",
-            preview(payload)
-        )
-    };
-    LineError::Malformed(why)
 }
 
 fn trim_eol(mut line: &[u8]) -> &[u8] {
