@@ -232,15 +232,19 @@ fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
     }
 }
 
-/// Threads for reading a plain log file: `AA_ASSIST_THREADS` if set, else the number of
-/// CPUs, at most 4 (each thread keeps its own groups: memory grows with threads, and the
-/// parts are merged at the end). Compressed files, stdin and the journal are read on one.
+/// Threads for reading a plain log file: `AA_ASSIST_THREADS` if set, else one.
+///
+/// Each thread reads its own part of the file into its own groups, merged at the end: on the
+/// 2-core benchmark machine two threads halve the wall time but, on a log with 40,000 groups,
+/// take peak memory from about 40 to about 78 MiB (BENCHMARKS.md, Log parsing), over the
+/// 64 MB budget; so more threads are asked for, not assumed. Compressed files, stdin and
+/// the journal are read on one thread.
 fn parse_threads() -> usize {
     std::env::var("AA_ASSIST_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
+        .unwrap_or(1)
         .min(64)
 }
 

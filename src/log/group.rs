@@ -218,6 +218,73 @@ pub fn key_of<F: Fields + ?Sized>(ev: &F) -> GroupKey {
     }
 }
 
+/// Push onto a vector that never holds more than `max`, growing it no further than `max`
+/// (a doubling vector of 33 would reserve 64: tens of thousands of groups add up).
+fn push_bounded<T>(v: &mut Vec<T>, x: T, max: usize) {
+    if v.len() == v.capacity() {
+        let want = (v.capacity() * 2).clamp(4, max.max(1));
+        v.reserve_exact(want.saturating_sub(v.len()));
+    }
+    v.push(x);
+}
+
+/// A group's first [`KEEP`] distinct pids, in input order: four bytes each while they fit
+/// (real pids always do), eight once one does not.
+#[derive(Debug)]
+enum Pids {
+    Narrow(Vec<u32>),
+    Wide(Vec<i64>),
+}
+
+impl Default for Pids {
+    fn default() -> Pids {
+        Pids::Narrow(Vec::new())
+    }
+}
+
+impl Pids {
+    fn len(&self) -> usize {
+        match self {
+            Pids::Narrow(v) => v.len(),
+            Pids::Wide(v) => v.len(),
+        }
+    }
+
+    /// Note `p` if it is new and there is room.
+    fn add(&mut self, p: i64) {
+        if self.len() >= KEEP {
+            return;
+        }
+        match self {
+            Pids::Narrow(v) => match u32::try_from(p) {
+                Ok(n) => {
+                    if !v.contains(&n) {
+                        push_bounded(v, n, KEEP);
+                    }
+                }
+                Err(_) => {
+                    let mut w: Vec<i64> = Vec::with_capacity(KEEP);
+                    w.extend(v.iter().map(|&n| i64::from(n)));
+                    w.push(p);
+                    *self = Pids::Wide(w);
+                }
+            },
+            Pids::Wide(v) => {
+                if !v.contains(&p) {
+                    push_bounded(v, p, KEEP);
+                }
+            }
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = i64> + '_> {
+        match self {
+            Pids::Narrow(v) => Box::new(v.iter().map(|&n| i64::from(n))),
+            Pids::Wide(v) => Box::new(v.iter().copied()),
+        }
+    }
+}
+
 /// Which events to keep.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -337,7 +404,7 @@ struct Slot {
     /// The first distinct pids, in input order: at most [`KEEP`], so that one more than
     /// are shown tells "truncated", and so that groupers of consecutive parts of a log merge
     /// exactly (see [`Grouper::merge`]).
-    pids: Vec<i64>,
+    pids: Pids,
     /// The first distinct comms (interned), in input order, at most [`KEEP`].
     comms: Vec<u32>,
     untrusted: u64,
@@ -468,7 +535,7 @@ impl Grouper {
                     count: 0,
                     first_seen: None,
                     last_seen: None,
-                    pids: Vec::new(),
+                    pids: Pids::default(),
                     comms: Vec::new(),
                     untrusted: 0,
                     examples: Vec::new(),
@@ -512,20 +579,18 @@ impl Grouper {
             g.last_seen = Some(g.last_seen.map_or(t, |l| l.max(t)));
         }
         if let Some(p) = ev.pid().filter(|&p| p != 0) {
-            if g.pids.len() < KEEP && !g.pids.contains(&p) {
-                g.pids.push(p);
-            }
+            g.pids.add(p);
         }
         if let Some(c) = comm {
             if g.comms.len() < KEEP && !g.comms.contains(&c) {
-                g.comms.push(c);
+                push_bounded(&mut g.comms, c, KEEP);
             }
         }
         if !origin.trusted {
             g.untrusted += 1;
         }
         if let Some(e) = example {
-            g.examples.push(e);
+            push_bounded(&mut g.examples, e, MAX_EXAMPLES);
         }
         gi as usize
     }
@@ -605,18 +670,19 @@ impl Grouper {
                         (Some(a), Some(b)) => Some(a.max(b)),
                         (a, b) => a.or(b),
                     };
-                    for p in s.pids {
-                        if g.pids.len() < KEEP && !g.pids.contains(&p) {
-                            g.pids.push(p);
-                        }
+                    for p in s.pids.iter() {
+                        g.pids.add(p);
                     }
                     for c in comms {
                         if g.comms.len() < KEEP && !g.comms.contains(&c) {
-                            g.comms.push(c);
+                            push_bounded(&mut g.comms, c, KEEP);
                         }
                     }
-                    let room = MAX_EXAMPLES.saturating_sub(g.examples.len());
-                    g.examples.extend(examples.into_iter().take(room));
+                    for e in examples {
+                        if g.examples.len() < MAX_EXAMPLES {
+                            push_bounded(&mut g.examples, e, MAX_EXAMPLES);
+                        }
+                    }
                 }
             }
         }
@@ -735,7 +801,7 @@ impl Finished {
             count: s.count,
             first_seen: s.first_seen,
             last_seen: s.last_seen,
-            pids: s.pids.iter().take(MAX_DISTINCT).copied().collect(),
+            pids: s.pids.iter().take(MAX_DISTINCT).collect(),
             comms: s
                 .comms
                 .iter()
@@ -1013,6 +1079,21 @@ mod tests {
             }
             proptest::prop_assert_eq!(merged.finish().0, whole.finish().0);
         }
+    }
+
+    #[test]
+    fn pids_beyond_32_bits_are_kept_exactly() {
+        let mut g = Grouper::new();
+        for pid in [5, 99_999_999_999_i64, 5, 7, 4_294_967_295, 99_999_999_999] {
+            let line = format!(
+                r#"type=AVC msg=audit(1.1:1): apparmor="DENIED" operation="open" profile="/b" name="/x" pid={pid} comm="c" requested_mask="r" denied_mask="r""#
+            );
+            g.add(&ev(&line));
+        }
+        let (groups, _) = g.finish();
+        let pids: Vec<i64> = groups[0].pids.iter().copied().collect();
+        assert_eq!(pids, [5, 7, 4_294_967_295, 99_999_999_999]);
+        assert!(!groups[0].truncated);
     }
 
     #[test]
