@@ -39,10 +39,14 @@ measure() {
 echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1)), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 read -r c_wall c_cpu c_rss < <(measure libapparmor "$data/driver" "$log")
 read -r r_wall r_cpu r_rss < <(measure aa-assist "$aa" --quiet denials --json "$log")
-awk -v n="$lines" -v cw="$c_wall" -v cc="$c_cpu" -v cr="$c_rss" -v rw="$r_wall" -v rc="$r_cpu" -v rr="$r_rss" 'BEGIN {
+read -r p_wall p_cpu p_rss < <(AA_ASSIST_THREADS=2 measure aa-assist-2 "$aa" --quiet denials --json "$log")
+cmp -s "$data/aa-assist.out" "$data/aa-assist-2.out" || { echo "2 threads gave different output" >&2; exit 1; }
+awk -v n="$lines" -v cw="$c_wall" -v cc="$c_cpu" -v cr="$c_rss" -v rw="$r_wall" -v rc="$r_cpu" -v rr="$r_rss" \
+    -v pw="$p_wall" -v pc="$p_cpu" -v pr="$p_rss" 'BEGIN {
     printf "libapparmor parse_record loop: %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", cw, cc, n / cw, cr / 1024
     printf "aa-assist denials --json:      %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", rw, rc, n / rw, rr / 1024
-    printf "speed-up (wall): %.1fx   (CPU time): %.1fx\n", cw / rw, cc / rc
+    printf "  same, AA_ASSIST_THREADS=2:   %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", pw, pc, n / pw, pr / 1024
+    printf "speed-up, 1 thread (wall): %.1fx   (CPU time): %.1fx;  2 threads (wall): %.1fx\n", cw / rw, cc / rc, cw / pw
 }'
 echo "libapparmor driver says: $(cat "$data/libapparmor.out")"
 echo "aa-assist groups: $(grep -c '"id": "G' "$data/aa-assist.out")"
@@ -53,7 +57,9 @@ if [ "${BIG:-0}" = 1 ]; then
     big=$data/audit-1GiB.log
     [ -s "$big" ] || "$gen" "$big_lines" "$big"
     echo "big file: $big ($big_lines lines, $(du -h "$big" | cut -f1))"
-    read -r b_wall b_cpu b_rss < <(measure aa-assist-big "$aa" --quiet denials --json "$big")
-    awk -v n="$big_lines" -v w="$b_wall" -v c="$b_cpu" -v r="$b_rss" 'BEGIN {
-        printf "aa-assist on 1 GiB: %.2f s wall  %.2f s CPU  %.0f lines/s  peak RSS %.1f MiB\n", w, c, n / w, r / 1024 }'
+    for t in 1 2; do
+        read -r b_wall b_cpu b_rss < <(AA_ASSIST_THREADS=$t measure aa-assist-big "$aa" --quiet denials --json "$big")
+        awk -v t="$t" -v n="$big_lines" -v w="$b_wall" -v c="$b_cpu" -v r="$b_rss" 'BEGIN {
+            printf "aa-assist on 1 GiB, %d thread(s): %.2f s wall  %.2f s CPU  %.0f lines/s  peak RSS %.1f MiB\n", t, w, c, n / w, r / 1024 }'
+    done
 fi

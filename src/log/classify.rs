@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Event;
+use super::fields::Fields;
 
 /// What kind of access an event is about.
 #[derive(
@@ -70,14 +70,14 @@ impl EventClass {
         }
     }
 
-    pub(crate) fn derive(ev: &Event) -> EventClass {
-        let op = ev.operation.as_deref().unwrap_or("");
-        if ev.kind == super::EventKind::Status
+    pub(crate) fn derive<F: Fields + ?Sized>(ev: &F) -> EventClass {
+        let op = ev.operation().unwrap_or("");
+        if ev.kind() == super::EventKind::Status
             || matches!(op, "profile_load" | "profile_replace" | "profile_remove")
         {
             return EventClass::Policy;
         }
-        match ev.rule_class.as_deref() {
+        match ev.rule_class() {
             Some("file") => {
                 return if op == "exec" {
                     EventClass::Exec
@@ -86,7 +86,7 @@ impl EventClass {
                 };
             }
             Some("net") | Some("network") => {
-                return if ev.family.as_deref() == Some("unix") {
+                return if ev.family() == Some("unix") {
                     EventClass::Unix
                 } else {
                     EventClass::Network
@@ -103,8 +103,8 @@ impl EventClass {
             Some("cap") | Some("capability") => return EventClass::Capability,
             _ => {}
         }
-        if ev.family.is_some() || ev.sock_type.is_some() {
-            return if ev.family.as_deref() == Some("unix") {
+        if ev.family().is_some() || ev.sock_type().is_some() {
+            return if ev.family() == Some("unix") {
                 EventClass::Unix
             } else {
                 EventClass::Network
@@ -125,9 +125,7 @@ impl EventClass {
             | "rmdir" | "chmod" | "chown" | "truncate" | "getattr" | "setattr" | "file_perm"
             | "file_lock" | "file_mmap" | "file_inherit" | "file_receive" | "inode_permission"
             | "xattr" | "symlink" | "sysctl" | "create" | "readlink" => EventClass::File,
-            _ if ev.name.as_deref().is_some_and(|n| n.starts_with('/'))
-                && ev.denied_mask.is_some() =>
-            {
+            _ if ev.name().is_some_and(|n| n.starts_with('/')) && ev.denied().is_some() => {
                 EventClass::File
             }
             _ => EventClass::Other,

@@ -12,25 +12,31 @@
 //! below check that, on every input where it does not give up, it agrees with the general
 //! parser field for field.
 
+use std::borrow::Cow;
+
+use super::fields::{Fields, MaskText};
 use super::grammar::ipproto_name;
 use super::scan::{atol, exact_keyword, keyword_after, After, Key};
-use super::{Event, EventKind};
+use super::{Event, EventClass, EventKind};
 
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x1d)
 }
 
-/// Bytes as text, valid UTF-8 without the copy-and-check of `from_utf8_lossy`'s chunks.
-fn text(s: &[u8]) -> String {
+/// Bytes as text: borrowed when valid UTF-8 (nearly always), else lossily decoded.
+fn text(s: &[u8]) -> Cow<'_, str> {
+    // `from_utf8` checks ASCII a word at a time; `from_utf8_lossy` walks chunks.
     match std::str::from_utf8(s) {
-        Ok(t) => t.to_owned(),
-        Err(_) => String::from_utf8_lossy(s).into_owned(),
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(s),
     }
 }
 
 struct Cursor<'a> {
     s: &'a [u8],
     i: usize,
+    /// Inside a `USER_AVC`'s `msg='…'`: a `'` also ends a value.
+    quote_ends: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -57,12 +63,39 @@ impl<'a> Cursor<'a> {
 
     /// The value ends here: whitespace or the end of the record.
     fn at_value_end(&self) -> bool {
-        self.peek().is_none_or(is_ws)
+        self.peek().is_none_or(|b| self.ends_value(b))
+    }
+
+    fn ends_value(&self, b: u8) -> bool {
+        is_ws(b) || (self.quote_ends && b == b'\'')
+    }
+
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(is_ws) {
+            self.i += 1;
+        }
+    }
+
+    /// `name=` of the next pair (`None` if what follows is not one).
+    fn key_name(&mut self) -> Option<&'a [u8]> {
+        let rest = &self.s[self.i..];
+        if !rest.first()?.is_ascii_alphabetic() {
+            return None;
+        }
+        let k = rest
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            .unwrap_or(rest.len());
+        if rest.get(k) != Some(&b'=') {
+            return None;
+        }
+        self.i += k + 1;
+        Some(&rest[..k])
     }
 
     /// `"…"` as the scanner's quoted state reads it: `\x` is `x`, newlines are dropped.
     /// `None` unless the quote is closed.
-    fn quoted(&mut self) -> Option<String> {
+    fn quoted(&mut self) -> Option<Cow<'a, str>> {
         if self.peek() != Some(b'"') {
             return None;
         }
@@ -78,13 +111,13 @@ impl<'a> Cursor<'a> {
 
     /// Upper-case hex pairs, decoded as the scanner does (a NUL ends the value); the run
     /// must end the value.
-    fn hex(&mut self) -> Option<String> {
+    fn hex(&mut self) -> Option<Cow<'a, str>> {
         let body = &self.s[self.i..];
         let n = body
             .iter()
             .position(|&b| !(b.is_ascii_digit() || (b'A'..=b'F').contains(&b)))
             .unwrap_or(body.len());
-        if n == 0 || n % 2 != 0 || body.get(n).is_some_and(|&b| !is_ws(b)) {
+        if n == 0 || n % 2 != 0 || body.get(n).is_some_and(|&b| !self.ends_value(b)) {
             return None;
         }
         let val = |b: u8| match b {
@@ -99,10 +132,10 @@ impl<'a> Cursor<'a> {
             bytes.truncate(z);
         }
         self.i += n;
-        Some(match String::from_utf8(bytes) {
+        Some(Cow::Owned(match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
+        }))
     }
 
     /// A number that the scanner reads as one `DIGITS` token (no longer rule, such as a
@@ -118,14 +151,44 @@ impl<'a> Cursor<'a> {
 /// `record` is a canonical auditd record (what [`super::framing::canonicalize`] returns);
 /// the result is what the lenient general parser would produce before [`Event::finish`].
 pub(crate) fn parse_avc(record: &[u8]) -> Option<Event> {
+    let mut v = View::default();
+    parse_view_into(record, &mut v)?;
+    Some(v.into_event())
+}
+
+/// [`parse_avc`] without copying: the fields borrow from `record` where they can.
+#[cfg(test)]
+pub(crate) fn parse_view(record: &[u8]) -> Option<View<'_>> {
+    let mut v = View::default();
+    parse_view_into(record, &mut v)?;
+    Some(v)
+}
+
+/// Whether `line` can be a record [`parse_view_into`] reads (a cheap test on its start).
+pub(crate) fn is_candidate(line: &[u8]) -> bool {
+    line.starts_with(b"type=AVC msg=audit(") || line.starts_with(b"type=USER_AVC msg=audit(")
+}
+
+/// [`parse_view`] into a caller's fresh [`View`] (a view is large: this avoids moving it).
+/// On `None` the view holds partial fields: discard it.
+pub(crate) fn parse_view_into<'a>(record: &'a [u8], ev: &mut View<'a>) -> Option<()> {
     let s = match memchr::memchr(0, record) {
         Some(n) => &record[..n],
         None => record,
     };
-    let mut c = Cursor { s, i: 0 };
-    if !c.eat(b"type=AVC msg=audit(") {
+    let mut c = Cursor {
+        s,
+        i: 0,
+        quote_ends: false,
+    };
+    let user = if c.eat(b"type=AVC msg=audit(") {
+        false
+    } else if c.eat(b"type=USER_AVC msg=audit(") {
+        true
+    } else {
         return None;
-    }
+    };
+    let open = c.i;
     let epoch = c.digits();
     if epoch.is_empty() || !c.eat(b".") {
         return None;
@@ -138,47 +201,102 @@ pub(crate) fn parse_avc(record: &[u8]) -> Option<Event> {
     if serial.is_empty() || !c.eat(b"):") || !c.at_value_end() {
         return None;
     }
-    let mut ev = Event::default();
-    let mut stamp = String::with_capacity(epoch.len() + millis.len() + serial.len() + 2);
-    stamp.push_str(std::str::from_utf8(epoch).ok()?);
-    stamp.push('.');
-    stamp.push_str(std::str::from_utf8(millis).ok()?);
-    stamp.push(':');
-    stamp.push_str(std::str::from_utf8(serial).ok()?);
-    ev.audit_id = Some(stamp);
+    // The stamp is `E.M:S`, all digits: ASCII.
+    ev.stamp = std::str::from_utf8(&s[open..c.i - 2]).ok()?;
     ev.epoch = Some(atol(epoch));
     // `atoi`: the long value truncated to a C int.
     ev.audit_sub_id = Some(i64::from(atol(serial) as i32));
+    if user {
+        return user_avc(&mut c, ev);
+    }
     let mut keys = 0;
     loop {
-        while c.peek().is_some_and(is_ws) {
-            c.i += 1;
+        c.skip_ws();
+        if c.peek().is_none() {
+            break;
         }
-        let Some(first) = c.peek() else { break };
-        if !first.is_ascii_alphabetic() {
-            return None;
-        }
-        let rest = &c.s[c.i..];
-        let k = rest
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-            .unwrap_or(rest.len());
-        if rest.get(k) != Some(&b'=') {
-            return None;
-        }
-        let name = &rest[..k];
-        c.i += k + 1;
+        let name = c.key_name()?;
         keys += 1;
         match exact_keyword(name) {
-            Some(kw) => key(&mut c, &mut ev, kw)?,
-            None => unknown(&mut c, &mut ev, name)?,
+            Some(kw) => key(&mut c, ev, kw)?,
+            None => unknown(&mut c, ev, name)?,
         }
     }
-    (keys > 0).then_some(ev)
+    (keys > 0).then_some(())
+}
+
+/// The rest of a `USER_AVC` record (dbus-daemon's AppArmor messages):
+/// `pid=N uid=N auid=N ses=N [unknown=…] msg='KEY LIST'[unknown=…]`, read as the grammar's
+/// user-message rule reads it: the outer numbers are checked and dropped, unknown pairs
+/// around them are kept, and the closing quote may be missing at the end of the line.
+fn user_avc<'a>(c: &mut Cursor<'a>, ev: &mut View<'a>) -> Option<()> {
+    for want in [Key::Pid, Key::Uid, Key::Auid, Key::Ses] {
+        loop {
+            c.skip_ws();
+            let name = c.key_name()?;
+            match exact_keyword(name) {
+                None => unknown(c, ev, name)?,
+                Some(kw) if keyword_after(kw).0 == want => {
+                    c.number()?;
+                    break;
+                }
+                Some(_) => return None,
+            }
+        }
+    }
+    loop {
+        c.skip_ws();
+        let name = c.key_name()?;
+        match exact_keyword(name) {
+            None => unknown(c, ev, name)?,
+            Some(kw) if keyword_after(kw).0 == Key::Msg => break,
+            Some(_) => return None,
+        }
+    }
+    if !c.eat(b"'") {
+        return None;
+    }
+    c.quote_ends = true;
+    let mut keys = 0;
+    let closed = loop {
+        c.skip_ws();
+        match c.peek() {
+            None => break false,
+            Some(b'\'') => {
+                c.i += 1;
+                break true;
+            }
+            Some(_) => {}
+        }
+        let name = c.key_name()?;
+        keys += 1;
+        match exact_keyword(name) {
+            Some(kw) => key(c, ev, kw)?,
+            None => unknown(c, ev, name)?,
+        }
+    };
+    if keys == 0 {
+        return None;
+    }
+    c.quote_ends = false;
+    if closed {
+        loop {
+            c.skip_ws();
+            if c.peek().is_none() {
+                break;
+            }
+            let name = c.key_name()?;
+            if exact_keyword(name).is_some() {
+                return None;
+            }
+            unknown(c, ev, name)?;
+        }
+    }
+    Some(())
 }
 
 /// An unknown key's value, read as the lenient scanner reads it.
-fn unknown(c: &mut Cursor<'_>, ev: &mut Event, name: &[u8]) -> Option<()> {
+fn unknown<'a>(c: &mut Cursor<'a>, ev: &mut View<'a>, name: &'a [u8]) -> Option<()> {
     let v = &c.s[c.i..];
     let (value, len) = if v.first() == Some(&b'"') {
         let body = &v[1..];
@@ -199,12 +317,12 @@ fn unknown(c: &mut Cursor<'_>, ev: &mut Event, name: &[u8]) -> Option<()> {
 }
 
 /// A known key's value, with the grammar's effect on the event.
-fn key(c: &mut Cursor<'_>, ev: &mut Event, kw: usize) -> Option<()> {
+fn key<'a>(c: &mut Cursor<'a>, ev: &mut View<'a>, kw: usize) -> Option<()> {
     let (key, after) = keyword_after(kw);
     let safe = after == After::SafeString;
     // A safe-string value is quoted or hex; any other value the grammar takes here is
     // quoted or a number.
-    let string = |c: &mut Cursor<'_>| -> Option<String> {
+    let string = |c: &mut Cursor<'a>| -> Option<Cow<'a, str>> {
         let v = if c.peek() == Some(b'"') {
             c.quoted()?
         } else if safe {
@@ -214,7 +332,7 @@ fn key(c: &mut Cursor<'_>, ev: &mut Event, kw: usize) -> Option<()> {
         };
         c.at_value_end().then_some(v)
     };
-    let quoted = |c: &mut Cursor<'_>| -> Option<String> {
+    let quoted = |c: &mut Cursor<'a>| -> Option<Cow<'a, str>> {
         let v = c.quoted()?;
         c.at_value_end().then_some(v)
     };
@@ -260,7 +378,7 @@ fn key(c: &mut Cursor<'_>, ev: &mut Event, kw: usize) -> Option<()> {
             ev.protocol = Some(if c.peek() == Some(b'"') {
                 quoted(c)?
             } else {
-                ipproto_name(c.number()?)
+                Cow::Owned(ipproto_name(c.number()?))
             });
         }
         Key::Error => {
@@ -365,6 +483,218 @@ fn key(c: &mut Cursor<'_>, ev: &mut Event, kw: usize) -> Option<()> {
     Some(())
 }
 
+/// An AppArmor record read by [`parse_view`], its text borrowed from the line.
+///
+/// The same fields as [`Event`] for the keys the fast path reads; [`View::into_event`] gives
+/// the owned event.
+#[derive(Debug, Default)]
+#[allow(missing_docs)]
+pub(crate) struct View<'a> {
+    pub kind: EventKind,
+    /// Set by [`View::finish`] (as [`Event::finish`] sets `Event::class`).
+    pub class: EventClass,
+    /// The audit stamp `E.M:S`.
+    pub stamp: &'a str,
+    pub operation: Option<Cow<'a, str>>,
+    pub name: Option<Cow<'a, str>>,
+    pub namespace: Option<Cow<'a, str>>,
+    pub name2: Option<Cow<'a, str>>,
+    pub denied_mask: Option<Cow<'a, str>>,
+    pub requested_mask: Option<Cow<'a, str>>,
+    pub info: Option<Cow<'a, str>>,
+    pub peer_info: Option<Cow<'a, str>>,
+    pub profile: Option<Cow<'a, str>>,
+    pub peer_profile: Option<Cow<'a, str>>,
+    pub family: Option<Cow<'a, str>>,
+    pub sock_type: Option<Cow<'a, str>>,
+    pub protocol: Option<Cow<'a, str>>,
+    pub fsuid_name: Option<Cow<'a, str>>,
+    pub ouid_name: Option<Cow<'a, str>>,
+    pub comm: Option<Cow<'a, str>>,
+    pub dbus_bus: Option<Cow<'a, str>>,
+    pub dbus_path: Option<Cow<'a, str>>,
+    pub dbus_interface: Option<Cow<'a, str>>,
+    pub dbus_member: Option<Cow<'a, str>>,
+    pub peer: Option<Cow<'a, str>>,
+    pub fs_type: Option<Cow<'a, str>>,
+    pub flags: Option<Cow<'a, str>>,
+    pub src_name: Option<Cow<'a, str>>,
+    pub execpath: Option<Cow<'a, str>>,
+    pub rule_class: Option<Cow<'a, str>>,
+    pub net_addr: Option<Cow<'a, str>>,
+    pub peer_addr: Option<Cow<'a, str>>,
+    pub local_addr: Option<Cow<'a, str>>,
+    pub foreign_addr: Option<Cow<'a, str>>,
+    pub signal: Option<Cow<'a, str>>,
+    pub epoch: Option<i64>,
+    pub audit_sub_id: Option<i64>,
+    pub task: Option<i64>,
+    pub parent: Option<i64>,
+    pub magic_token: Option<i64>,
+    pub pid: Option<i64>,
+    pub peer_pid: Option<i64>,
+    pub error_code: Option<i64>,
+    pub fsuid: Option<i64>,
+    pub ouid: Option<i64>,
+    pub local_port: Option<i64>,
+    pub foreign_port: Option<i64>,
+    pub unknown_keys: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> View<'a> {
+    /// The owned event (before [`Event::finish`]).
+    pub fn into_event(self) -> Event {
+        Event {
+            kind: self.kind,
+            audit_id: Some(self.stamp.to_owned()),
+            operation: self.operation.map(Cow::into_owned),
+            name: self.name.map(Cow::into_owned),
+            namespace: self.namespace.map(Cow::into_owned),
+            name2: self.name2.map(Cow::into_owned),
+            denied_mask: self.denied_mask.map(Cow::into_owned),
+            requested_mask: self.requested_mask.map(Cow::into_owned),
+            info: self.info.map(Cow::into_owned),
+            peer_info: self.peer_info.map(Cow::into_owned),
+            profile: self.profile.map(Cow::into_owned),
+            peer_profile: self.peer_profile.map(Cow::into_owned),
+            family: self.family.map(Cow::into_owned),
+            sock_type: self.sock_type.map(Cow::into_owned),
+            protocol: self.protocol.map(Cow::into_owned),
+            fsuid_name: self.fsuid_name.map(Cow::into_owned),
+            ouid_name: self.ouid_name.map(Cow::into_owned),
+            comm: self.comm.map(Cow::into_owned),
+            dbus_bus: self.dbus_bus.map(Cow::into_owned),
+            dbus_path: self.dbus_path.map(Cow::into_owned),
+            dbus_interface: self.dbus_interface.map(Cow::into_owned),
+            dbus_member: self.dbus_member.map(Cow::into_owned),
+            peer: self.peer.map(Cow::into_owned),
+            fs_type: self.fs_type.map(Cow::into_owned),
+            flags: self.flags.map(Cow::into_owned),
+            src_name: self.src_name.map(Cow::into_owned),
+            execpath: self.execpath.map(Cow::into_owned),
+            rule_class: self.rule_class.map(Cow::into_owned),
+            net_addr: self.net_addr.map(Cow::into_owned),
+            peer_addr: self.peer_addr.map(Cow::into_owned),
+            local_addr: self.local_addr.map(Cow::into_owned),
+            foreign_addr: self.foreign_addr.map(Cow::into_owned),
+            signal: self.signal.map(Cow::into_owned),
+            epoch: self.epoch,
+            audit_sub_id: self.audit_sub_id,
+            task: self.task,
+            parent: self.parent,
+            magic_token: self.magic_token,
+            pid: self.pid,
+            peer_pid: self.peer_pid,
+            error_code: self.error_code,
+            fsuid: self.fsuid,
+            ouid: self.ouid,
+            local_port: self.local_port,
+            foreign_port: self.foreign_port,
+            unknown_keys: self
+                .unknown_keys
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            ..Event::default()
+        }
+    }
+
+    /// What [`Event::finish`] derives, for the fields grouping reads.
+    pub fn finish(&mut self) {
+        self.class = EventClass::derive(&*self);
+    }
+}
+
+impl Fields for View<'_> {
+    fn kind(&self) -> EventKind {
+        self.kind
+    }
+    fn class(&self) -> EventClass {
+        self.class
+    }
+    fn requested(&self) -> Option<MaskText<'_>> {
+        self.requested_mask.as_deref().map(MaskText::Raw)
+    }
+    fn denied(&self) -> Option<MaskText<'_>> {
+        self.denied_mask.as_deref().map(MaskText::Raw)
+    }
+    fn operation(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+    fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn name2(&self) -> Option<&str> {
+        self.name2.as_deref()
+    }
+    fn rule_class(&self) -> Option<&str> {
+        self.rule_class.as_deref()
+    }
+    fn comm(&self) -> Option<&str> {
+        self.comm.as_deref()
+    }
+    fn family(&self) -> Option<&str> {
+        self.family.as_deref()
+    }
+    fn sock_type(&self) -> Option<&str> {
+        self.sock_type.as_deref()
+    }
+    fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+    fn net_addr(&self) -> Option<&str> {
+        self.net_addr.as_deref()
+    }
+    fn peer_addr(&self) -> Option<&str> {
+        self.peer_addr.as_deref()
+    }
+    fn peer_profile(&self) -> Option<&str> {
+        self.peer_profile.as_deref()
+    }
+    fn peer(&self) -> Option<&str> {
+        self.peer.as_deref()
+    }
+    fn dbus_bus(&self) -> Option<&str> {
+        self.dbus_bus.as_deref()
+    }
+    fn dbus_path(&self) -> Option<&str> {
+        self.dbus_path.as_deref()
+    }
+    fn dbus_interface(&self) -> Option<&str> {
+        self.dbus_interface.as_deref()
+    }
+    fn dbus_member(&self) -> Option<&str> {
+        self.dbus_member.as_deref()
+    }
+    fn signal(&self) -> Option<&str> {
+        self.signal.as_deref()
+    }
+    fn fs_type(&self) -> Option<&str> {
+        self.fs_type.as_deref()
+    }
+    fn flags(&self) -> Option<&str> {
+        self.flags.as_deref()
+    }
+    fn src_name(&self) -> Option<&str> {
+        self.src_name.as_deref()
+    }
+    fn epoch(&self) -> Option<i64> {
+        self.epoch
+    }
+    fn pid(&self) -> Option<i64> {
+        self.pid
+    }
+    fn local_port(&self) -> Option<i64> {
+        self.local_port
+    }
+    fn foreign_port(&self) -> Option<i64> {
+        self.foreign_port
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +731,8 @@ mod tests {
             br#"type=AVC msg=audit(1.2:3): apparmor="DENIED" operation="connect" class="net" profile="p" pid=1 comm="x" family="inet" sock_type="stream" protocol=6 requested_mask="connect" denied_mask="connect""#,
             br#"type=AVC msg=audit(1.2:3): apparmor="DENIED" operation="capable" class="cap" profile="p" pid=1 comm="x" capability=12 capname="net_admin" error=-1 x_unknown="y z" other=1"#,
             br#"type=AVC msg=audit(1.2:3): apparmor="DENIED" operation="connect" profile="p" laddr=127.0.0.1 lport=80 faddr=::1 fport=9 addr=none peer_addr=none hostname=? signal=term"#,
+            br#"type=USER_AVC msg=audit(1718000001.323:1021): pid=1648 uid=102 auid=4294967295 ses=4294967295 subj=? msg='apparmor="DENIED" operation="dbus_method_call"  bus="system" path="/org/freedesktop/DBus" interface="org.freedesktop.DBus" member="AddMatch" mask="send" name="org.freedesktop.DBus" pid=29602 label="/usr/sbin/cupsd" peer_label="unconfined"  exe="/usr/bin/dbus-daemon" sauid=102 hostname=? addr=? terminal=?'UID="messagebus" AUID="unset" SAUID="messagebus""#,
+            b"type=USER_AVC msg=audit(1.2:3): pid=1 uid=2 auid=3 ses=4 subj=unconfined msg='apparmor=\"ALLOWED\" operation=\"dbus_signal\" bus=\"session\" path=\"/a\" interface=\"b.c\" member=\"D\" mask=\"receive\" pid=9 label=\"p\" peer_pid=8 peer_label=\"q\" exe=\"/usr/bin/x\" sauid=2 hostname=? addr=? terminal=?'\x1dUID=\"u\" AUID=\"unset\"",
         ] {
             assert!(agree(r), "{}", String::from_utf8_lossy(r));
         }
@@ -416,6 +748,8 @@ mod tests {
             br#"type=AVC msg=audit(1.2:3): apparmor="DENIED" name=ABC"#,
             br#"type=AVC msg=audit(1.2:3): "#,
             br#"type=APPARMOR_DENIED msg=audit(1.2:3): apparmor="DENIED""#,
+            br#"type=USER_AVC msg=audit(1.2:3): pid=1 uid=2 ses=4 msg='apparmor="DENIED" operation="x"'"#,
+            br#"type=USER_AVC msg=audit(1.2:3): pid=1 uid=2 auid=3 ses=4 msg='apparmor="DENIED" operation="x"' pid=3"#,
         ] {
             assert!(parse_avc(r).is_none(), "{}", String::from_utf8_lossy(r));
         }
@@ -454,43 +788,139 @@ mod tests {
         assert!(fast * 2 > seen, "fast path took only {fast} of {seen}");
     }
 
+    /// Key lists built from real keys and awkward values.
+    fn pairs() -> impl proptest::strategy::Strategy<Value = Vec<(&'static str, &'static str)>> {
+        proptest::collection::vec(
+            (
+                proptest::sample::select(vec![
+                    "apparmor",
+                    "operation",
+                    "name",
+                    "name2",
+                    "profile",
+                    "label",
+                    "comm",
+                    "exe",
+                    "pid",
+                    "requested_mask",
+                    "denied_mask",
+                    "mask",
+                    "fsuid",
+                    "ouid",
+                    "FSUID",
+                    "OUID",
+                    "class",
+                    "protocol",
+                    "error",
+                    "capname",
+                    "capability",
+                    "target",
+                    "info",
+                    "peer",
+                    "flags",
+                    "family",
+                    "sock_type",
+                    "namespace",
+                    "unknown_key",
+                    "x",
+                    "peer_label",
+                    "member",
+                    "bus",
+                    "lport",
+                    "laddr",
+                    "faddr",
+                    "saddr",
+                    "daddr",
+                    "addr",
+                    "peer_addr",
+                    "hostname",
+                    "terminal",
+                    "signal",
+                    "attribute",
+                ]),
+                proptest::sample::select(vec![
+                    "\"DENIED\"",
+                    "\"ALLOWED\"",
+                    "\"/etc/x y\"",
+                    "2F746D70",
+                    "2f74",
+                    "12",
+                    "-13",
+                    "\"a\\\"b\"",
+                    "",
+                    "abc",
+                    "1.2.3.4",
+                    "(null)",
+                    "\"r\"",
+                    "12:00:00",
+                    "2024-01-01",
+                    "ABC",
+                    "\"\"",
+                    "0",
+                    "99999999999999999999",
+                    "\"caf\u{e9}\"",
+                    "00",
+                    "4142004344",
+                    "?",
+                    "none",
+                    "nonex",
+                    "127.0.0.1",
+                    "::1",
+                    "fe80::1",
+                    "ab",
+                    "term",
+                    "hup(",
+                    "x!y",
+                    "?z",
+                ]),
+            ),
+            1..10,
+        )
+    }
+
+    fn key_list(pairs: &[(&str, &str)], sep: &str) -> String {
+        let mut line = String::new();
+        for (k, v) in pairs {
+            line.push_str(k);
+            line.push('=');
+            line.push_str(v);
+            line.push_str(sep);
+        }
+        line
+    }
+
     proptest::proptest! {
-        /// Random key lists built from real keys and awkward values: wherever the fast path
-        /// answers, the general parser gives the same event.
+        /// Random key lists: wherever the fast path answers, the general parser gives the
+        /// same event.
         #[test]
         fn agrees_with_the_general_parser(
-            pairs in proptest::collection::vec(
-                (
-                    proptest::sample::select(vec![
-                        "apparmor", "operation", "name", "name2", "profile", "label", "comm",
-                        "exe", "pid", "requested_mask", "denied_mask", "mask", "fsuid", "ouid",
-                        "FSUID", "OUID", "class", "protocol", "error", "capname", "capability",
-                        "target", "info", "peer", "flags", "family", "sock_type", "namespace",
-                        "unknown_key", "x", "peer_label", "member", "bus", "lport",
-                        "laddr", "faddr", "saddr", "daddr", "addr", "peer_addr", "hostname",
-                        "terminal", "signal", "attribute",
-                    ]),
-                    proptest::sample::select(vec![
-                        "\"DENIED\"", "\"ALLOWED\"", "\"/etc/x y\"", "2F746D70", "2f74", "12",
-                        "-13", "\"a\\\"b\"", "", "abc", "1.2.3.4", "(null)", "\"r\"",
-                        "12:00:00", "2024-01-01", "ABC", "\"\"", "0", "99999999999999999999",
-                        "\"caf\u{e9}\"", "00", "4142004344", "?", "none", "nonex", "127.0.0.1",
-                        "::1", "fe80::1", "ab", "term", "hup(", "x!y", "?z",
-                    ]),
-                ),
-                1..10,
-            ),
+            pairs in pairs(),
             sep in proptest::sample::select(vec![" ", "  ", "\t", "\x1d", " \x1d"]),
             tail in proptest::sample::select(vec!["", " ", "'", "?", " zz"]),
         ) {
-            let mut line = String::from("type=AVC msg=audit(1718000000.434:1003): ");
-            for (k, v) in &pairs {
-                line.push_str(k);
-                line.push('=');
-                line.push_str(v);
-                line.push_str(sep);
-            }
-            line.push_str(tail);
+            let line = format!("type=AVC msg=audit(1718000000.434:1003): {}{tail}", key_list(&pairs, sep));
+            agree(line.as_bytes());
+        }
+
+        /// The same for dbus-daemon's `USER_AVC` records, with odd outer keys and endings.
+        #[test]
+        fn agrees_with_the_general_parser_on_user_avc(
+            head in proptest::sample::select(vec![
+                "pid=1 uid=2 auid=3 ses=4 msg='", "pid=1 uid=2 auid=3 ses=4 subj=? msg='",
+                "pid=1 x=y uid=2 auid=3 ses=4 subj==unconfined msg='",
+                "pid=1 uid=2 auid=3 ses=4 subj=\"a b\" msg='", "pid=12:00 uid=2 auid=3 ses=4 msg='",
+                "pid=1 uid=2 auid=3 ses=4 msg=", "pid=1 uid=2 auid=3 ses=4 pid=5 msg='",
+                "pid=1\tuid=2 auid=3  ses=4 msg='", "uid=2 pid=1 auid=3 ses=4 msg='",
+            ]),
+            pairs in pairs(),
+            sep in proptest::sample::select(vec![" ", "  ", "\x1d"]),
+            close in proptest::sample::select(vec![
+                "'", "", "' ", "'UID=\"a\" AUID=\"b\"", "'\x1dUID=\"a\" SAUID=\"c\"", "' pid=3",
+                "'zz", "''", "'x='", "' UID=a'b",
+            ]),
+        ) {
+            let list = key_list(&pairs, sep);
+            let line = format!("type=USER_AVC msg=audit(1718000000.434:1003): {head}{}{close}", list.trim_end());
             agree(line.as_bytes());
         }
     }

@@ -14,6 +14,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+pub use super::fields::Origin;
+use super::fields::{profile_name, Fields, MaskText};
 use super::{Event, EventClass, EventKind, Perms};
 
 /// How many example event references a group keeps.
@@ -22,6 +24,9 @@ pub const MAX_EXAMPLES: usize = 5;
 /// How many distinct pids and comms a group keeps (memory stays bounded on huge logs);
 /// [`Group::truncated`] says when more were seen.
 pub const MAX_DISTINCT: usize = 32;
+
+/// Distinct pids and comms a group keeps while grouping: one more than it shows.
+const KEEP: usize = MAX_DISTINCT + 1;
 
 /// What makes two events the same finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -94,133 +99,189 @@ pub fn operation_family(op: &str) -> &str {
     }
 }
 
-fn join(parts: &[Option<&str>]) -> String {
-    let mut s = String::new();
-    for p in parts.iter().flatten() {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        s.push_str(p);
-    }
-    s
-}
-
 /// The resource string of an event (see [`GroupKey::resource`]).
-pub fn resource(ev: &Event) -> String {
+pub fn resource<F: Fields + ?Sized>(ev: &F) -> String {
     let mut s = String::new();
     write_resource(ev, &mut s);
     s
 }
 
-/// [`resource`], appended to `out`; the common classes are written without allocating.
-fn write_resource(ev: &Event, out: &mut String) {
-    fn o(v: &Option<String>) -> Option<&str> {
-        v.as_deref()
-    }
-    match ev.class {
-        EventClass::File | EventClass::Mqueue | EventClass::Exec => {
-            match (o(&ev.name), o(&ev.name2)) {
-                (Some(a), Some(b)) => {
-                    out.push_str(a);
-                    out.push_str(" -> ");
-                    out.push_str(b);
-                }
-                (a, b) if ev.class != EventClass::Exec => out.push_str(a.or(b).unwrap_or("")),
-                (a, _) => out.push_str(a.unwrap_or("")),
+/// [`resource`], appended to `out`.
+fn write_resource<F: Fields + ?Sized>(ev: &F, out: &mut String) {
+    // Items joined by one space, absent ones skipped (as `join` did: a space only once
+    // something non-empty has been written).
+    fn item(out: &mut String, start: usize, s: Option<&str>) {
+        if let Some(s) = s {
+            if out.len() > start {
+                out.push(' ');
             }
-            return;
+            out.push_str(s);
         }
+    }
+    let first = out.len();
+    match ev.class() {
+        EventClass::File | EventClass::Mqueue | EventClass::Exec => match (ev.name(), ev.name2()) {
+            (Some(a), Some(b)) => {
+                out.push_str(a);
+                out.push_str(" -> ");
+                out.push_str(b);
+            }
+            (a, b) if ev.class() != EventClass::Exec => out.push_str(a.or(b).unwrap_or("")),
+            (a, _) => out.push_str(a.unwrap_or("")),
+        },
         EventClass::Capability | EventClass::Userns | EventClass::Policy | EventClass::Other => {
-            out.push_str(o(&ev.name).unwrap_or(""));
-            return;
+            out.push_str(ev.name().unwrap_or(""));
         }
-        _ => {}
-    }
-    out.push_str(&resource_other(ev));
-}
-
-fn resource_other(ev: &Event) -> String {
-    fn o(v: &Option<String>) -> Option<&str> {
-        v.as_deref()
-    }
-    match ev.class {
-        EventClass::File | EventClass::Mqueue => match (o(&ev.name), o(&ev.name2)) {
-            (Some(a), Some(b)) => format!("{a} -> {b}"),
-            (a, b) => a.or(b).unwrap_or("").to_string(),
-        },
-        EventClass::Exec => match (o(&ev.name), o(&ev.name2)) {
-            (Some(a), Some(b)) => format!("{a} -> {b}"),
-            (a, _) => a.unwrap_or("").to_string(),
-        },
-        EventClass::Capability => o(&ev.name).unwrap_or("").to_string(),
         EventClass::Network => {
             let port = ev
-                .foreign_port
-                .or(ev.local_port)
+                .foreign_port()
+                .or(ev.local_port())
                 .filter(|&p| p != 0)
                 .map(|p| p.to_string());
-            join(&[
-                o(&ev.family),
-                o(&ev.sock_type),
-                o(&ev.protocol),
-                port.as_deref(),
-            ])
+            item(out, first, ev.family());
+            item(out, first, ev.sock_type());
+            item(out, first, ev.protocol());
+            item(out, first, port.as_deref());
         }
-        EventClass::Unix => join(&[
-            o(&ev.sock_type),
-            o(&ev.net_addr).map(|_| "addr=").and(o(&ev.net_addr)),
-            o(&ev.peer_addr),
-            o(&ev.peer_profile),
-        ]),
+        EventClass::Unix => {
+            item(out, first, ev.sock_type());
+            item(out, first, ev.net_addr());
+            item(out, first, ev.peer_addr());
+            item(out, first, ev.peer_profile());
+        }
         EventClass::Dbus => {
-            let member = match (o(&ev.dbus_interface), o(&ev.dbus_member)) {
-                (Some(i), Some(m)) => Some(format!("{i}.{m}")),
-                (i, m) => i.or(m).map(str::to_string),
-            };
-            join(&[
-                o(&ev.dbus_bus),
-                o(&ev.dbus_path),
-                member.as_deref(),
-                o(&ev.name),
-                o(&ev.peer_profile),
-            ])
+            item(out, first, ev.dbus_bus());
+            item(out, first, ev.dbus_path());
+            match (ev.dbus_interface(), ev.dbus_member()) {
+                (Some(i), Some(m)) => {
+                    item(out, first, Some(i));
+                    out.push('.');
+                    out.push_str(m);
+                }
+                (i, m) => item(out, first, i.or(m)),
+            }
+            item(out, first, ev.name());
+            item(out, first, ev.peer_profile());
         }
-        EventClass::Signal => join(&[o(&ev.signal), o(&ev.peer_profile).or(o(&ev.peer))]),
-        EventClass::Ptrace | EventClass::IoUring => o(&ev.peer_profile)
-            .or(o(&ev.peer))
-            .unwrap_or("")
-            .to_string(),
+        EventClass::Signal => {
+            item(out, first, ev.signal());
+            item(out, first, ev.peer_profile().or(ev.peer()));
+        }
+        EventClass::Ptrace | EventClass::IoUring => {
+            out.push_str(ev.peer_profile().or(ev.peer()).unwrap_or(""));
+        }
         EventClass::Mount => {
-            let flags = ev.flags.as_deref().map(|f| format!("({f})"));
-            join(&[
-                o(&ev.fs_type),
-                o(&ev.src_name),
-                o(&ev.name),
-                flags.as_deref(),
-            ])
+            item(out, first, ev.fs_type());
+            item(out, first, ev.src_name());
+            item(out, first, ev.name());
+            if let Some(f) = ev.flags() {
+                if out.len() > first {
+                    out.push(' ');
+                }
+                out.push('(');
+                out.push_str(f);
+                out.push(')');
+            }
         }
         EventClass::ChangeProfile | EventClass::ChangeHat => {
-            o(&ev.name2).or(o(&ev.name)).unwrap_or("").to_string()
+            out.push_str(ev.name2().or(ev.name()).unwrap_or(""));
         }
-        EventClass::Userns => o(&ev.name).unwrap_or("").to_string(),
-        EventClass::Policy | EventClass::Other => o(&ev.name).unwrap_or("").to_string(),
+    }
+}
+
+/// The mask an event is grouped by: the denied mask for denials, else the requested one.
+fn group_mask<F: Fields + ?Sized>(ev: &F) -> Option<MaskText<'_>> {
+    if ev.kind() == EventKind::Denied {
+        ev.denied().or(ev.requested())
+    } else {
+        ev.requested().or(ev.denied())
+    }
+}
+
+fn mask_string(m: Option<MaskText<'_>>) -> String {
+    match m {
+        Some(MaskText::Parsed(p)) => p.to_string(),
+        Some(MaskText::Raw(r)) => Perms::parse(r).to_string(),
+        None => String::new(),
     }
 }
 
 /// The grouping key of an event.
-pub fn key_of(ev: &Event) -> GroupKey {
-    let mask = if ev.kind == EventKind::Denied {
-        ev.denied.as_ref().or(ev.requested.as_ref())
-    } else {
-        ev.requested.as_ref().or(ev.denied.as_ref())
-    };
+pub fn key_of<F: Fields + ?Sized>(ev: &F) -> GroupKey {
     GroupKey {
-        mode: ev.kind,
-        profile: ev.profile.clone().unwrap_or_default(),
-        class: ev.class,
-        operation: operation_family(ev.operation.as_deref().unwrap_or("")).to_string(),
+        mode: ev.kind(),
+        profile: ev.profile().unwrap_or_default().to_string(),
+        class: ev.class(),
+        operation: operation_family(ev.operation().unwrap_or("")).to_string(),
         resource: resource(ev),
-        mask: mask.map(Perms::to_string).unwrap_or_default(),
+        mask: mask_string(group_mask(ev)),
+    }
+}
+
+/// Push onto a vector that never holds more than `max`, growing it no further than `max`
+/// (a doubling vector of 33 would reserve 64: tens of thousands of groups add up).
+fn push_bounded<T>(v: &mut Vec<T>, x: T, max: usize) {
+    if v.len() == v.capacity() {
+        let want = (v.capacity() * 2).clamp(4, max.max(1));
+        v.reserve_exact(want.saturating_sub(v.len()));
+    }
+    v.push(x);
+}
+
+/// A group's first [`KEEP`] distinct pids, in input order: four bytes each while they fit
+/// (real pids always do), eight once one does not.
+#[derive(Debug)]
+enum Pids {
+    Narrow(Vec<u32>),
+    Wide(Vec<i64>),
+}
+
+impl Default for Pids {
+    fn default() -> Pids {
+        Pids::Narrow(Vec::new())
+    }
+}
+
+impl Pids {
+    fn len(&self) -> usize {
+        match self {
+            Pids::Narrow(v) => v.len(),
+            Pids::Wide(v) => v.len(),
+        }
+    }
+
+    /// Note `p` if it is new and there is room.
+    fn add(&mut self, p: i64) {
+        if self.len() >= KEEP {
+            return;
+        }
+        match self {
+            Pids::Narrow(v) => match u32::try_from(p) {
+                Ok(n) => {
+                    if !v.contains(&n) {
+                        push_bounded(v, n, KEEP);
+                    }
+                }
+                Err(_) => {
+                    let mut w: Vec<i64> = Vec::with_capacity(KEEP);
+                    w.extend(v.iter().map(|&n| i64::from(n)));
+                    w.push(p);
+                    *self = Pids::Wide(w);
+                }
+            },
+            Pids::Wide(v) => {
+                if !v.contains(&p) {
+                    push_bounded(v, p, KEEP);
+                }
+            }
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = i64> + '_> {
+        match self {
+            Pids::Narrow(v) => Box::new(v.iter().map(|&n| i64::from(n))),
+            Pids::Wide(v) => Box::new(v.iter().copied()),
+        }
     }
 }
 
@@ -240,34 +301,34 @@ pub struct Filter {
 
 impl Filter {
     /// Whether `ev` passes.
-    pub fn matches(&self, ev: &Event) -> bool {
+    pub fn matches<F: Fields + ?Sized>(&self, ev: &F) -> bool {
         if let Some(p) = &self.profile {
-            let Some(name) = ev.profile_name() else {
+            let Some(name) = profile_name(ev) else {
                 return false;
             };
             let ok = name == p
                 || name
                     .strip_prefix(p.as_str())
                     .is_some_and(|r| r.starts_with("//"))
-                || ev.profile.as_deref() == Some(p.as_str());
+                || ev.profile() == Some(p.as_str());
             if !ok {
                 return false;
             }
         }
-        if let (Some(since), Some(t)) = (self.since, ev.epoch) {
+        if let (Some(since), Some(t)) = (self.since, ev.epoch()) {
             if t < since {
                 return false;
             }
         }
         if self.modes.is_empty() {
-            if ev.kind == EventKind::Status {
+            if ev.kind() == EventKind::Status {
                 return false;
             }
-        } else if !self.modes.contains(&ev.kind) {
+        } else if !self.modes.contains(&ev.kind()) {
             return false;
         }
         if let Some(op) = &self.operation {
-            let evop = ev.operation.as_deref().unwrap_or("");
+            let evop = ev.operation().unwrap_or("");
             if evop != op && operation_family(evop) != op {
                 return false;
             }
@@ -276,27 +337,47 @@ impl Filter {
     }
 }
 
+type Hasher = foldhash::fast::RandomState;
+
 /// Strings stored once and referred to by number (profiles, operations, masks, comms and
 /// source labels repeat across thousands of groups).
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<Box<str>, u32>,
+    ids: hashbrown::HashTable<u32>,
     strings: Vec<Box<str>>,
+    hasher: Hasher,
 }
 
 impl Interner {
+    fn hash(&self, s: &str) -> u64 {
+        use std::hash::BuildHasher as _;
+        self.hasher.hash_one(s)
+    }
+
     fn id(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let h = self.hash(s);
+        if let Some(&id) = self.ids.find(h, |&i| {
+            self.strings.get(i as usize).is_some_and(|t| **t == *s)
+        }) {
             return id;
         }
         let id = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
         self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.ids.insert_unique(h, id, |&i| {
+            use std::hash::BuildHasher as _;
+            hasher.hash_one(strings.get(i as usize).map_or("", |t| &**t))
+        });
         id
     }
 
     fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        let h = self.hash(s);
+        self.ids
+            .find(h, |&i| {
+                self.strings.get(i as usize).is_some_and(|t| **t == *s)
+            })
+            .copied()
     }
 
     fn str(&self, id: u32) -> &str {
@@ -309,22 +390,23 @@ impl Interner {
 /// of groups stays small.
 #[derive(Debug)]
 struct Slot {
+    /// Hash of the key (for the table).
+    hash: u64,
     mode: EventKind,
     class: EventClass,
     profile: u32,
     operation: u32,
     mask: u32,
     resource: Box<str>,
-    /// The next group whose key has the same hash (`u32::MAX`: none).
-    next: u32,
     count: u64,
     first_seen: Option<i64>,
     last_seen: Option<i64>,
-    /// Sorted, at most [`MAX_DISTINCT`].
-    pids: Vec<i64>,
-    /// Interned, at most [`MAX_DISTINCT`], in no order.
+    /// The first distinct pids, in input order: at most [`KEEP`], so that one more than
+    /// are shown tells "truncated", and so that groupers of consecutive parts of a log merge
+    /// exactly (see [`Grouper::merge`]).
+    pids: Pids,
+    /// The first distinct comms (interned), in input order, at most [`KEEP`].
     comms: Vec<u32>,
-    truncated: bool,
     untrusted: u64,
     /// (interned source, line), at most [`MAX_EXAMPLES`].
     examples: Vec<(u32, u64)>,
@@ -333,14 +415,16 @@ struct Slot {
 /// Streaming grouper: feed events with [`Grouper::add`], then [`Grouper::finish`] (or
 /// [`Grouper::finish_lazy`], which hands groups out one at a time).
 ///
-/// Memory grows with the number of groups, never with the number of events.
+/// Memory grows with the number of groups, never with the number of events. Hashing is
+/// seeded per process (log text is attacker-controlled: no fixed hash to collide with).
 #[derive(Debug, Default)]
 pub struct Grouper {
-    /// Key hash → the latest group with that hash (earlier ones chain through `Slot::next`).
-    index: HashMap<u64, u32>,
+    table: hashbrown::HashTable<u32>,
     slots: Vec<Slot>,
     strings: Interner,
-    hasher: std::hash::RandomState,
+    /// Raw mask as logged → interned normalised mask (views carry raw masks).
+    raw_masks: hashbrown::HashTable<(Box<str>, u32)>,
+    hasher: Hasher,
     /// Last load/replace epoch per profile name.
     loads: HashMap<String, i64>,
     resource: String,
@@ -354,121 +438,135 @@ impl Grouper {
     }
 
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
-    pub fn observe_status(&mut self, ev: &Event) -> bool {
-        let op = ev.operation.as_deref().unwrap_or("");
+    pub fn observe_status<F: Fields + ?Sized>(&mut self, ev: &F) -> bool {
+        let op = ev.operation().unwrap_or("");
         if !matches!(op, "profile_load" | "profile_replace") {
             return false;
         }
-        if let (Some(name), Some(t)) = (ev.name.as_deref(), ev.epoch) {
-            let e = self.loads.entry(name.to_string()).or_insert(t);
-            *e = (*e).max(t);
+        if let (Some(name), Some(t)) = (ev.name(), ev.epoch()) {
+            match self.loads.get_mut(name) {
+                Some(e) => *e = (*e).max(t),
+                None => {
+                    self.loads.insert(name.to_string(), t);
+                }
+            }
         }
         true
     }
 
-    /// The group of this key, if there is one.
-    fn find(&self, hash: u64, key: (EventKind, &str, EventClass, &str, &str, &str)) -> Option<u32> {
-        let (mode, profile, class, operation, resource, mask) = key;
-        let mut at = *self.index.get(&hash)?;
-        while let Some(s) = self.slots.get(at as usize) {
-            if s.mode == mode
-                && s.class == class
-                && *s.resource == *resource
-                && self.strings.str(s.profile) == profile
-                && self.strings.str(s.operation) == operation
-                && self.strings.str(s.mask) == mask
-            {
-                return Some(at);
+    fn mask_id(&mut self, m: Option<MaskText<'_>>) -> u32 {
+        use std::fmt::Write as _;
+        use std::hash::BuildHasher as _;
+        match m {
+            None => self.strings.id(""),
+            Some(MaskText::Parsed(p)) => {
+                let mut buf = std::mem::take(&mut self.mask);
+                buf.clear();
+                // Writing to a String cannot fail.
+                let _ = write!(buf, "{p}");
+                let id = self.strings.id(&buf);
+                self.mask = buf;
+                id
             }
-            at = s.next;
+            Some(MaskText::Raw(r)) => {
+                let h = self.hasher.hash_one(r);
+                if let Some(&(_, id)) = self.raw_masks.find(h, |(k, _)| **k == *r) {
+                    return id;
+                }
+                let id = self.strings.id(&Perms::parse(r).to_string());
+                let hasher = &self.hasher;
+                self.raw_masks
+                    .insert_unique(h, (r.into(), id), |(k, _)| hasher.hash_one(&**k));
+                id
+            }
         }
-        None
     }
 
     /// Add an event; returns its provisional group index (map it to the final group with the
     /// table [`Grouper::finish`] returns).
     pub fn add(&mut self, ev: &Event) -> usize {
-        use std::fmt::Write as _;
-        use std::hash::BuildHasher as _;
-        let mask = if ev.kind == EventKind::Denied {
-            ev.denied.as_ref().or(ev.requested.as_ref())
-        } else {
-            ev.requested.as_ref().or(ev.denied.as_ref())
+        let origin = Origin {
+            source: &ev.provenance.source,
+            line: ev.provenance.line,
+            trusted: ev.provenance.trusted,
         };
-        let mut mask_buf = std::mem::take(&mut self.mask);
-        mask_buf.clear();
-        if let Some(m) = mask {
-            // Writing to a String cannot fail.
-            let _ = write!(mask_buf, "{m}");
-        }
-        let mut resource_buf = std::mem::take(&mut self.resource);
-        resource_buf.clear();
-        write_resource(ev, &mut resource_buf);
-        let profile = ev.profile.as_deref().unwrap_or("");
-        let operation = operation_family(ev.operation.as_deref().unwrap_or(""));
-        let key = (
-            ev.kind,
-            profile,
-            ev.class,
-            operation,
-            resource_buf.as_str(),
-            mask_buf.as_str(),
-        );
-        let hash = self.hasher.hash_one(key);
-        let gi = match self.find(hash, key) {
-            Some(gi) => gi,
+        self.add_fields(ev, origin)
+    }
+
+    /// [`Grouper::add`] for any event representation, with its origin given apart.
+    pub fn add_fields<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) -> usize {
+        use std::hash::BuildHasher as _;
+        let mode = ev.kind();
+        let class = ev.class();
+        let mask = self.mask_id(group_mask(ev));
+        let profile = self.strings.id(ev.profile().unwrap_or(""));
+        let operation = self
+            .strings
+            .id(operation_family(ev.operation().unwrap_or("")));
+        let mut resource = std::mem::take(&mut self.resource);
+        resource.clear();
+        write_resource(ev, &mut resource);
+        let hash = self
+            .hasher
+            .hash_one((mode, class, profile, operation, mask, resource.as_str()));
+        let slots = &self.slots;
+        let found = self.table.find(hash, |&i| {
+            slots.get(i as usize).is_some_and(|s| {
+                s.profile == profile
+                    && s.operation == operation
+                    && s.mask == mask
+                    && s.mode == mode
+                    && s.class == class
+                    && *s.resource == *resource
+            })
+        });
+        let gi = match found {
+            Some(&gi) => gi,
             None => {
                 let gi = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                let next = self.index.insert(hash, gi).unwrap_or(u32::MAX);
-                let slot = Slot {
-                    mode: ev.kind,
-                    class: ev.class,
-                    profile: self.strings.id(profile),
-                    operation: self.strings.id(operation),
-                    mask: self.strings.id(&mask_buf),
-                    resource: resource_buf.as_str().into(),
-                    next,
+                self.slots.push(Slot {
+                    hash,
+                    mode,
+                    class,
+                    profile,
+                    operation,
+                    mask,
+                    resource: resource.as_str().into(),
                     count: 0,
                     first_seen: None,
                     last_seen: None,
-                    pids: Vec::new(),
+                    pids: Pids::default(),
                     comms: Vec::new(),
-                    truncated: false,
                     untrusted: 0,
                     examples: Vec::new(),
-                };
-                self.slots.push(slot);
+                });
+                let slots = &self.slots;
+                self.table
+                    .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
                 gi
             }
         };
-        self.resource = resource_buf;
-        self.mask = mask_buf;
-        let comm = match &ev.comm {
+        self.resource = resource;
+        let room =
+            |g: Option<&Slot>, f: fn(&Slot) -> usize, max: usize| g.is_some_and(|g| f(g) < max);
+        let comm = match ev.comm() {
             Some(c) => match self.strings.get(c) {
                 Some(id) => Some(id),
-                // A new string can only be a new comm of a group with room for it.
-                None if self
-                    .slots
-                    .get(gi as usize)
-                    .is_some_and(|g| g.comms.len() < MAX_DISTINCT) =>
-                {
+                // A new string can only be a new comm of a group with room for it (a full
+                // group is already known to be truncated).
+                None if room(self.slots.get(gi as usize), |g| g.comms.len(), KEEP) => {
                     Some(self.strings.id(c))
                 }
-                None => {
-                    if let Some(g) = self.slots.get_mut(gi as usize) {
-                        g.truncated = true;
-                    }
-                    None
-                }
+                None => None,
             },
             None => None,
         };
-        let example = if self
-            .slots
-            .get(gi as usize)
-            .is_some_and(|g| g.examples.len() < MAX_EXAMPLES)
-        {
-            Some((self.strings.id(&ev.provenance.source), ev.provenance.line))
+        let example = if room(
+            self.slots.get(gi as usize),
+            |g| g.examples.len(),
+            MAX_EXAMPLES,
+        ) {
+            Some((self.strings.id(origin.source), origin.line))
         } else {
             None
         };
@@ -476,35 +574,118 @@ impl Grouper {
             return gi as usize;
         };
         g.count += 1;
-        if let Some(t) = ev.epoch {
+        if let Some(t) = ev.epoch() {
             g.first_seen = Some(g.first_seen.map_or(t, |f| f.min(t)));
             g.last_seen = Some(g.last_seen.map_or(t, |l| l.max(t)));
         }
-        if let Some(p) = ev.pid.filter(|&p| p != 0) {
-            if let Err(at) = g.pids.binary_search(&p) {
-                if g.pids.len() < MAX_DISTINCT {
-                    g.pids.insert(at, p);
-                } else {
-                    g.truncated = true;
-                }
-            }
+        if let Some(p) = ev.pid().filter(|&p| p != 0) {
+            g.pids.add(p);
         }
         if let Some(c) = comm {
-            if !g.comms.contains(&c) {
-                if g.comms.len() < MAX_DISTINCT {
-                    g.comms.push(c);
-                } else {
-                    g.truncated = true;
-                }
+            if g.comms.len() < KEEP && !g.comms.contains(&c) {
+                push_bounded(&mut g.comms, c, KEEP);
             }
         }
-        if !ev.provenance.trusted {
+        if !origin.trusted {
             g.untrusted += 1;
         }
         if let Some(e) = example {
-            g.examples.push(e);
+            push_bounded(&mut g.examples, e, MAX_EXAMPLES);
         }
         gi as usize
+    }
+
+    /// Take in the groups of `later`, a grouper fed the events that follow this one's in
+    /// the same input (the next part of a log split for parallel reading; its line numbers
+    /// count from the start of its part and are shifted by `line_offset`). The result is
+    /// exactly what one grouper fed both parts in order would hold: counts and times add
+    /// up, examples and the first distinct pids and comms are taken in input order (each
+    /// side keeps one more of those than is shown, which is what makes the merge exact).
+    pub fn merge(&mut self, later: Grouper, line_offset: u64) {
+        use std::hash::BuildHasher as _;
+        for (name, t) in later.loads {
+            match self.loads.get_mut(&name) {
+                Some(e) => *e = (*e).max(t),
+                None => {
+                    self.loads.insert(name, t);
+                }
+            }
+        }
+        let theirs = &later.strings;
+        for s in later.slots {
+            let profile = self.strings.id(theirs.str(s.profile));
+            let operation = self.strings.id(theirs.str(s.operation));
+            let mask = self.strings.id(theirs.str(s.mask));
+            let hash =
+                self.hasher
+                    .hash_one((s.mode, s.class, profile, operation, mask, &*s.resource));
+            let slots = &self.slots;
+            let found = self.table.find(hash, |&i| {
+                slots.get(i as usize).is_some_and(|g| {
+                    g.profile == profile
+                        && g.operation == operation
+                        && g.mask == mask
+                        && g.mode == s.mode
+                        && g.class == s.class
+                        && g.resource == s.resource
+                })
+            });
+            let comms: Vec<u32> = s
+                .comms
+                .iter()
+                .map(|&c| self.strings.id(theirs.str(c)))
+                .collect();
+            let examples: Vec<(u32, u64)> = s
+                .examples
+                .iter()
+                .map(|&(src, line)| (self.strings.id(theirs.str(src)), line + line_offset))
+                .collect();
+            match found {
+                None => {
+                    let gi = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                    self.slots.push(Slot {
+                        hash,
+                        profile,
+                        operation,
+                        mask,
+                        comms,
+                        examples,
+                        ..s
+                    });
+                    let slots = &self.slots;
+                    self.table
+                        .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
+                }
+                Some(&gi) => {
+                    let Some(g) = self.slots.get_mut(gi as usize) else {
+                        continue;
+                    };
+                    g.count += s.count;
+                    g.untrusted += s.untrusted;
+                    g.first_seen = match (g.first_seen, s.first_seen) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    g.last_seen = match (g.last_seen, s.last_seen) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    for p in s.pids.iter() {
+                        g.pids.add(p);
+                    }
+                    for c in comms {
+                        if g.comms.len() < KEEP && !g.comms.contains(&c) {
+                            push_bounded(&mut g.comms, c, KEEP);
+                        }
+                    }
+                    for e in examples {
+                        if g.examples.len() < MAX_EXAMPLES {
+                            push_bounded(&mut g.examples, e, MAX_EXAMPLES);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// How many groups there are so far.
@@ -620,9 +801,14 @@ impl Finished {
             count: s.count,
             first_seen: s.first_seen,
             last_seen: s.last_seen,
-            pids: s.pids.iter().copied().collect(),
-            comms: s.comms.iter().map(|&c| st.str(c).to_string()).collect(),
-            truncated: s.truncated,
+            pids: s.pids.iter().take(MAX_DISTINCT).collect(),
+            comms: s
+                .comms
+                .iter()
+                .take(MAX_DISTINCT)
+                .map(|&c| st.str(c).to_string())
+                .collect(),
+            truncated: s.pids.len() > MAX_DISTINCT || s.comms.len() > MAX_DISTINCT,
             stale,
             untrusted: s.untrusted,
             examples: s
@@ -847,6 +1033,67 @@ mod tests {
             let (groups, _) = g.finish();
             proptest::prop_assert_eq!(groups, reference(&events));
         }
+    }
+
+    proptest::proptest! {
+        /// Grouping consecutive parts apart and merging them in order gives exactly what one
+        /// grouper gives (what parallel reading relies on), including the first pids, comms
+        /// and examples and "truncated".
+        #[test]
+        fn merged_parts_equal_one_grouper(
+            specs in proptest::collection::vec((0..3usize, 0..40i64, 0..40usize, 0..3usize), 0..200),
+            cuts in proptest::collection::vec(0..200usize, 0..4),
+        ) {
+            let modes = ["DENIED", "ALLOWED", "STATUS"];
+            let mut events = Vec::new();
+            for (i, (m, pid, c, n)) in specs.into_iter().enumerate() {
+                let op = if m == 2 { "profile_load" } else { "open" };
+                let line = format!(
+                    "type=AVC msg=audit({}.1:{i}): apparmor=\"{}\" operation=\"{op}\" profile=\"/p\" name=\"/x{n}\" pid={pid} comm=\"c{c}\" requested_mask=\"r\" denied_mask=\"r\"",
+                    100 + i, modes[m]
+                );
+                let mut ev = parse_line(line.as_bytes()).unwrap().unwrap();
+                ev.provenance.source = "log".into();
+                ev.provenance.line = i as u64 + 1;
+                events.push(ev);
+            }
+            let feed = |g: &mut Grouper, evs: &[Event], offset: u64| {
+                for ev in evs {
+                    if !g.observe_status(ev) {
+                        let origin = Origin { source: "log", line: ev.provenance.line - offset, trusted: true };
+                        g.add_fields(ev, origin);
+                    }
+                }
+            };
+            let mut whole = Grouper::new();
+            feed(&mut whole, &events, 0);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(events.len())).collect();
+            cuts.push(0);
+            cuts.push(events.len());
+            cuts.sort();
+            let mut merged = Grouper::new();
+            for w in cuts.windows(2) {
+                let mut part = Grouper::new();
+                feed(&mut part, &events[w[0]..w[1]], w[0] as u64);
+                merged.merge(part, w[0] as u64);
+            }
+            proptest::prop_assert_eq!(merged.finish().0, whole.finish().0);
+        }
+    }
+
+    #[test]
+    fn pids_beyond_32_bits_are_kept_exactly() {
+        let mut g = Grouper::new();
+        for pid in [5, 99_999_999_999_i64, 5, 7, 4_294_967_295, 99_999_999_999] {
+            let line = format!(
+                r#"type=AVC msg=audit(1.1:1): apparmor="DENIED" operation="open" profile="/b" name="/x" pid={pid} comm="c" requested_mask="r" denied_mask="r""#
+            );
+            g.add(&ev(&line));
+        }
+        let (groups, _) = g.finish();
+        let pids: Vec<i64> = groups[0].pids.iter().copied().collect();
+        assert_eq!(pids, [5, 7, 4_294_967_295, 99_999_999_999]);
+        assert!(!groups[0].truncated);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 mod classify;
 mod context;
 mod fast;
+pub mod fields;
 mod framing;
 mod grammar;
 pub mod group;
@@ -485,6 +486,28 @@ fn second_view(
         framing::Canonical::Full(rec) => oldstyle::parse(&rec).map(|ev| Ok((ev, None))),
         framing::Canonical::Keys(_) => None,
     }
+}
+
+/// The fast path of [`parse_line_with`] for the common raw auditd AVC line, reading it into
+/// `v` (a fresh [`fast::View`]) with its text borrowed: `true` exactly when
+/// [`parse_line_with`] would take the fast path to an event (framing auditd, trusted), and
+/// then with the same fields (`View::into_event` plus [`Event::finish`] gives that event).
+/// `false` means "ask [`parse_line_with`]" (and `v` is to be discarded).
+pub(crate) fn parse_line_view<'a>(line: &'a [u8], v: &mut fast::View<'a>) -> bool {
+    if line.len() > MAX_LINE {
+        return false;
+    }
+    let line = trim_eol(line);
+    // What `framing::unwrap` and `canonicalize` do to such a line: nothing (auditd framing,
+    // trusted, the line itself is the canonical record).
+    if !fast::is_candidate(line) || !framing::is_apparmor(line) {
+        return false;
+    }
+    if fast::parse_view_into(line, v).is_none() || v.kind == EventKind::Invalid {
+        return false;
+    }
+    v.finish();
+    true
 }
 
 fn trim_eol(mut line: &[u8]) -> &[u8] {
