@@ -156,20 +156,13 @@ pub(crate) fn parse_avc(record: &[u8]) -> Option<Event> {
     Some(v.into_event())
 }
 
-/// [`parse_avc`] without copying: the fields borrow from `record` where they can.
-#[cfg(test)]
-pub(crate) fn parse_view(record: &[u8]) -> Option<View<'_>> {
-    let mut v = View::default();
-    parse_view_into(record, &mut v)?;
-    Some(v)
-}
-
 /// Whether `line` can be a record [`parse_view_into`] reads (a cheap test on its start).
 pub(crate) fn is_candidate(line: &[u8]) -> bool {
     line.starts_with(b"type=AVC msg=audit(") || line.starts_with(b"type=USER_AVC msg=audit(")
 }
 
-/// [`parse_view`] into a caller's fresh [`View`] (a view is large: this avoids moving it).
+/// [`parse_avc`] without copying, into a caller's fresh [`View`] (its fields borrow from
+/// `record` where they can; a view is large: filling it in place avoids moving it).
 /// On `None` the view holds partial fields: discard it.
 pub(crate) fn parse_view_into<'a>(record: &'a [u8], ev: &mut View<'a>) -> Option<()> {
     let s = match memchr::memchr(0, record) {
@@ -483,7 +476,7 @@ fn key<'a>(c: &mut Cursor<'a>, ev: &mut View<'a>, kw: usize) -> Option<()> {
     Some(())
 }
 
-/// An AppArmor record read by [`parse_view`], its text borrowed from the line.
+/// An AppArmor record read by [`parse_view_into`], its text borrowed from the line.
 ///
 /// The same fields as [`Event`] for the keys the fast path reads; [`View::into_event`] gives
 /// the owned event.
