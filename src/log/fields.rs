@@ -78,6 +78,26 @@ pub trait Fields {
     fn src_name(&self) -> Option<&str>;
 }
 
+/// The accessors of [`Fields`] that read a same-named `Option<String-like>` or `Option<i64>`
+/// field (the owned event and the borrowed view name their fields alike).
+macro_rules! field_accessors {
+    () => {
+        $crate::log::fields::field_accessors!(@str operation, profile, name, name2, rule_class, comm, family, sock_type, protocol, net_addr, peer_addr, peer_profile, peer, dbus_bus, dbus_path, dbus_interface, dbus_member, signal, fs_type, flags, src_name);
+        $crate::log::fields::field_accessors!(@int epoch, pid, local_port, foreign_port);
+    };
+    (@str $($f:ident),*) => {
+        $(fn $f(&self) -> Option<&str> {
+            self.$f.as_deref()
+        })*
+    };
+    (@int $($f:ident),*) => {
+        $(fn $f(&self) -> Option<i64> {
+            self.$f
+        })*
+    };
+}
+pub(crate) use field_accessors;
+
 impl Fields for Event {
     fn kind(&self) -> EventKind {
         self.kind
@@ -85,87 +105,13 @@ impl Fields for Event {
     fn class(&self) -> EventClass {
         self.class
     }
-    fn operation(&self) -> Option<&str> {
-        self.operation.as_deref()
-    }
-    fn profile(&self) -> Option<&str> {
-        self.profile.as_deref()
-    }
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn name2(&self) -> Option<&str> {
-        self.name2.as_deref()
-    }
     fn requested(&self) -> Option<MaskText<'_>> {
         self.requested.as_ref().map(MaskText::Parsed)
     }
     fn denied(&self) -> Option<MaskText<'_>> {
         self.denied.as_ref().map(MaskText::Parsed)
     }
-    fn rule_class(&self) -> Option<&str> {
-        self.rule_class.as_deref()
-    }
-    fn epoch(&self) -> Option<i64> {
-        self.epoch
-    }
-    fn pid(&self) -> Option<i64> {
-        self.pid
-    }
-    fn comm(&self) -> Option<&str> {
-        self.comm.as_deref()
-    }
-    fn family(&self) -> Option<&str> {
-        self.family.as_deref()
-    }
-    fn sock_type(&self) -> Option<&str> {
-        self.sock_type.as_deref()
-    }
-    fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref()
-    }
-    fn local_port(&self) -> Option<i64> {
-        self.local_port
-    }
-    fn foreign_port(&self) -> Option<i64> {
-        self.foreign_port
-    }
-    fn net_addr(&self) -> Option<&str> {
-        self.net_addr.as_deref()
-    }
-    fn peer_addr(&self) -> Option<&str> {
-        self.peer_addr.as_deref()
-    }
-    fn peer_profile(&self) -> Option<&str> {
-        self.peer_profile.as_deref()
-    }
-    fn peer(&self) -> Option<&str> {
-        self.peer.as_deref()
-    }
-    fn dbus_bus(&self) -> Option<&str> {
-        self.dbus_bus.as_deref()
-    }
-    fn dbus_path(&self) -> Option<&str> {
-        self.dbus_path.as_deref()
-    }
-    fn dbus_interface(&self) -> Option<&str> {
-        self.dbus_interface.as_deref()
-    }
-    fn dbus_member(&self) -> Option<&str> {
-        self.dbus_member.as_deref()
-    }
-    fn signal(&self) -> Option<&str> {
-        self.signal.as_deref()
-    }
-    fn fs_type(&self) -> Option<&str> {
-        self.fs_type.as_deref()
-    }
-    fn flags(&self) -> Option<&str> {
-        self.flags.as_deref()
-    }
-    fn src_name(&self) -> Option<&str> {
-        self.src_name.as_deref()
-    }
+    field_accessors!();
 }
 
 /// The profile name without its namespace prefix (`:ns:/usr/bin/x` → `/usr/bin/x`).

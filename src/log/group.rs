@@ -412,6 +412,16 @@ struct Slot {
     examples: Vec<(u32, u64)>,
 }
 
+/// A group key with interned strings, as [`Slot`] holds it.
+struct SlotKey<'a> {
+    mode: EventKind,
+    class: EventClass,
+    profile: u32,
+    operation: u32,
+    mask: u32,
+    resource: &'a str,
+}
+
 /// Streaming grouper: feed events with [`Grouper::add`], then [`Grouper::finish`] (or
 /// [`Grouper::finish_lazy`], which hands groups out one at a time).
 ///
@@ -435,6 +445,31 @@ impl Grouper {
     /// An empty grouper.
     pub fn new() -> Grouper {
         Grouper::default()
+    }
+
+    /// The hash of `key` and its group, if there is one.
+    fn find(&self, key: &SlotKey<'_>) -> (u64, Option<u32>) {
+        use std::hash::BuildHasher as _;
+        let hash = self.hasher.hash_one((
+            key.mode,
+            key.class,
+            key.profile,
+            key.operation,
+            key.mask,
+            key.resource,
+        ));
+        let slots = &self.slots;
+        let found = self.table.find(hash, |&i| {
+            slots.get(i as usize).is_some_and(|s| {
+                s.profile == key.profile
+                    && s.operation == key.operation
+                    && s.mask == key.mask
+                    && s.mode == key.mode
+                    && s.class == key.class
+                    && *s.resource == *key.resource
+            })
+        });
+        (hash, found.copied())
     }
 
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
@@ -495,7 +530,6 @@ impl Grouper {
 
     /// [`Grouper::add`] for any event representation, with its origin given apart.
     pub fn add_fields<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) -> usize {
-        use std::hash::BuildHasher as _;
         let mode = ev.kind();
         let class = ev.class();
         let mask = self.mask_id(group_mask(ev));
@@ -506,22 +540,17 @@ impl Grouper {
         let mut resource = std::mem::take(&mut self.resource);
         resource.clear();
         write_resource(ev, &mut resource);
-        let hash = self
-            .hasher
-            .hash_one((mode, class, profile, operation, mask, resource.as_str()));
-        let slots = &self.slots;
-        let found = self.table.find(hash, |&i| {
-            slots.get(i as usize).is_some_and(|s| {
-                s.profile == profile
-                    && s.operation == operation
-                    && s.mask == mask
-                    && s.mode == mode
-                    && s.class == class
-                    && *s.resource == *resource
-            })
-        });
+        let key = SlotKey {
+            mode,
+            class,
+            profile,
+            operation,
+            mask,
+            resource: &resource,
+        };
+        let (hash, found) = self.find(&key);
         let gi = match found {
-            Some(&gi) => gi,
+            Some(gi) => gi,
             None => {
                 let gi = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
                 self.slots.push(Slot {
@@ -602,7 +631,6 @@ impl Grouper {
     /// up, examples and the first distinct pids and comms are taken in input order (each
     /// side keeps one more of those than is shown, which is what makes the merge exact).
     pub fn merge(&mut self, later: Grouper, line_offset: u64) {
-        use std::hash::BuildHasher as _;
         for (name, t) in later.loads {
             match self.loads.get_mut(&name) {
                 Some(e) => *e = (*e).max(t),
@@ -616,19 +644,13 @@ impl Grouper {
             let profile = self.strings.id(theirs.str(s.profile));
             let operation = self.strings.id(theirs.str(s.operation));
             let mask = self.strings.id(theirs.str(s.mask));
-            let hash =
-                self.hasher
-                    .hash_one((s.mode, s.class, profile, operation, mask, &*s.resource));
-            let slots = &self.slots;
-            let found = self.table.find(hash, |&i| {
-                slots.get(i as usize).is_some_and(|g| {
-                    g.profile == profile
-                        && g.operation == operation
-                        && g.mask == mask
-                        && g.mode == s.mode
-                        && g.class == s.class
-                        && g.resource == s.resource
-                })
+            let (hash, found) = self.find(&SlotKey {
+                mode: s.mode,
+                class: s.class,
+                profile,
+                operation,
+                mask,
+                resource: &s.resource,
             });
             let comms: Vec<u32> = s
                 .comms
@@ -656,7 +678,7 @@ impl Grouper {
                     self.table
                         .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
                 }
-                Some(&gi) => {
+                Some(gi) => {
                     let Some(g) = self.slots.get_mut(gi as usize) else {
                         continue;
                     };
