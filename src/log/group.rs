@@ -630,7 +630,18 @@ impl Grouper {
     /// exactly what one grouper fed both parts in order would hold: counts and times add
     /// up, examples and the first distinct pids and comms are taken in input order (each
     /// side keeps one more of those than is shown, which is what makes the merge exact).
-    pub fn merge(&mut self, later: Grouper, line_offset: u64) {
+    pub fn merge(&mut self, mut later: Grouper, line_offset: u64) {
+        if self.slots.is_empty() && self.loads.is_empty() {
+            // Nothing to merge with: take `later` whole rather than rebuild it (a copy of
+            // every group while both exist would double the peak memory).
+            for s in &mut later.slots {
+                for e in &mut s.examples {
+                    e.1 += line_offset;
+                }
+            }
+            *self = later;
+            return;
+        }
         for (name, t) in later.loads {
             match self.loads.get_mut(&name) {
                 Some(e) => *e = (*e).max(t),
