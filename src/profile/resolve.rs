@@ -67,8 +67,9 @@ pub struct EffectiveProfile {
     pub path: Vec<String>,
     /// The header.
     pub header: ProfileHeader,
-    /// Effective rules in order.
-    pub rules: Vec<EffectiveRule>,
+    /// Effective rules in order. Rules are shared: a rule of an included file is one
+    /// allocation, however many profiles and loads include it.
+    pub rules: Vec<Arc<EffectiveRule>>,
     /// File and position of the header.
     pub file: String,
     /// Header position.
@@ -223,7 +224,7 @@ struct WalkKey {
 struct Walked {
     quals: Qualifiers,
     conditions: Vec<(String, Option<bool>)>,
-    rules: Vec<EffectiveRule>,
+    rules: Vec<Arc<EffectiveRule>>,
     warnings: Vec<Warning>,
     /// Every file walked, in order, the included file first.
     files: Vec<PathBuf>,
@@ -1002,12 +1003,12 @@ impl State<'_> {
                 }
                 let _ = names;
                 if let Some(p) = self.profiles.get_mut(pi) {
-                    p.rules.push(EffectiveRule {
+                    p.rules.push(Arc::new(EffectiveRule {
                         rule: r,
                         text: ctx.text.to_string(),
                         file: ctx.file.to_string(),
                         pos: ctx.start,
-                    });
+                    }));
                 }
             }
         }
@@ -1066,6 +1067,83 @@ pub fn check_refs(
     };
     let mut seen = HashSet::new();
     expand_inner(s, &lookup, &mut seen, 0, false).map(|_| ())
+}
+
+/// [`check_refs`] for many references against one set of variables, remembering each
+/// variable whose references were verified (and how deep they nest), so that variables
+/// nested in many others are walked once. Answers (and errors) are those of [`check_refs`]:
+/// a variable is remembered only after all its values checked without error, which also
+/// proves it is not part of a cycle; a remembered variable referenced so deep that its
+/// nesting would pass the limit is walked again, giving the error the walk gives.
+pub(crate) struct RefChecker<'v> {
+    vars: &'v BTreeMap<String, Vec<String>>,
+    local: &'v [(String, Vec<String>)],
+    /// Variable name → how deep its values nest below the reference.
+    memo: HashMap<&'v str, usize>,
+}
+
+impl<'v> RefChecker<'v> {
+    pub(crate) fn new(
+        vars: &'v BTreeMap<String, Vec<String>>,
+        local: &'v [(String, Vec<String>)],
+    ) -> Self {
+        RefChecker {
+            vars,
+            local,
+            memo: HashMap::new(),
+        }
+    }
+
+    /// Same as `check_refs(s, vars, local)`.
+    pub(crate) fn check(&mut self, s: &str) -> Result<(), String> {
+        let mut seen = Vec::new();
+        self.inner(s, &mut seen, 0).map(|_| ())
+    }
+
+    /// Check `s` at nesting `depth`; the deepest nesting reached.
+    fn inner(&mut self, s: &str, seen: &mut Vec<&'v str>, depth: usize) -> Result<usize, String> {
+        if depth > 64 {
+            return Err("variable expansion nested too deeply".into());
+        }
+        let mut reach = depth;
+        let mut rest = s;
+        while let Some(start) = rest.find("@{") {
+            let Some(len) = rest[start..].find('}') else {
+                return Err(format!("unterminated variable reference in '{rest}'"));
+            };
+            let name = &rest[start + 2..start + len];
+            let found = self.vars.get_key_value(name).or_else(|| {
+                self.local
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(k, v)| (k, v))
+            });
+            let Some((key, vals)) = found else {
+                return Err(format!(
+                    "Found reference to variable {name}, but is never declared"
+                ));
+            };
+            let key = key.as_str();
+            if seen.contains(&key) {
+                return Err(format!("variable @{{{name}}} refers to itself"));
+            }
+            match self.memo.get(key) {
+                Some(below) if depth + below <= 64 => reach = reach.max(depth + below),
+                _ => {
+                    seen.push(key);
+                    let mut r_max = depth;
+                    for v in vals {
+                        r_max = r_max.max(self.inner(v, seen, depth + 1)?);
+                    }
+                    seen.pop();
+                    self.memo.insert(key, r_max - depth);
+                    reach = reach.max(r_max);
+                }
+            }
+            rest = &rest[start + len + 1..];
+        }
+        Ok(reach)
+    }
 }
 
 fn expand_inner<'v>(
@@ -1155,71 +1233,136 @@ impl<'v> Expander<'v> {
     }
 
     fn expand(&mut self, s: &str) -> Result<Vec<String>, String> {
-        let mut seen = HashSet::new();
+        let mut seen = Vec::new();
         self.inner(s, &mut seen, 0).map(|(v, _)| v)
     }
 
     /// The expansion of `s` at nesting `depth`, and the deepest nesting it reached.
+    ///
+    /// `expand_inner` splits off the first reference and recurses on the rest; this walks the
+    /// references of `s` left to right instead, in the same order (for each: the lookup, the
+    /// self-reference check, the expansion of its values), then applies the size limit to
+    /// every suffix from the right, as the recursion does on its way back, and builds each
+    /// result string once, without the intermediate products.
     fn inner(
         &mut self,
         s: &str,
-        seen: &mut HashSet<&'v str>,
+        seen: &mut Vec<&'v str>,
         depth: usize,
     ) -> Result<(Vec<String>, usize), String> {
         if depth > 64 {
             return Err("variable expansion nested too deeply".into());
         }
-        let Some(start) = s.find("@{") else {
+        if !s.contains("@{") {
             return Ok((vec![s.to_string()], depth));
-        };
-        let Some(len) = s[start..].find('}') else {
-            return Err(format!("unterminated variable reference in '{s}'"));
-        };
-        let name = &s[start + 2..start + len];
-        let rest = &s[start + len + 1..];
-        let (key, vals) = self
-            .lookup(name)
-            .ok_or_else(|| format!("Found reference to variable {name}, but is never declared"))?;
-        if seen.contains(key) {
-            return Err(format!("variable @{{{name}}} refers to itself"));
         }
+        // the literal text before each reference, and after the last one
+        let mut lits: Vec<&str> = Vec::new();
+        // each reference's variable (its key in `memo`) and where its suffix of `s` starts
+        let mut refs: Vec<(&'v str, usize)> = Vec::new();
         let mut reach = depth;
-        let memo = match self.memo.get(key) {
-            Some((_, below)) if depth + below <= 64 => {
-                reach = depth + below;
-                true
+        let mut pos = 0;
+        loop {
+            let rest = &s[pos..];
+            let Some(start) = rest.find("@{") else {
+                lits.push(rest);
+                break;
+            };
+            let Some(len) = rest[start..].find('}') else {
+                return Err(format!("unterminated variable reference in '{rest}'"));
+            };
+            let name = &rest[start + 2..start + len];
+            let (key, vals) = self.lookup(name).ok_or_else(|| {
+                format!("Found reference to variable {name}, but is never declared")
+            })?;
+            if seen.contains(&key) {
+                return Err(format!("variable @{{{name}}} refers to itself"));
             }
-            _ => false,
-        };
-        if !memo {
-            seen.insert(key);
-            let mut expanded = Vec::new();
-            for v in vals {
-                let (e, r) = self.inner(v, seen, depth + 1)?;
-                expanded.extend(e);
-                reach = reach.max(r);
+            match self.memo.get(key) {
+                Some((_, below)) if depth + below <= 64 => reach = reach.max(depth + below),
+                _ => {
+                    seen.push(key);
+                    let mut expanded = Vec::new();
+                    let mut r_max = depth;
+                    for v in vals {
+                        let (e, r) = self.inner(v, seen, depth + 1)?;
+                        expanded.extend(e);
+                        r_max = r_max.max(r);
+                    }
+                    seen.pop();
+                    self.memo.insert(key, (expanded, r_max - depth));
+                    reach = reach.max(r_max);
+                }
             }
-            seen.remove(key);
-            self.memo.insert(key, (expanded, reach - depth));
+            lits.push(&rest[..start]);
+            refs.push((key, pos));
+            pos += start + len + 1;
         }
-        let (tails, tail_reach) = self.inner(rest, seen, depth)?;
-        let expanded = &self.memo[key].0;
-        let head = &s[..start];
-        let mut out = Vec::with_capacity(expanded.len() * tails.len());
-        for v in expanded {
-            for t in &tails {
-                let mut x = String::with_capacity(head.len() + v.len() + t.len());
-                x.push_str(head);
-                x.push_str(v);
-                x.push_str(t);
-                out.push(x);
+        let sets: Vec<&Vec<String>> = refs.iter().map(|(k, _)| &self.memo[k].0).collect();
+        let mut count = 1usize;
+        for (set, (_, from)) in sets.iter().zip(&refs).rev() {
+            count *= set.len();
+            if count > 1 << 16 {
+                return Err(format!("expansion of '{}' is too large", &s[*from..]));
             }
         }
-        if out.len() > 1 << 16 {
-            return Err(format!("expansion of '{s}' is too large"));
+        let mut out = Vec::with_capacity(count);
+        if count == 0 {
+            return Ok((out, reach));
         }
-        Ok((out, reach.max(tail_reach)))
+        // every combination, the leftmost reference varying slowest
+        let lit_len: usize = lits.iter().map(|l| l.len()).sum();
+        let mut idx = vec![0usize; sets.len()];
+        loop {
+            let len = lit_len
+                + sets
+                    .iter()
+                    .zip(&idx)
+                    .map(|(v, &i)| v[i].len())
+                    .sum::<usize>();
+            let mut x = String::with_capacity(len);
+            for ((lit, set), &i) in lits.iter().zip(&sets).zip(&idx) {
+                x.push_str(lit);
+                x.push_str(&set[i]);
+            }
+            x.push_str(lits[sets.len()]);
+            out.push(x);
+            let mut k = sets.len();
+            loop {
+                if k == 0 {
+                    return Ok((out, reach));
+                }
+                k -= 1;
+                idx[k] += 1;
+                if idx[k] < sets[k].len() {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
     }
+}
+
+/// `file:line` of a rule, built without the formatting machinery (`file_rules` makes one per
+/// rule of every profile).
+fn source_of(r: &EffectiveRule) -> String {
+    let mut line = [0u8; 10];
+    let mut n = r.pos.line;
+    let mut i = line.len();
+    loop {
+        i -= 1;
+        line[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&line[i..]).unwrap_or("0");
+    let mut s = String::with_capacity(r.file.len() + 1 + digits.len());
+    s.push_str(&r.file);
+    s.push(':');
+    s.push_str(digits);
+    s
 }
 
 impl EffectiveProfile {
@@ -1265,7 +1408,7 @@ impl EffectiveProfile {
                 owner: r.rule.qualifiers.owner,
                 exec: f.perms.exec,
                 exec_target,
-                source: format!("{}:{}", r.file, r.pos.line),
+                source: source_of(r),
                 text: r.text.clone(),
             });
         }
@@ -1280,7 +1423,7 @@ impl EffectiveProfile {
             .map(|r| OtherRuleInfo {
                 qualifiers: r.rule.qualifiers.clone(),
                 kind: r.rule.kind.clone(),
-                source: format!("{}:{}", r.file, r.pos.line),
+                source: source_of(r),
                 text: r.text.clone(),
             })
             .collect()
@@ -1325,6 +1468,8 @@ mod tests {
         set("UNDEF", &["@{NOPE}"]);
         set("EMPTY", &[]);
         set("OPEN", &["@{A"]);
+        let big: Vec<String> = (0..300).map(|i| format!("/b{i}")).collect();
+        v.insert("BIG".to_string(), big);
         // a chain of 70 variables: deeper than the nesting limit
         for i in 0..70 {
             let next = if i == 69 {
@@ -1351,7 +1496,16 @@ mod tests {
             "@{D0}",
             "@{D10}",
             "@{A}@{D5}",
+            "@{A}x@{B}y@{C}z",
+            "/a@{A}/b@{BIG}/c",
+            "@{BIG}@{BIG}",
+            "/a@{A}/b@{BIG}/c@{BIG}/d",
+            "@{EMPTY}@{BIG}@{BIG}",
+            "@{BIG}@{EMPTY}@{BIG}",
+            "@{A}@{UNDEF}@{NOPE}",
+            "@{A}@{OPEN}",
         ];
+        assert!(expand_with("@{BIG}@{BIG}", &v, &local).is_err());
         let mut ex = Expander::new(&v, &local);
         for c in cases {
             assert_eq!(ex.expand(c), expand_with(c, &v, &local), "{c}");
@@ -1360,6 +1514,13 @@ mod tests {
         for c in cases {
             assert_eq!(ex.expand(c), expand_with(c, &v, &local), "{c} (memoized)");
         }
+        let mut refs = RefChecker::new(&v, &local);
+        for round in 0..2 {
+            for c in cases {
+                assert_eq!(refs.check(c), check_refs(c, &v, &local), "{c} ({round})");
+            }
+        }
+        assert!(refs.check("@{D0}").is_err() && refs.check("@{D10}").is_ok());
     }
 
     /// Loading with one loader (records replayed) gives what fresh loaders give.
