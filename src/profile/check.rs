@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::resolve::{expand_with, EffectiveProfile, RefChecker};
+use super::resolve::{expand_with, EffectiveProfile, FastHash, RefChecker};
 use super::rule::{BlockHeader, CondRule, Ctx, ExecMode, ProfileHeader, Rule, RuleKind};
 use super::ParseError;
 
@@ -1017,8 +1017,8 @@ fn refs_ok(
     s: &str,
     refs: &mut RefChecker<'_>,
     local: &[(String, Vec<String>)],
-    ok: &mut HashSet<String>,
-    ok_local: &mut HashSet<String>,
+    ok: &mut HashSet<String, FastHash>,
+    ok_local: &mut HashSet<String, FastHash>,
 ) -> Result<(), String> {
     let mut rest = s;
     while let Some(start) = rest.find("@{") {
@@ -1051,7 +1051,7 @@ pub fn check_policy(
     vars: &BTreeMap<String, Vec<String>>,
     _bools: &BTreeMap<String, bool>,
 ) -> Result<(), ParseError> {
-    let mut ok: HashSet<String> = HashSet::new();
+    let mut ok: HashSet<String, FastHash> = HashSet::default();
     for p in profiles {
         let at_header = |m: String| ParseError {
             file: p.file.clone(),
@@ -1111,9 +1111,10 @@ pub fn check_policy(
         let local = p.auto_vars();
         let mut refs = RefChecker::new(vars, &local);
         // names verified with this profile's own variables (`@{profile_name}` …)
-        let mut ok_local: HashSet<String> = HashSet::new();
+        let mut ok_local: HashSet<String, FastHash> = HashSet::default();
         // rules of different priority do not conflict: the higher one wins
-        let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>)> = HashMap::new();
+        let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>), FastHash> =
+            HashMap::default();
         for r in &p.rules {
             let at = |m: String| ParseError {
                 file: r.file.clone(),

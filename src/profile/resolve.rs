@@ -227,7 +227,7 @@ struct Walked {
     rules: Vec<Arc<EffectiveRule>>,
     warnings: Vec<Warning>,
     /// Every file walked, in order, the included file first.
-    files: Vec<PathBuf>,
+    files: Vec<Arc<Path>>,
     /// How much deeper than the including file the include stack went.
     height: usize,
     /// Variable state afterwards (preamble includes only), with its id.
@@ -295,12 +295,12 @@ struct State<'l> {
     profiles: Vec<EffectiveProfile>,
     warnings: Vec<Warning>,
     files_read: Vec<PathBuf>,
-    seen_files: HashSet<PathBuf>,
+    seen_files: HashSet<Arc<Path>, FastHash>,
     stack: Vec<PathBuf>,
     errors: Vec<ParseError>,
     /// For recording [`Walked`]: every file walked, every condition evaluated, how many
     /// include cycles were cut, and the deepest include stack seen at an include.
-    log_files: Vec<PathBuf>,
+    log_files: Vec<Arc<Path>>,
     log_conditions: Vec<(String, Option<bool>)>,
     cuts: usize,
     deepest: usize,
@@ -397,7 +397,7 @@ impl Loader {
             profiles: Vec::new(),
             warnings: Vec::new(),
             files_read: vec![path.to_path_buf()],
-            seen_files: HashSet::new(),
+            seen_files: HashSet::default(),
             stack: vec![path.to_path_buf()],
             errors: Vec::new(),
             log_files: Vec::new(),
@@ -515,10 +515,11 @@ impl State<'_> {
                 return false;
             }
         };
-        if self.seen_files.insert(f.to_path_buf()) {
+        let shared: Arc<Path> = Arc::from(f);
+        if self.seen_files.insert(shared.clone()) {
             self.files_read.push(f.to_path_buf());
         }
-        self.log_files.push(f.to_path_buf());
+        self.log_files.push(shared);
         self.stack.push(f.to_path_buf());
         self.walk(
             &tree.tree.nodes,
@@ -610,7 +611,10 @@ impl State<'_> {
         let found = records.iter().find(|w| {
             w.quals == scope.quals
                 && stack + w.height <= MAX_INCLUDE_STACK
-                && !w.files.iter().any(|f| self.stack.contains(f))
+                && !w
+                    .files
+                    .iter()
+                    .any(|f| self.stack.iter().any(|s| s.as_path() == &**f))
                 && w.conditions.iter().all(|(c, v)| {
                     check::eval_condition(c, &self.vars, &self.bools).ok() == Some(*v)
                 })
@@ -619,8 +623,9 @@ impl State<'_> {
             return false;
         };
         for f in &w.files {
-            if self.seen_files.insert(f.clone()) {
-                self.files_read.push(f.clone());
+            if !self.seen_files.contains(f) {
+                self.seen_files.insert(f.clone());
+                self.files_read.push(f.to_path_buf());
             }
         }
         self.log_files.extend(w.files.iter().cloned());
@@ -1069,6 +1074,50 @@ pub fn check_refs(
     expand_inner(s, &lookup, &mut seen, 0, false).map(|_| ())
 }
 
+/// A fast hasher for the short, trusted keys of per-call memos (variable names from profile
+/// files): the standard SipHash showed up in profiles of the corpus benchmark.
+pub(crate) type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The multiply-rotate hash rustc uses (`FxHasher`): not resistant to chosen collisions,
+/// which is fine for maps keyed by names from the policy being loaded.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// [`check_refs`] for many references against one set of variables, remembering each
 /// variable whose references were verified (and how deep they nest), so that variables
 /// nested in many others are walked once. Answers (and errors) are those of [`check_refs`]:
@@ -1079,7 +1128,7 @@ pub(crate) struct RefChecker<'v> {
     vars: &'v BTreeMap<String, Vec<String>>,
     local: &'v [(String, Vec<String>)],
     /// Variable name → how deep its values nest below the reference.
-    memo: HashMap<&'v str, usize>,
+    memo: HashMap<&'v str, usize, FastHash>,
 }
 
 impl<'v> RefChecker<'v> {
@@ -1090,7 +1139,7 @@ impl<'v> RefChecker<'v> {
         RefChecker {
             vars,
             local,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         }
     }
 
@@ -1208,7 +1257,9 @@ struct Expander<'v> {
     local: &'v [(String, Vec<String>)],
     /// Variable name → its expanded values and the nesting depth they need below the
     /// reference.
-    memo: HashMap<&'v str, (Vec<String>, usize)>,
+    memo: HashMap<&'v str, (Vec<String>, usize), FastHash>,
+    /// Reusable buffers for the references of one string, per nesting level.
+    scratch: Vec<Vec<Ref<'v>>>,
 }
 
 impl<'v> Expander<'v> {
@@ -1216,7 +1267,8 @@ impl<'v> Expander<'v> {
         Expander {
             vars,
             local,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -1256,31 +1308,52 @@ impl<'v> Expander<'v> {
         if !s.contains("@{") {
             return Ok((vec![s.to_string()], depth));
         }
-        // the literal text before each reference, and after the last one
-        let mut lits: Vec<&str> = Vec::new();
-        // each reference's variable (its key in `memo`) and where its suffix of `s` starts
-        let mut refs: Vec<(&'v str, usize)> = Vec::new();
+        // one buffer per nesting level, reused: (variable, literal before it, start of its
+        // suffix of `s`)
+        if self.scratch.len() <= depth {
+            self.scratch.resize_with(depth + 1, Vec::new);
+        }
+        let mut refs = std::mem::take(&mut self.scratch[depth]);
+        refs.clear();
+        let r = self.collect(s, seen, depth, &mut refs);
+        let out = r.and_then(|reach| self.product(s, &refs).map(|out| (out, reach)));
+        self.scratch[depth] = refs;
+        out
+    }
+
+    /// Check and expand (into the memo) every variable `s` refers to, left to right, noting
+    /// each reference in `refs`; the deepest nesting reached.
+    fn collect(
+        &mut self,
+        s: &str,
+        seen: &mut Vec<&'v str>,
+        depth: usize,
+        refs: &mut Vec<Ref<'v>>,
+    ) -> Result<usize, String> {
         let mut reach = depth;
         let mut pos = 0;
-        loop {
+        while let Some(start) = s[pos..].find("@{") {
             let rest = &s[pos..];
-            let Some(start) = rest.find("@{") else {
-                lits.push(rest);
-                break;
-            };
             let Some(len) = rest[start..].find('}') else {
                 return Err(format!("unterminated variable reference in '{rest}'"));
             };
             let name = &rest[start + 2..start + len];
-            let (key, vals) = self.lookup(name).ok_or_else(|| {
-                format!("Found reference to variable {name}, but is never declared")
-            })?;
-            if seen.contains(&key) {
-                return Err(format!("variable @{{{name}}} refers to itself"));
-            }
-            match self.memo.get(key) {
-                Some((_, below)) if depth + below <= 64 => reach = reach.max(depth + below),
+            // a remembered variable is declared: skip the lookup
+            let key = match self.memo.get_key_value(name) {
+                Some((k, (_, below))) if depth + below <= 64 => {
+                    if seen.contains(k) {
+                        return Err(format!("variable @{{{name}}} refers to itself"));
+                    }
+                    reach = reach.max(depth + below);
+                    *k
+                }
                 _ => {
+                    let (key, vals) = self.lookup(name).ok_or_else(|| {
+                        format!("Found reference to variable {name}, but is never declared")
+                    })?;
+                    if seen.contains(&key) {
+                        return Err(format!("variable @{{{name}}} refers to itself"));
+                    }
                     seen.push(key);
                     let mut expanded = Vec::new();
                     let mut r_max = depth;
@@ -1292,26 +1365,58 @@ impl<'v> Expander<'v> {
                     seen.pop();
                     self.memo.insert(key, (expanded, r_max - depth));
                     reach = reach.max(r_max);
+                    key
                 }
-            }
-            lits.push(&rest[..start]);
-            refs.push((key, pos));
+            };
+            refs.push(Ref {
+                key,
+                lit: (pos, pos + start),
+                from: pos,
+            });
             pos += start + len + 1;
         }
-        let sets: Vec<&Vec<String>> = refs.iter().map(|(k, _)| &self.memo[k].0).collect();
+        refs.push(Ref {
+            key: "",
+            lit: (pos, s.len()),
+            from: pos,
+        });
+        Ok(reach)
+    }
+
+    /// Every combination of the values of `refs` (the leftmost varying slowest), with the
+    /// literal text between them; the last entry of `refs` is the text after the last
+    /// reference.
+    fn product(&self, s: &str, refs: &[Ref<'v>]) -> Result<Vec<String>, String> {
+        let Some((tail, vars)) = refs.split_last() else {
+            return Ok(vec![s.to_string()]);
+        };
+        let set = |r: &Ref<'v>| self.memo.get(r.key).map_or(&[][..], |(v, _)| v.as_slice());
         let mut count = 1usize;
-        for (set, (_, from)) in sets.iter().zip(&refs).rev() {
-            count *= set.len();
+        for r in vars.iter().rev() {
+            count *= set(r).len();
             if count > 1 << 16 {
-                return Err(format!("expansion of '{}' is too large", &s[*from..]));
+                return Err(format!("expansion of '{}' is too large", &s[r.from..]));
             }
         }
+        let lit = |r: &Ref<'v>| &s[r.lit.0..r.lit.1];
         let mut out = Vec::with_capacity(count);
-        if count == 0 {
-            return Ok((out, reach));
+        if let [only] = vars {
+            // the common case: one reference
+            let (head, tail) = (lit(only), lit(tail));
+            for v in set(only) {
+                let mut x = String::with_capacity(head.len() + v.len() + tail.len());
+                x.push_str(head);
+                x.push_str(v);
+                x.push_str(tail);
+                out.push(x);
+            }
+            return Ok(out);
         }
-        // every combination, the leftmost reference varying slowest
-        let lit_len: usize = lits.iter().map(|l| l.len()).sum();
+        if count == 0 {
+            return Ok(out);
+        }
+        let sets: Vec<&[String]> = vars.iter().map(set).collect();
+        let lit_len: usize = refs.iter().map(|r| r.lit.1 - r.lit.0).sum();
         let mut idx = vec![0usize; sets.len()];
         loop {
             let len = lit_len
@@ -1321,16 +1426,16 @@ impl<'v> Expander<'v> {
                     .map(|(v, &i)| v[i].len())
                     .sum::<usize>();
             let mut x = String::with_capacity(len);
-            for ((lit, set), &i) in lits.iter().zip(&sets).zip(&idx) {
-                x.push_str(lit);
+            for ((r, set), &i) in vars.iter().zip(&sets).zip(&idx) {
+                x.push_str(lit(r));
                 x.push_str(&set[i]);
             }
-            x.push_str(lits[sets.len()]);
+            x.push_str(lit(tail));
             out.push(x);
             let mut k = sets.len();
             loop {
                 if k == 0 {
-                    return Ok((out, reach));
+                    return Ok(out);
                 }
                 k -= 1;
                 idx[k] += 1;
@@ -1341,6 +1446,17 @@ impl<'v> Expander<'v> {
             }
         }
     }
+}
+
+/// One variable reference in a string being expanded (see [`Expander::collect`]).
+#[derive(Debug, Clone, Copy)]
+struct Ref<'v> {
+    /// The variable (its key in the memo); empty for the text after the last reference.
+    key: &'v str,
+    /// Byte range of the literal text before the reference.
+    lit: (usize, usize),
+    /// Where the suffix of the string starting with that literal begins.
+    from: usize,
 }
 
 /// `file:line` of a rule, built without the formatting machinery (`file_rules` makes one per
