@@ -423,9 +423,10 @@ impl Loader {
         }
         if lenient {
             for (k, v) in DEFAULT_TUNABLES {
-                st.vars
-                    .entry((*k).to_string())
-                    .or_insert_with(|| v.iter().map(|s| s.to_string()).collect());
+                if !st.vars.contains_key(*k) {
+                    st.vars
+                        .insert((*k).to_string(), v.iter().map(|s| s.to_string()).collect());
+                }
             }
         }
         check::check_policy(&st.profiles, &st.vars, &st.bools)?;
