@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::resolve::{check_refs, expand_with, EffectiveProfile};
+use super::resolve::{expand_with, EffectiveProfile, FastHash, RefChecker};
 use super::rule::{BlockHeader, CondRule, Ctx, ExecMode, ProfileHeader, Rule, RuleKind};
 use super::ParseError;
 
@@ -1015,10 +1015,10 @@ pub fn check_rule(r: &Rule, ctx: &Ctx<'_>, strict: bool) -> Result<(), ParseErro
 /// profile's own variables (`local`, fixed for one profile) in `ok_local`.
 fn refs_ok(
     s: &str,
-    vars: &BTreeMap<String, Vec<String>>,
+    refs: &mut RefChecker<'_>,
     local: &[(String, Vec<String>)],
-    ok: &mut HashSet<String>,
-    ok_local: &mut HashSet<String>,
+    ok: &mut HashSet<String, FastHash>,
+    ok_local: &mut HashSet<String, FastHash>,
 ) -> Result<(), String> {
     let mut rest = s;
     while let Some(start) = rest.find("@{") {
@@ -1031,7 +1031,7 @@ fn refs_ok(
         if ok.contains(name) || ok_local.contains(name) {
             continue;
         }
-        check_refs(&tail[..=end], vars, local)?;
+        refs.check(&tail[..=end])?;
         if local.iter().any(|(k, _)| k == name) {
             ok_local.insert(name.to_string());
         } else {
@@ -1051,7 +1051,7 @@ pub fn check_policy(
     vars: &BTreeMap<String, Vec<String>>,
     _bools: &BTreeMap<String, bool>,
 ) -> Result<(), ParseError> {
-    let mut ok: HashSet<String> = HashSet::new();
+    let mut ok: HashSet<String, FastHash> = HashSet::default();
     for p in profiles {
         let at_header = |m: String| ParseError {
             file: p.file.clone(),
@@ -1109,10 +1109,12 @@ pub fn check_policy(
             }
         }
         let local = p.auto_vars();
+        let mut refs = RefChecker::new(vars, &local);
         // names verified with this profile's own variables (`@{profile_name}` …)
-        let mut ok_local: HashSet<String> = HashSet::new();
+        let mut ok_local: HashSet<String, FastHash> = HashSet::default();
         // rules of different priority do not conflict: the higher one wins
-        let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>)> = HashMap::new();
+        let mut exec_modes: HashMap<ExecKey, (ExecMode, Option<String>), FastHash> =
+            HashMap::default();
         for r in &p.rules {
             let at = |m: String| ParseError {
                 file: r.file.clone(),
@@ -1128,14 +1130,15 @@ pub fn check_policy(
                     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                     if valid {
-                        refs_ok(&tail[..end], vars, &local, &mut ok, &mut ok_local).map_err(at)?;
+                        refs_ok(&tail[..end], &mut refs, &local, &mut ok, &mut ok_local)
+                            .map_err(at)?;
                     }
                     rest = &tail[end..];
                 }
             }
             if let RuleKind::File(f) = &r.rule.kind {
                 if let Some(path) = &f.path {
-                    refs_ok(path, vars, &local, &mut ok, &mut ok_local).map_err(at)?;
+                    refs_ok(path, &mut refs, &local, &mut ok, &mut ok_local).map_err(at)?;
                     // a variable may carry half of an alternation: only when the written
                     // pattern is unbalanced does it need checking after expansion
                     if path.contains("@{") && check_aare(path).is_err() {
@@ -1149,7 +1152,7 @@ pub fn check_policy(
                     }
                 }
                 if let Some(t) = &f.target {
-                    refs_ok(t, vars, &local, &mut ok, &mut ok_local).map_err(at)?;
+                    refs_ok(t, &mut refs, &local, &mut ok, &mut ok_local).map_err(at)?;
                 }
                 if let (Some(path), Some(m)) = (&f.path, f.perms.exec) {
                     if m != ExecMode::X && !r.rule.qualifiers.deny {

@@ -67,8 +67,9 @@ pub struct EffectiveProfile {
     pub path: Vec<String>,
     /// The header.
     pub header: ProfileHeader,
-    /// Effective rules in order.
-    pub rules: Vec<EffectiveRule>,
+    /// Effective rules in order. Rules are shared: a rule of an included file is one
+    /// allocation, however many profiles and loads include it.
+    pub rules: Vec<Arc<EffectiveRule>>,
     /// File and position of the header.
     pub file: String,
     /// Header position.
@@ -223,10 +224,10 @@ struct WalkKey {
 struct Walked {
     quals: Qualifiers,
     conditions: Vec<(String, Option<bool>)>,
-    rules: Vec<EffectiveRule>,
+    rules: Vec<Arc<EffectiveRule>>,
     warnings: Vec<Warning>,
     /// Every file walked, in order, the included file first.
-    files: Vec<PathBuf>,
+    files: Vec<Arc<Path>>,
     /// How much deeper than the including file the include stack went.
     height: usize,
     /// Variable state afterwards (preamble includes only), with its id.
@@ -294,12 +295,12 @@ struct State<'l> {
     profiles: Vec<EffectiveProfile>,
     warnings: Vec<Warning>,
     files_read: Vec<PathBuf>,
-    seen_files: HashSet<PathBuf>,
+    seen_files: HashSet<Arc<Path>, FastHash>,
     stack: Vec<PathBuf>,
     errors: Vec<ParseError>,
     /// For recording [`Walked`]: every file walked, every condition evaluated, how many
     /// include cycles were cut, and the deepest include stack seen at an include.
-    log_files: Vec<PathBuf>,
+    log_files: Vec<Arc<Path>>,
     log_conditions: Vec<(String, Option<bool>)>,
     cuts: usize,
     deepest: usize,
@@ -396,7 +397,7 @@ impl Loader {
             profiles: Vec::new(),
             warnings: Vec::new(),
             files_read: vec![path.to_path_buf()],
-            seen_files: HashSet::new(),
+            seen_files: HashSet::default(),
             stack: vec![path.to_path_buf()],
             errors: Vec::new(),
             log_files: Vec::new(),
@@ -422,9 +423,10 @@ impl Loader {
         }
         if lenient {
             for (k, v) in DEFAULT_TUNABLES {
-                st.vars
-                    .entry((*k).to_string())
-                    .or_insert_with(|| v.iter().map(|s| s.to_string()).collect());
+                if !st.vars.contains_key(*k) {
+                    st.vars
+                        .insert((*k).to_string(), v.iter().map(|s| s.to_string()).collect());
+                }
             }
         }
         check::check_policy(&st.profiles, &st.vars, &st.bools)?;
@@ -514,10 +516,11 @@ impl State<'_> {
                 return false;
             }
         };
-        if self.seen_files.insert(f.to_path_buf()) {
+        let shared: Arc<Path> = Arc::from(f);
+        if self.seen_files.insert(shared.clone()) {
             self.files_read.push(f.to_path_buf());
         }
-        self.log_files.push(f.to_path_buf());
+        self.log_files.push(shared);
         self.stack.push(f.to_path_buf());
         self.walk(
             &tree.tree.nodes,
@@ -609,7 +612,10 @@ impl State<'_> {
         let found = records.iter().find(|w| {
             w.quals == scope.quals
                 && stack + w.height <= MAX_INCLUDE_STACK
-                && !w.files.iter().any(|f| self.stack.contains(f))
+                && !w
+                    .files
+                    .iter()
+                    .any(|f| self.stack.iter().any(|s| s.as_path() == &**f))
                 && w.conditions.iter().all(|(c, v)| {
                     check::eval_condition(c, &self.vars, &self.bools).ok() == Some(*v)
                 })
@@ -618,8 +624,9 @@ impl State<'_> {
             return false;
         };
         for f in &w.files {
-            if self.seen_files.insert(f.clone()) {
-                self.files_read.push(f.clone());
+            if !self.seen_files.contains(f) {
+                self.seen_files.insert(f.clone());
+                self.files_read.push(f.to_path_buf());
             }
         }
         self.log_files.extend(w.files.iter().cloned());
@@ -1002,12 +1009,12 @@ impl State<'_> {
                 }
                 let _ = names;
                 if let Some(p) = self.profiles.get_mut(pi) {
-                    p.rules.push(EffectiveRule {
+                    p.rules.push(Arc::new(EffectiveRule {
                         rule: r,
                         text: ctx.text.to_string(),
                         file: ctx.file.to_string(),
                         pos: ctx.start,
-                    });
+                    }));
                 }
             }
         }
@@ -1066,6 +1073,127 @@ pub fn check_refs(
     };
     let mut seen = HashSet::new();
     expand_inner(s, &lookup, &mut seen, 0, false).map(|_| ())
+}
+
+/// A fast hasher for the short, trusted keys of per-call memos (variable names from profile
+/// files): the standard SipHash showed up in profiles of the corpus benchmark.
+pub(crate) type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The multiply-rotate hash rustc uses (`FxHasher`): not resistant to chosen collisions,
+/// which is fine for maps keyed by names from the policy being loaded.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// [`check_refs`] for many references against one set of variables, remembering each
+/// variable whose references were verified (and how deep they nest), so that variables
+/// nested in many others are walked once. Answers (and errors) are those of [`check_refs`]:
+/// a variable is remembered only after all its values checked without error, which also
+/// proves it is not part of a cycle; a remembered variable referenced so deep that its
+/// nesting would pass the limit is walked again, giving the error the walk gives.
+pub(crate) struct RefChecker<'v> {
+    vars: &'v BTreeMap<String, Vec<String>>,
+    local: &'v [(String, Vec<String>)],
+    /// Variable name → how deep its values nest below the reference.
+    memo: HashMap<&'v str, usize, FastHash>,
+}
+
+impl<'v> RefChecker<'v> {
+    pub(crate) fn new(
+        vars: &'v BTreeMap<String, Vec<String>>,
+        local: &'v [(String, Vec<String>)],
+    ) -> Self {
+        RefChecker {
+            vars,
+            local,
+            memo: HashMap::default(),
+        }
+    }
+
+    /// Same as `check_refs(s, vars, local)`.
+    pub(crate) fn check(&mut self, s: &str) -> Result<(), String> {
+        let mut seen = Vec::new();
+        self.inner(s, &mut seen, 0).map(|_| ())
+    }
+
+    /// Check `s` at nesting `depth`; the deepest nesting reached.
+    fn inner(&mut self, s: &str, seen: &mut Vec<&'v str>, depth: usize) -> Result<usize, String> {
+        if depth > 64 {
+            return Err("variable expansion nested too deeply".into());
+        }
+        let mut reach = depth;
+        let mut rest = s;
+        while let Some(start) = rest.find("@{") {
+            let Some(len) = rest[start..].find('}') else {
+                return Err(format!("unterminated variable reference in '{rest}'"));
+            };
+            let name = &rest[start + 2..start + len];
+            let found = self.vars.get_key_value(name).or_else(|| {
+                self.local
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(k, v)| (k, v))
+            });
+            let Some((key, vals)) = found else {
+                return Err(format!(
+                    "Found reference to variable {name}, but is never declared"
+                ));
+            };
+            let key = key.as_str();
+            if seen.contains(&key) {
+                return Err(format!("variable @{{{name}}} refers to itself"));
+            }
+            match self.memo.get(key) {
+                Some(below) if depth + below <= 64 => reach = reach.max(depth + below),
+                _ => {
+                    seen.push(key);
+                    let mut r_max = depth;
+                    for v in vals {
+                        r_max = r_max.max(self.inner(v, seen, depth + 1)?);
+                    }
+                    seen.pop();
+                    self.memo.insert(key, r_max - depth);
+                    reach = reach.max(r_max);
+                }
+            }
+            rest = &rest[start + len + 1..];
+        }
+        Ok(reach)
+    }
 }
 
 fn expand_inner<'v>(
@@ -1130,7 +1258,9 @@ struct Expander<'v> {
     local: &'v [(String, Vec<String>)],
     /// Variable name → its expanded values and the nesting depth they need below the
     /// reference.
-    memo: HashMap<&'v str, (Vec<String>, usize)>,
+    memo: HashMap<&'v str, (Vec<String>, usize), FastHash>,
+    /// Reusable buffers for the references of one string, per nesting level.
+    scratch: Vec<Vec<Ref<'v>>>,
 }
 
 impl<'v> Expander<'v> {
@@ -1138,7 +1268,8 @@ impl<'v> Expander<'v> {
         Expander {
             vars,
             local,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -1155,71 +1286,200 @@ impl<'v> Expander<'v> {
     }
 
     fn expand(&mut self, s: &str) -> Result<Vec<String>, String> {
-        let mut seen = HashSet::new();
+        let mut seen = Vec::new();
         self.inner(s, &mut seen, 0).map(|(v, _)| v)
     }
 
     /// The expansion of `s` at nesting `depth`, and the deepest nesting it reached.
+    ///
+    /// `expand_inner` splits off the first reference and recurses on the rest; this walks the
+    /// references of `s` left to right instead, in the same order (for each: the lookup, the
+    /// self-reference check, the expansion of its values), then applies the size limit to
+    /// every suffix from the right, as the recursion does on its way back, and builds each
+    /// result string once, without the intermediate products.
     fn inner(
         &mut self,
         s: &str,
-        seen: &mut HashSet<&'v str>,
+        seen: &mut Vec<&'v str>,
         depth: usize,
     ) -> Result<(Vec<String>, usize), String> {
         if depth > 64 {
             return Err("variable expansion nested too deeply".into());
         }
-        let Some(start) = s.find("@{") else {
+        if !s.contains("@{") {
             return Ok((vec![s.to_string()], depth));
-        };
-        let Some(len) = s[start..].find('}') else {
-            return Err(format!("unterminated variable reference in '{s}'"));
-        };
-        let name = &s[start + 2..start + len];
-        let rest = &s[start + len + 1..];
-        let (key, vals) = self
-            .lookup(name)
-            .ok_or_else(|| format!("Found reference to variable {name}, but is never declared"))?;
-        if seen.contains(key) {
-            return Err(format!("variable @{{{name}}} refers to itself"));
         }
+        // one buffer per nesting level, reused: (variable, literal before it, start of its
+        // suffix of `s`)
+        if self.scratch.len() <= depth {
+            self.scratch.resize_with(depth + 1, Vec::new);
+        }
+        let mut refs = std::mem::take(&mut self.scratch[depth]);
+        refs.clear();
+        let r = self.collect(s, seen, depth, &mut refs);
+        let out = r.and_then(|reach| self.product(s, &refs).map(|out| (out, reach)));
+        self.scratch[depth] = refs;
+        out
+    }
+
+    /// Check and expand (into the memo) every variable `s` refers to, left to right, noting
+    /// each reference in `refs`; the deepest nesting reached.
+    fn collect(
+        &mut self,
+        s: &str,
+        seen: &mut Vec<&'v str>,
+        depth: usize,
+        refs: &mut Vec<Ref<'v>>,
+    ) -> Result<usize, String> {
         let mut reach = depth;
-        let memo = match self.memo.get(key) {
-            Some((_, below)) if depth + below <= 64 => {
-                reach = depth + below;
-                true
-            }
-            _ => false,
-        };
-        if !memo {
-            seen.insert(key);
-            let mut expanded = Vec::new();
-            for v in vals {
-                let (e, r) = self.inner(v, seen, depth + 1)?;
-                expanded.extend(e);
-                reach = reach.max(r);
-            }
-            seen.remove(key);
-            self.memo.insert(key, (expanded, reach - depth));
+        let mut pos = 0;
+        while let Some(start) = s[pos..].find("@{") {
+            let rest = &s[pos..];
+            let Some(len) = rest[start..].find('}') else {
+                return Err(format!("unterminated variable reference in '{rest}'"));
+            };
+            let name = &rest[start + 2..start + len];
+            // a remembered variable is declared: skip the lookup
+            let key = match self.memo.get_key_value(name) {
+                Some((k, (_, below))) if depth + below <= 64 => {
+                    if seen.contains(k) {
+                        return Err(format!("variable @{{{name}}} refers to itself"));
+                    }
+                    reach = reach.max(depth + below);
+                    *k
+                }
+                _ => {
+                    let (key, vals) = self.lookup(name).ok_or_else(|| {
+                        format!("Found reference to variable {name}, but is never declared")
+                    })?;
+                    if seen.contains(&key) {
+                        return Err(format!("variable @{{{name}}} refers to itself"));
+                    }
+                    seen.push(key);
+                    let mut expanded = Vec::new();
+                    let mut r_max = depth;
+                    for v in vals {
+                        let (e, r) = self.inner(v, seen, depth + 1)?;
+                        expanded.extend(e);
+                        r_max = r_max.max(r);
+                    }
+                    seen.pop();
+                    self.memo.insert(key, (expanded, r_max - depth));
+                    reach = reach.max(r_max);
+                    key
+                }
+            };
+            refs.push(Ref {
+                key,
+                lit: (pos, pos + start),
+                from: pos,
+            });
+            pos += start + len + 1;
         }
-        let (tails, tail_reach) = self.inner(rest, seen, depth)?;
-        let expanded = &self.memo[key].0;
-        let head = &s[..start];
-        let mut out = Vec::with_capacity(expanded.len() * tails.len());
-        for v in expanded {
-            for t in &tails {
-                let mut x = String::with_capacity(head.len() + v.len() + t.len());
+        refs.push(Ref {
+            key: "",
+            lit: (pos, s.len()),
+            from: pos,
+        });
+        Ok(reach)
+    }
+
+    /// Every combination of the values of `refs` (the leftmost varying slowest), with the
+    /// literal text between them; the last entry of `refs` is the text after the last
+    /// reference.
+    fn product(&self, s: &str, refs: &[Ref<'v>]) -> Result<Vec<String>, String> {
+        let Some((tail, vars)) = refs.split_last() else {
+            return Ok(vec![s.to_string()]);
+        };
+        let set = |r: &Ref<'v>| self.memo.get(r.key).map_or(&[][..], |(v, _)| v.as_slice());
+        let mut count = 1usize;
+        for r in vars.iter().rev() {
+            count *= set(r).len();
+            if count > 1 << 16 {
+                return Err(format!("expansion of '{}' is too large", &s[r.from..]));
+            }
+        }
+        let lit = |r: &Ref<'v>| &s[r.lit.0..r.lit.1];
+        let mut out = Vec::with_capacity(count);
+        if let [only] = vars {
+            // the common case: one reference
+            let (head, tail) = (lit(only), lit(tail));
+            for v in set(only) {
+                let mut x = String::with_capacity(head.len() + v.len() + tail.len());
                 x.push_str(head);
                 x.push_str(v);
-                x.push_str(t);
+                x.push_str(tail);
                 out.push(x);
             }
+            return Ok(out);
         }
-        if out.len() > 1 << 16 {
-            return Err(format!("expansion of '{s}' is too large"));
+        if count == 0 {
+            return Ok(out);
         }
-        Ok((out, reach.max(tail_reach)))
+        let sets: Vec<&[String]> = vars.iter().map(set).collect();
+        let lit_len: usize = refs.iter().map(|r| r.lit.1 - r.lit.0).sum();
+        let mut idx = vec![0usize; sets.len()];
+        loop {
+            let len = lit_len
+                + sets
+                    .iter()
+                    .zip(&idx)
+                    .map(|(v, &i)| v[i].len())
+                    .sum::<usize>();
+            let mut x = String::with_capacity(len);
+            for ((r, set), &i) in vars.iter().zip(&sets).zip(&idx) {
+                x.push_str(lit(r));
+                x.push_str(&set[i]);
+            }
+            x.push_str(lit(tail));
+            out.push(x);
+            let mut k = sets.len();
+            loop {
+                if k == 0 {
+                    return Ok(out);
+                }
+                k -= 1;
+                idx[k] += 1;
+                if idx[k] < sets[k].len() {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
     }
+}
+
+/// One variable reference in a string being expanded (see [`Expander::collect`]).
+#[derive(Debug, Clone, Copy)]
+struct Ref<'v> {
+    /// The variable (its key in the memo); empty for the text after the last reference.
+    key: &'v str,
+    /// Byte range of the literal text before the reference.
+    lit: (usize, usize),
+    /// Where the suffix of the string starting with that literal begins.
+    from: usize,
+}
+
+/// `file:line` of a rule, built without the formatting machinery (`file_rules` makes one per
+/// rule of every profile).
+fn source_of(r: &EffectiveRule) -> String {
+    let mut line = [0u8; 10];
+    let mut n = r.pos.line;
+    let mut i = line.len();
+    loop {
+        i -= 1;
+        line[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&line[i..]).unwrap_or("0");
+    let mut s = String::with_capacity(r.file.len() + 1 + digits.len());
+    s.push_str(&r.file);
+    s.push(':');
+    s.push_str(digits);
+    s
 }
 
 impl EffectiveProfile {
@@ -1265,7 +1525,7 @@ impl EffectiveProfile {
                 owner: r.rule.qualifiers.owner,
                 exec: f.perms.exec,
                 exec_target,
-                source: format!("{}:{}", r.file, r.pos.line),
+                source: source_of(r),
                 text: r.text.clone(),
             });
         }
@@ -1280,7 +1540,7 @@ impl EffectiveProfile {
             .map(|r| OtherRuleInfo {
                 qualifiers: r.rule.qualifiers.clone(),
                 kind: r.rule.kind.clone(),
-                source: format!("{}:{}", r.file, r.pos.line),
+                source: source_of(r),
                 text: r.text.clone(),
             })
             .collect()
@@ -1325,6 +1585,8 @@ mod tests {
         set("UNDEF", &["@{NOPE}"]);
         set("EMPTY", &[]);
         set("OPEN", &["@{A"]);
+        let big: Vec<String> = (0..300).map(|i| format!("/b{i}")).collect();
+        v.insert("BIG".to_string(), big);
         // a chain of 70 variables: deeper than the nesting limit
         for i in 0..70 {
             let next = if i == 69 {
@@ -1351,7 +1613,16 @@ mod tests {
             "@{D0}",
             "@{D10}",
             "@{A}@{D5}",
+            "@{A}x@{B}y@{C}z",
+            "/a@{A}/b@{BIG}/c",
+            "@{BIG}@{BIG}",
+            "/a@{A}/b@{BIG}/c@{BIG}/d",
+            "@{EMPTY}@{BIG}@{BIG}",
+            "@{BIG}@{EMPTY}@{BIG}",
+            "@{A}@{UNDEF}@{NOPE}",
+            "@{A}@{OPEN}",
         ];
+        assert!(expand_with("@{BIG}@{BIG}", &v, &local).is_err());
         let mut ex = Expander::new(&v, &local);
         for c in cases {
             assert_eq!(ex.expand(c), expand_with(c, &v, &local), "{c}");
@@ -1360,6 +1631,13 @@ mod tests {
         for c in cases {
             assert_eq!(ex.expand(c), expand_with(c, &v, &local), "{c} (memoized)");
         }
+        let mut refs = RefChecker::new(&v, &local);
+        for round in 0..2 {
+            for c in cases {
+                assert_eq!(refs.check(c), check_refs(c, &v, &local), "{c} ({round})");
+            }
+        }
+        assert!(refs.check("@{D0}").is_err() && refs.check("@{D10}").is_ok());
     }
 
     /// Loading with one loader (records replayed) gives what fresh loaders give.
