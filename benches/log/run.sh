@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Log-parsing benchmark: aa-assist (parse + group, `denials --json`) against libapparmor's
+# Log-parsing benchmark: aa-assist (parse + group, `denials --json`, on 1 and on 2 threads) against libapparmor's
 # C parse_record() in a loop (benches/log/driver.c), on the same generated file, in one run.
 #
 # Usage: benches/log/run.sh [LINES]        (default 1000000)
@@ -38,14 +38,14 @@ measure() {
 
 echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1)), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 read -r c_wall c_cpu c_rss < <(measure libapparmor "$data/driver" "$log")
-read -r r_wall r_cpu r_rss < <(measure aa-assist "$aa" --quiet denials --json "$log")
+read -r r_wall r_cpu r_rss < <(AA_ASSIST_THREADS=1 measure aa-assist "$aa" --quiet denials --json "$log")
 read -r p_wall p_cpu p_rss < <(AA_ASSIST_THREADS=2 measure aa-assist-2 "$aa" --quiet denials --json "$log")
 cmp -s "$data/aa-assist.out" "$data/aa-assist-2.out" || { echo "2 threads gave different output" >&2; exit 1; }
 awk -v n="$lines" -v cw="$c_wall" -v cc="$c_cpu" -v cr="$c_rss" -v rw="$r_wall" -v rc="$r_cpu" -v rr="$r_rss" \
     -v pw="$p_wall" -v pc="$p_cpu" -v pr="$p_rss" 'BEGIN {
     printf "libapparmor parse_record loop: %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", cw, cc, n / cw, cr / 1024
-    printf "aa-assist denials --json:      %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", rw, rc, n / rw, rr / 1024
-    printf "  same, AA_ASSIST_THREADS=2:   %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", pw, pc, n / pw, pr / 1024
+    printf "aa-assist, AA_ASSIST_THREADS=1: %6.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", rw, rc, n / rw, rr / 1024
+    printf "aa-assist, AA_ASSIST_THREADS=2: %6.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", pw, pc, n / pw, pr / 1024
     printf "speed-up, 1 thread (wall): %.1fx   (CPU time): %.1fx;  2 threads (wall): %.1fx\n", cw / rw, cc / rc, cw / pw
 }'
 echo "libapparmor driver says: $(cat "$data/libapparmor.out")"
