@@ -237,7 +237,7 @@ fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
 ///
 /// Each thread reads its own part of the file into its own groups, merged at the end: on the
 /// 2-core benchmark machine two threads take a 1 GiB log from about 9 to about 4 s of wall
-/// time and its peak memory from about 37 to 59–64 MiB, at the edge of the 64 MB budget; each
+/// time and its peak memory from about 37 to 57–64 MiB, at the edge of the 64 MB budget; each
 /// further thread adds a copy of the groups, so more are asked for, not assumed
 /// (BENCHMARKS.md, Log parsing). Compressed files, stdin and the journal are read on one.
 fn parse_threads() -> usize {
