@@ -257,3 +257,25 @@ fn worker_threads_give_the_same_report() {
     assert!(String::from_utf8_lossy(&one).contains("\"G1\""));
     assert_eq!(one, report("3"));
 }
+
+/// A thread count that is not a number from 1 to 64 is an error that names the variable, not
+/// a silent default.
+#[test]
+fn bad_thread_counts_are_refused() {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pidcache/audit.log");
+    for bad in ["abc", "0", "65", "-1", ""] {
+        let out = Command::new(common::bin())
+            .args(["denials", "--json"])
+            .arg(&log)
+            .env("AA_ASSIST_THREADS", bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("AA_ASSIST_THREADS must be a whole number from 1 to 64"),
+            "{err}"
+        );
+    }
+}

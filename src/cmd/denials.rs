@@ -240,13 +240,20 @@ fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
 /// time and its peak memory from about 37 to 57–64 MiB, at the edge of the 64 MB budget; each
 /// further thread adds a copy of the groups, so more are asked for, not assumed
 /// (BENCHMARKS.md, Log parsing). Compressed files, stdin and the journal are read on one.
-fn parse_threads() -> usize {
-    std::env::var("AA_ASSIST_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)))
-        .min(64)
+fn parse_threads() -> anyhow::Result<usize> {
+    match std::env::var_os("AA_ASSIST_THREADS") {
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get().min(2))),
+        Some(v) => v
+            .to_str()
+            .and_then(|t| t.trim().parse::<usize>().ok())
+            .filter(|n| (1..=64).contains(n))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "AA_ASSIST_THREADS must be a whole number from 1 to 64, got `{}`",
+                    clean(&v.to_string_lossy())
+                )
+            }),
+    }
 }
 
 /// Feeds the reader's events to a grouper.
@@ -300,8 +307,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             global,
         );
     }
+    let threads = parse_threads()?;
     let sources = open_sources(&specs(&args)?)?;
-    let threads = parse_threads();
     let mut grouper = Grouper::new();
     let mut summary = Summary::default();
     for source in sources {
