@@ -12,19 +12,9 @@ use std::time::{Duration, Instant};
 
 use aa_assist::profile::{IncludeMode, Loader, ProfileFile};
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
+#[path = "../tests/common/files.rs"]
+mod tree;
+use tree::files;
 
 fn run(root: &Path, fallback: Option<&Path>) {
     let mut all = Vec::new();

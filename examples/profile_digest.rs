@@ -16,19 +16,9 @@ use std::path::{Path, PathBuf};
 use aa_assist::profile::{IncludeMode, Loader};
 use sha2::{Digest, Sha256};
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
+#[path = "../tests/common/files.rs"]
+mod tree;
+use tree::files;
 
 fn digest(corpus: &Path, root: &Path, fallback: Option<&Path>, mode: IncludeMode) -> usize {
     let mut all = Vec::new();

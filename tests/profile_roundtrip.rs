@@ -4,23 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aa_assist::profile::{IncludeMode, Loader, ProfileFile};
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
+use common::files::files;
 
 fn is_profile(root: &Path, f: &Path) -> bool {
     let rel = f.strip_prefix(root).unwrap_or(f);

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod files;
+
 /// The conformance corpus: `$AA_CORPUS_DIR`, else `../shared/corpus` beside the repository.
 ///
 /// Returns `None` (after printing a notice) when the corpus is absent, so a developer without
