@@ -416,13 +416,77 @@ pub(crate) fn keyword_after(k: usize) -> (Key, After) {
     (key, after)
 }
 
-/// The keyword that is exactly `key`, if any.
+/// Longest keyword (checked by a test): every keyword packs into one `u128`.
+const KEYWORD_MAX: usize = 16;
+
+/// `key` (at most [`KEYWORD_MAX`] bytes) as a zero-padded little-endian number. Keys are
+/// identifier bytes, never NUL, so this is exact.
+fn pack(key: &[u8]) -> u128 {
+    key.iter()
+        .enumerate()
+        .fold(0, |v, (i, &b)| v | u128::from(b) << (8 * i))
+}
+
+/// [`pack`] of the first `len` (1 to 16) bytes of the 16 little-endian bytes `lo`, `hi`.
+pub(crate) fn pack_words(lo: u64, hi: u64, len: usize) -> u128 {
+    let keep = |w: u64, n: usize| match n {
+        0 => 0,
+        1..=7 => w & ((1u64 << (8 * n)) - 1),
+        _ => w,
+    };
+    u128::from(keep(lo, len.min(8))) | u128::from(keep(hi, len.saturating_sub(8))) << 64
+}
+
+/// Open-addressing slot of a packed key in [`keyword_index`]'s table.
+fn keyword_slot(packed: u128) -> usize {
+    let folded = (packed as u64) ^ ((packed >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+}
+
+/// Packed keyword text → index into [`KEYWORDS`] (the first in rule order for a text),
+/// 256 slots for fewer than 128 keywords (checked by a test), so probes stay short.
+fn keyword_index() -> &'static [(u128, u8); 256] {
+    static TABLE: std::sync::OnceLock<[(u128, u8); 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [(0u128, u8::MAX); 256];
+        for (k, (word, _, _)) in KEYWORDS.iter().enumerate() {
+            let packed = pack(word);
+            let mut i = keyword_slot(packed);
+            loop {
+                match t[i] {
+                    (_, u8::MAX) => {
+                        t[i] = (packed, k as u8);
+                        break;
+                    }
+                    (p, _) if p == packed => break,
+                    _ => i = (i + 1) % t.len(),
+                }
+            }
+        }
+        t
+    })
+}
+
+/// The keyword that is exactly `key`, if any (the first in rule order). The fast parser
+/// asks this for every key of every record: one hash and, nearly always, one compare.
 pub(crate) fn exact_keyword(key: &[u8]) -> Option<usize> {
-    let first = *key.first()?;
-    keywords_starting_with(first)
-        .iter()
-        .map(|&k| usize::from(k))
-        .find(|&k| KEYWORDS[k].0 == key)
+    if key.is_empty() || key.len() > KEYWORD_MAX {
+        return None;
+    }
+    packed_keyword(pack(key))
+}
+
+/// [`exact_keyword`] of a key given [`pack`]ed (a key of 1 to 16 identifier bytes).
+pub(crate) fn packed_keyword(packed: u128) -> Option<usize> {
+    let t = keyword_index();
+    let mut i = keyword_slot(packed);
+    loop {
+        match t[i] {
+            (_, u8::MAX) => return None,
+            (p, k) if p == packed => return Some(usize::from(k)),
+            _ => i = (i + 1) % t.len(),
+        }
+    }
 }
 
 /// `ident=value` in lenient mode: `Ok(k)` when `ident` is exactly keyword `k` (the length
@@ -917,9 +981,50 @@ mod tests {
 
     #[test]
     fn keyword_table_fits_in_a_byte() {
-        assert!(KEYWORDS.len() < 256);
+        assert!(KEYWORDS.len() < 128);
         for (k, (word, _, _)) in KEYWORDS.iter().enumerate() {
             assert!(keywords_starting_with(word[0]).contains(&(k as u8)));
+            assert!(!word.is_empty() && word.len() <= KEYWORD_MAX);
+            assert!(!word.contains(&0));
+        }
+    }
+
+    /// The packed lookup answers as a scan of the table in rule order does.
+    #[test]
+    fn exact_keyword_is_the_first_in_rule_order() {
+        let slow = |key: &[u8]| KEYWORDS.iter().position(|(w, _, _)| *w == key);
+        for (word, _, _) in KEYWORDS {
+            assert_eq!(exact_keyword(word), slow(word));
+            for cut in 0..word.len() {
+                assert_eq!(exact_keyword(&word[..cut]), slow(&word[..cut]));
+            }
+            let mut longer = word.to_vec();
+            longer.push(b'x');
+            assert_eq!(exact_keyword(&longer), slow(&longer));
+        }
+        for odd in [
+            &b""[..],
+            b"x",
+            b"APPARMOR",
+            b"requested_mask_",
+            b"0123456789abcdefg",
+        ] {
+            assert_eq!(exact_keyword(odd), slow(odd));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pack_words_equals_pack(bytes in proptest::collection::vec(1u8.., 16), len in 1usize..=16) {
+            let lo = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let hi = u64::from_le_bytes(bytes[8..].try_into().unwrap());
+            proptest::prop_assert_eq!(pack_words(lo, hi, len), pack(&bytes[..len]));
+        }
+
+        #[test]
+        fn exact_keyword_agrees_with_a_scan(key in "[a-z_0-9-]{0,18}") {
+            let slow = KEYWORDS.iter().position(|(w, _, _)| *w == key.as_bytes());
+            proptest::prop_assert_eq!(exact_keyword(key.as_bytes()), slow);
         }
     }
 
