@@ -719,6 +719,34 @@ impl<R: BufRead> Reader<R> {
             return Ok(());
         }
         loop {
+            // A line wholly inside the input's buffer (nearly every line) is read where it
+            // lies; one that straddles the buffer's end, or is over-long, is copied out by
+            // `read_line`.
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(ReadError::Io {
+                        source_name: self.label.clone(),
+                        err: e,
+                    })
+                }
+            };
+            if let Some(n) = memchr::memchr(b'\n', chunk).filter(|&n| n < MAX_LINE) {
+                let mut line = LineSink {
+                    line_no: &mut self.line_no,
+                    summary: &mut self.summary,
+                    label: &self.label,
+                    channel_trusted: self.channel_trusted,
+                    strict: self.strict,
+                    ausearch: &mut self.ausearch,
+                    scratch: &mut self.scratch,
+                };
+                let done = line.visit(&chunk[..=n], true, v);
+                self.input.consume(n + 1);
+                done?;
+                continue;
+            }
             let complete = match self.read_line() {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
@@ -729,48 +757,16 @@ impl<R: BufRead> Reader<R> {
                     })
                 }
             };
-            self.line_no += 1;
-            self.summary.lines += 1;
-            if complete && super::fast::is_candidate(&self.buf) {
-                let mut view = super::fast::View::default();
-                if super::parse_line_view(&self.buf, &mut view) {
-                    self.summary.events += 1;
-                    let origin = Origin {
-                        source: &self.label,
-                        line: self.line_no,
-                        trusted: self.channel_trusted,
-                    };
-                    v.event(&view, origin);
-                    continue;
-                }
+            LineSink {
+                line_no: &mut self.line_no,
+                summary: &mut self.summary,
+                label: &self.label,
+                channel_trusted: self.channel_trusted,
+                strict: self.strict,
+                ausearch: &mut self.ausearch,
+                scratch: &mut self.scratch,
             }
-            match parse_one(&self.buf, complete, &mut self.scratch) {
-                Parsed::Separator => {
-                    self.ausearch = true;
-                    self.summary.ignored += 1;
-                }
-                Parsed::Line(Ok(Some(ev))) => {
-                    self.summary.events += 1;
-                    let origin = Origin {
-                        source: &self.label,
-                        line: self.line_no,
-                        trusted: ev.provenance.trusted && self.channel_trusted,
-                    };
-                    v.event(&*ev, origin);
-                }
-                Parsed::Line(Ok(None)) => self.summary.ignored += 1,
-                Parsed::Line(Err(e)) => {
-                    let failure = LineFailure {
-                        source: self.label.clone(),
-                        line: self.line_no,
-                        reason: e.to_string(),
-                    };
-                    self.summary.fail(failure.clone());
-                    if self.strict {
-                        return Err(ReadError::Strict(failure));
-                    }
-                }
-            }
+            .visit(&self.buf, complete, v)?;
         }
         self.finish_child()
     }
@@ -784,6 +780,68 @@ impl<R: BufRead> Reader<R> {
                 return Err(ReadError::Journal(format!(
                     "journalctl exited with {status} (are you in the systemd-journal or adm group?)"
                 )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The reader's state that [`Reader::visit`] updates per line, borrowed apart from its
+/// input (so that a line can be read in place, inside the input's buffer).
+struct LineSink<'r> {
+    line_no: &'r mut u64,
+    summary: &'r mut Summary,
+    label: &'r str,
+    channel_trusted: bool,
+    strict: bool,
+    ausearch: &'r mut bool,
+    scratch: &'r mut Scratch,
+}
+
+impl LineSink<'_> {
+    /// Count and parse one line (with its end of line; `complete` is false for an over-long
+    /// one) and hand its event, if any, to `v`.
+    fn visit<V: Visit>(&mut self, line: &[u8], complete: bool, v: &mut V) -> Result<(), ReadError> {
+        *self.line_no += 1;
+        self.summary.lines += 1;
+        if complete && super::fast::is_candidate(line) {
+            let mut view = super::fast::View::default();
+            if super::parse_line_view(line, &mut view) {
+                self.summary.events += 1;
+                let origin = Origin {
+                    source: self.label,
+                    line: *self.line_no,
+                    trusted: self.channel_trusted,
+                };
+                v.event(&view, origin);
+                return Ok(());
+            }
+        }
+        match parse_one(line, complete, self.scratch) {
+            Parsed::Separator => {
+                *self.ausearch = true;
+                self.summary.ignored += 1;
+            }
+            Parsed::Line(Ok(Some(ev))) => {
+                self.summary.events += 1;
+                let origin = Origin {
+                    source: self.label,
+                    line: *self.line_no,
+                    trusted: ev.provenance.trusted && self.channel_trusted,
+                };
+                v.event(&*ev, origin);
+            }
+            Parsed::Line(Ok(None)) => self.summary.ignored += 1,
+            Parsed::Line(Err(e)) => {
+                let failure = LineFailure {
+                    source: self.label.to_string(),
+                    line: *self.line_no,
+                    reason: e.to_string(),
+                };
+                self.summary.fail(failure.clone());
+                if self.strict {
+                    return Err(ReadError::Strict(failure));
+                }
             }
         }
         Ok(())
@@ -1152,6 +1210,52 @@ mod tests {
             }
             assert_eq!(all, seen.0, "{threads} threads");
             assert_eq!(&sum, one.summary(), "{threads} threads");
+        }
+    }
+
+    /// Lines read in place (inside the input's buffer) and lines copied out (straddling
+    /// the buffer's end, or over-long) give the same events, lines and counts: small
+    /// buffers make nearly every line straddle.
+    #[test]
+    fn visit_in_place_equals_copied_lines() {
+        let avc = b"type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/x\" pid=1 comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n";
+        let mut data = avc.to_vec();
+        // Lines (with their newline) of MAX_LINE bytes (parsed), one more (the parser's
+        // limit) and two more (the reader's limit), around the in-place path's bound.
+        for len in [MAX_LINE - 1, MAX_LINE, MAX_LINE + 1] {
+            let mut long = avc[..avc.len() - 1].to_vec();
+            long.resize(len, b'x');
+            long.push(b'\n');
+            data.extend_from_slice(&long);
+            data.extend_from_slice(avc);
+        }
+        for f in crate::log::sample_log_files().into_iter().take(40) {
+            if let Ok(b) = std::fs::read(&f) {
+                if !b.starts_with(&[0x1f, 0x8b]) {
+                    data.extend_from_slice(&b);
+                    data.push(b'\n');
+                }
+            }
+        }
+        data.extend_from_slice(b"no newline at the end apparmor=\"DENIED\"");
+        let run = |capacity: usize| {
+            let input = io::BufReader::with_capacity(capacity, &data[..]);
+            let mut r = Reader::new(input, "t");
+            let mut seen = Seen::default();
+            r.visit(&mut seen).unwrap();
+            (seen.0, r.summary().clone())
+        };
+        let (events, summary) = run(2 * MAX_LINE);
+        assert!(events.len() > 50, "only {} events", events.len());
+        let too_long = summary
+            .failures
+            .iter()
+            .filter(|f| f.reason.contains("longer than"));
+        assert_eq!(too_long.count(), 2, "{:?}", summary.failures);
+        for capacity in [7, 64, 4096] {
+            let (e, s) = run(capacity);
+            assert_eq!(e, events, "capacity {capacity}");
+            assert_eq!(s, summary, "capacity {capacity}");
         }
     }
 
