@@ -9,7 +9,7 @@ use console::style;
 
 use crate::cmd::{GlobalArgs, Outcome};
 use aa_assist::log::fields::{Fields, Origin, Visit};
-use aa_assist::log::group::{Filter, Finished, Group, Grouper};
+use aa_assist::log::group::{push_reindented, Filter, Finished, Group, Grouper};
 use aa_assist::log::{
     open_sources, time, EventKind, ReadError, SourceSpec, Summary, DEFAULT_AUDIT_LOG,
 };
@@ -17,13 +17,31 @@ use aa_assist::log::{
 /// The `denials --json` schema version (bump on any incompatible change).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The `--json` document.
+/// The `--json` document (what [`write_report`] writes; a test holds the two equal).
+#[cfg(test)]
 #[derive(serde::Serialize)]
 struct Report<'a> {
     schema_version: u32,
     summary: &'a Summary,
-    /// Written one group at a time: a log can have tens of thousands of groups.
     groups: &'a Finished,
+}
+
+/// Write the `--json` document, `{schema_version, summary, groups}`, exactly as
+/// `serde_json::to_writer_pretty` writes it, with the groups (tens of thousands in a large
+/// log) turned into JSON on `threads` threads, a chunk at a time.
+fn write_report(
+    out: &mut impl Write,
+    summary: &Summary,
+    groups: &Finished,
+    threads: usize,
+) -> std::io::Result<()> {
+    let mut head =
+        format!("{{\n  \"schema_version\": {SCHEMA_VERSION},\n  \"summary\": ").into_bytes();
+    push_reindented(&mut head, &serde_json::to_vec_pretty(summary)?, 1);
+    head.extend_from_slice(b",\n  \"groups\": ");
+    out.write_all(&head)?;
+    groups.write_pretty(out, 1, threads)?;
+    out.write_all(b"\n}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -308,6 +326,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         );
     }
     let threads = parse_threads()?;
+    let started = std::time::Instant::now();
     let sources = open_sources(&specs(&args)?)?;
     let mut grouper = Grouper::new();
     let mut summary = Summary::default();
@@ -329,9 +348,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         };
         match result {
             Ok((parts, read)) => {
+                tracing::debug!(elapsed = ?started.elapsed(), parts = parts.len(), "read and grouped");
                 for part in parts {
                     grouper.merge(part.visitor.grouper, part.line_offset);
                 }
+                tracing::debug!(elapsed = ?started.elapsed(), groups = grouper.len(), "merged");
                 summary.merge(&read);
             }
             Err(ReadError::Strict(f)) => {
@@ -341,16 +362,12 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
     }
     let groups = grouper.finish_lazy();
+    tracing::debug!(elapsed = ?started.elapsed(), "sorted");
     let stdout = std::io::stdout();
     // Stdout is line-buffered: pretty JSON would cost a write call per line.
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     if args.json {
-        let doc = Report {
-            schema_version: SCHEMA_VERSION,
-            summary: &summary,
-            groups: &groups,
-        };
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        write_report(&mut out, &summary, &groups, threads)?;
         writeln!(out)?;
     } else {
         let groups: Vec<Group> = groups.iter().collect();
@@ -362,9 +379,73 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         report_summary(&summary, groups.len(), global);
     }
     out.flush()?;
+    tracing::debug!(elapsed = ?started.elapsed(), "written");
     Ok(if groups.is_empty() {
         Outcome::Clean
     } else {
         Outcome::Findings
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-assembled document is serde_json's pretty output of [`Report`], byte for
+    /// byte, with and without groups, on one thread or several.
+    #[test]
+    fn report_is_serde_jsons_pretty_output() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for log in [
+            "examples/pidcache/audit.log",
+            "examples/webserver/ausearch-interpreted.txt",
+        ] {
+            for mode in [Mode::All, Mode::Denied] {
+                let sources = open_sources(&[SourceSpec::Path(root.join(log))]).unwrap();
+                let filter = Filter {
+                    modes: match mode {
+                        Mode::Denied => vec![EventKind::Denied],
+                        _ => vec![EventKind::Denied, EventKind::Allowed],
+                    },
+                    ..Filter::default()
+                };
+                let mut sink = Sink {
+                    grouper: Grouper::new(),
+                    filter: &filter,
+                };
+                let mut summary = Summary::default();
+                for s in sources {
+                    let mut r = s.into_reader();
+                    r.visit(&mut sink).unwrap();
+                    summary.merge(r.summary());
+                }
+                let groups = sink.grouper.finish_lazy();
+                let want = serde_json::to_vec_pretty(&Report {
+                    schema_version: SCHEMA_VERSION,
+                    summary: &summary,
+                    groups: &groups,
+                })
+                .unwrap();
+                for threads in [1, 2] {
+                    let mut got = Vec::new();
+                    write_report(&mut got, &summary, &groups, threads).unwrap();
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&want)
+                    );
+                }
+            }
+        }
+        let empty = Grouper::new().finish_lazy();
+        let summary = Summary::default();
+        let mut got = Vec::new();
+        write_report(&mut got, &summary, &empty, 2).unwrap();
+        let want = serde_json::to_vec_pretty(&Report {
+            schema_version: SCHEMA_VERSION,
+            summary: &summary,
+            groups: &empty,
+        })
+        .unwrap();
+        assert_eq!(got, want);
+    }
 }

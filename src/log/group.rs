@@ -918,6 +918,108 @@ impl Serialize for Finished {
     }
 }
 
+/// Append `json` (serde_json's pretty output of one value, written at depth 0) to `out` as
+/// that output would be at nesting `depth`: each line after the first indented by two spaces
+/// per level. serde_json escapes newlines inside strings, so every newline byte is one of
+/// the printer's own.
+pub fn push_reindented(out: &mut Vec<u8>, json: &[u8], depth: usize) {
+    let mut lines = json.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        out.extend_from_slice(first);
+    }
+    for line in lines {
+        out.push(b'\n');
+        out.resize(out.len() + 2 * depth, b' ');
+        out.extend_from_slice(line);
+    }
+}
+
+impl Finished {
+    /// Groups per piece of work when [`Finished::write_pretty`] runs on several threads
+    /// (about 150 KB of JSON: a few pieces in flight keep memory flat).
+    const CHUNK: usize = 256;
+
+    /// Pretty JSON of `groups[range]`, each group at `depth` and followed by `,\n` and the
+    /// indentation of the next, except after the last group of all.
+    fn write_chunk(&self, range: std::ops::Range<usize>, depth: usize, out: &mut Vec<u8>) {
+        let mut one = Vec::with_capacity(1024);
+        for pos in range {
+            let Some(&gi) = self.order.get(pos) else {
+                break;
+            };
+            one.clear();
+            // Writing to a Vec cannot fail, and no field refuses to serialize.
+            let _ = serde_json::to_writer_pretty(&mut one, &self.group_out(pos, gi as usize));
+            push_reindented(out, &one, depth);
+            if pos + 1 < self.order.len() {
+                out.extend_from_slice(b",\n");
+                out.resize(out.len() + 2 * depth, b' ');
+            }
+        }
+    }
+
+    /// Write the groups as a JSON array exactly as `serde_json::to_writer_pretty` writes
+    /// `self` as a value at nesting `depth` (inside `depth` objects or arrays), converting
+    /// groups to JSON on up to `threads` threads while this one writes them in order.
+    /// Memory stays bounded: each thread keeps at most a few chunks ahead of the writer.
+    pub fn write_pretty<W: std::io::Write>(
+        &self,
+        out: &mut W,
+        depth: usize,
+        threads: usize,
+    ) -> std::io::Result<()> {
+        if self.order.is_empty() {
+            return out.write_all(b"[]");
+        }
+        let mut head = b"[\n".to_vec();
+        head.resize(head.len() + 2 * (depth + 1), b' ');
+        out.write_all(&head)?;
+        let chunks = self.order.len().div_ceil(Self::CHUNK);
+        let range = |k: usize| k * Self::CHUNK..((k + 1) * Self::CHUNK).min(self.order.len());
+        if threads <= 1 || chunks == 1 {
+            let mut buf = Vec::new();
+            for k in 0..chunks {
+                buf.clear();
+                self.write_chunk(range(k), depth + 1, &mut buf);
+                out.write_all(&buf)?;
+            }
+        } else {
+            let threads = threads.min(chunks);
+            std::thread::scope(|scope| -> std::io::Result<()> {
+                // Worker `w` does chunks w, w + threads, …: reading the workers in turn
+                // gives the chunks in order.
+                let receivers: Vec<_> = (0..threads)
+                    .map(|w| {
+                        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+                        scope.spawn(move || {
+                            for k in (w..chunks).step_by(threads) {
+                                let mut buf = Vec::with_capacity(Self::CHUNK * 640);
+                                self.write_chunk(range(k), depth + 1, &mut buf);
+                                // The writer stopped (a write failed): so do we.
+                                if tx.send(buf).is_err() {
+                                    return;
+                                }
+                            }
+                        });
+                        rx
+                    })
+                    .collect();
+                for k in 0..chunks {
+                    let buf = receivers[k % threads]
+                        .recv()
+                        .map_err(|_| std::io::Error::other("a JSON worker thread stopped"))?;
+                    out.write_all(&buf)?;
+                }
+                Ok(())
+            })?;
+        }
+        let mut tail = b"\n".to_vec();
+        tail.resize(tail.len() + 2 * depth, b' ');
+        tail.push(b']');
+        out.write_all(&tail)
+    }
+}
+
 /// A group's id (`G` and its 1-based position), written without an intermediate string.
 struct GroupId(usize);
 
@@ -1160,6 +1262,17 @@ mod tests {
             }
             let done = g.finish_lazy();
             let groups: Vec<Group> = done.iter().collect();
+            // The chunked writer, on one thread or several, at any depth, gives serde_json's
+            // own pretty output.
+            for depth in [0, 1, 3] {
+                let mut want = Vec::new();
+                push_reindented(&mut want, serde_json::to_string_pretty(&done).unwrap().as_bytes(), depth);
+                for threads in [1, 2, 3] {
+                    let mut got = Vec::new();
+                    done.write_pretty(&mut got, depth, threads).unwrap();
+                    proptest::prop_assert_eq!(&got, &want, "depth {} threads {}", depth, threads);
+                }
+            }
             // The borrowed writer gives the JSON of the owned groups, byte for byte.
             proptest::prop_assert_eq!(
                 serde_json::to_string_pretty(&done).unwrap(),
@@ -1212,6 +1325,58 @@ mod tests {
                 merged.merge(part, w[0] as u64);
             }
             proptest::prop_assert_eq!(merged.finish().0, whole.finish().0);
+        }
+    }
+
+    /// Many chunks on several threads: serde_json's output, in order; a writer that fails
+    /// part way gives its error (the workers stop, nothing hangs).
+    #[test]
+    fn parallel_json_writer_equals_serde_json() {
+        let mut g = Grouper::new();
+        for i in 0..2000 {
+            let line = format!(
+                "type=AVC msg=audit({}.1:{i}): apparmor=\"DENIED\" operation=\"open\" profile=\"p{}\" name=\"/f/{i}\" pid={} comm=\"c\\\"{}\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0",
+                100 + i, i % 7, i % 50, i % 3
+            );
+            if let Ok(Some(ev)) = parse_line(line.as_bytes()) {
+                g.add(&ev);
+            }
+        }
+        let done = g.finish_lazy();
+        assert!(done.len() > 4 * Finished::CHUNK, "{} groups", done.len());
+        let mut want = Vec::new();
+        push_reindented(
+            &mut want,
+            serde_json::to_string_pretty(&done).unwrap().as_bytes(),
+            1,
+        );
+        for threads in [1, 2, 5] {
+            let mut got = Vec::new();
+            done.write_pretty(&mut got, 1, threads).unwrap();
+            assert!(got == want, "{threads} threads");
+        }
+
+        struct Failing(usize);
+        impl std::io::Write for Failing {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if self.0 < b.len() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "closed",
+                    ));
+                }
+                self.0 -= b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        for threads in [1, 2] {
+            let err = done
+                .write_pretty(&mut Failing(100_000), 1, threads)
+                .unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
         }
     }
 
