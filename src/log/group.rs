@@ -412,6 +412,67 @@ struct Slot {
     examples: Vec<(u32, u64)>,
 }
 
+/// Slots in blocks of this many.
+const BLOCK: usize = 1024;
+
+/// The slots in creation order, in fixed-size blocks. One vector of tens of thousands of
+/// slots grows by copying itself into one twice the size, holding both for a moment: on a
+/// large log that moment was the peak memory. Blocks never move; a merge frees each block
+/// of the other side as soon as it has been taken in.
+#[derive(Debug, Default)]
+struct Slots {
+    blocks: Vec<Vec<Slot>>,
+    len: usize,
+}
+
+impl Slots {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn get(&self, i: usize) -> Option<&Slot> {
+        self.blocks.get(i / BLOCK)?.get(i % BLOCK)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Slot> {
+        self.blocks.get_mut(i / BLOCK)?.get_mut(i % BLOCK)
+    }
+
+    fn push(&mut self, s: Slot) {
+        match self.blocks.last_mut() {
+            Some(b) if b.len() < BLOCK => b.push(s),
+            _ => {
+                let mut b = Vec::with_capacity(BLOCK);
+                b.push(s);
+                self.blocks.push(b);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> + '_ {
+        self.blocks.iter_mut().flatten()
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = Slot> {
+        self.blocks.into_iter().flatten()
+    }
+}
+
+impl std::ops::Index<usize> for Slots {
+    type Output = Slot;
+
+    /// Indexes come from the grouper itself (its table and its display order), never from
+    /// input.
+    fn index(&self, i: usize) -> &Slot {
+        &self.blocks[i / BLOCK][i % BLOCK]
+    }
+}
+
 /// A group key with interned strings, as [`Slot`] holds it.
 struct SlotKey<'a> {
     mode: EventKind,
@@ -430,7 +491,7 @@ struct SlotKey<'a> {
 #[derive(Debug, Default)]
 pub struct Grouper {
     table: hashbrown::HashTable<u32>,
-    slots: Vec<Slot>,
+    slots: Slots,
     strings: Interner,
     /// Raw mask as logged → interned normalised mask (views carry raw masks).
     raw_masks: hashbrown::HashTable<(Box<str>, u32)>,
@@ -634,7 +695,7 @@ impl Grouper {
         if self.slots.is_empty() && self.loads.is_empty() {
             // Nothing to merge with: take `later` whole rather than rebuild it (a copy of
             // every group while both exist would double the peak memory).
-            for s in &mut later.slots {
+            for s in later.slots.iter_mut() {
                 for e in &mut s.examples {
                     e.1 += line_offset;
                 }
@@ -651,7 +712,7 @@ impl Grouper {
             }
         }
         let theirs = &later.strings;
-        for s in later.slots {
+        for s in later.slots.into_iter() {
             let profile = self.strings.id(theirs.str(s.profile));
             let operation = self.strings.id(theirs.str(s.operation));
             let mask = self.strings.id(theirs.str(s.mask));
@@ -1326,6 +1387,42 @@ mod tests {
             }
             proptest::prop_assert_eq!(merged.finish().0, whole.finish().0);
         }
+    }
+
+    /// More groups than one block of slots holds, merged across parts too: the same
+    /// groups as the reference.
+    #[test]
+    fn many_groups_cross_slot_blocks() {
+        let events: Vec<Event> = (0..3 * BLOCK + 7)
+            .map(|i| {
+                let line = format!(
+                    "type=AVC msg=audit({}.1:{i}): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/f/{}\" pid={i} comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0",
+                    100 + i,
+                    i % (2 * BLOCK + 3)
+                );
+                let mut ev = parse_line(line.as_bytes()).unwrap().unwrap();
+                ev.provenance.line = i as u64 + 1;
+                ev
+            })
+            .collect();
+        let mut one = Grouper::new();
+        for ev in &events {
+            one.add(ev);
+        }
+        assert_eq!(one.len(), 2 * BLOCK + 3);
+        assert_eq!(one.finish().0, reference(&events));
+        let (a, b) = events.split_at(BLOCK + 1);
+        let (mut first, mut second) = (Grouper::new(), Grouper::new());
+        for ev in a {
+            first.add(ev);
+        }
+        for ev in b {
+            let mut ev = ev.clone();
+            ev.provenance.line -= a.len() as u64;
+            second.add(&ev);
+        }
+        first.merge(second, a.len() as u64);
+        assert_eq!(first.finish().0, reference(&events));
     }
 
     /// Many chunks on several threads: serde_json's output, in order; a writer that fails
