@@ -718,55 +718,40 @@ impl<R: BufRead> Reader<R> {
             }
             return Ok(());
         }
+        let mut sink = LineSink {
+            line_no: &mut self.line_no,
+            summary: &mut self.summary,
+            label: &self.label,
+            channel_trusted: self.channel_trusted,
+            strict: self.strict,
+            ausearch: &mut self.ausearch,
+            scratch: &mut self.scratch,
+        };
+        let io_error = |err: io::Error| ReadError::Io {
+            source_name: self.label.clone(),
+            err,
+        };
         loop {
             // A line wholly inside the input's buffer (nearly every line) is read where it
-            // lies; one that straddles the buffer's end, or is over-long, is copied out by
-            // `read_line`.
+            // lies; one that straddles the buffer's end, or is over-long, is copied out.
             let chunk = match self.input.fill_buf() {
                 Ok(c) => c,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(ReadError::Io {
-                        source_name: self.label.clone(),
-                        err: e,
-                    })
-                }
+                Err(e) => return Err(io_error(e)),
             };
             if let Some(n) = memchr::memchr(b'\n', chunk).filter(|&n| n < MAX_LINE) {
-                let mut line = LineSink {
-                    line_no: &mut self.line_no,
-                    summary: &mut self.summary,
-                    label: &self.label,
-                    channel_trusted: self.channel_trusted,
-                    strict: self.strict,
-                    ausearch: &mut self.ausearch,
-                    scratch: &mut self.scratch,
-                };
-                let done = line.visit(&chunk[..=n], true, v);
+                let done = sink.visit(&chunk[..=n], true, v);
                 self.input.consume(n + 1);
                 done?;
                 continue;
             }
-            let complete = match self.read_line() {
+            self.buf.clear();
+            let complete = match read_line_into(&mut self.input, &mut self.buf) {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
-                Err(e) => {
-                    return Err(ReadError::Io {
-                        source_name: self.label.clone(),
-                        err: e,
-                    })
-                }
+                Err(e) => return Err(io_error(e)),
             };
-            LineSink {
-                line_no: &mut self.line_no,
-                summary: &mut self.summary,
-                label: &self.label,
-                channel_trusted: self.channel_trusted,
-                strict: self.strict,
-                ausearch: &mut self.ausearch,
-                scratch: &mut self.scratch,
-            }
-            .visit(&self.buf, complete, v)?;
+            sink.visit(&self.buf, complete, v)?;
         }
         self.finish_child()
     }
