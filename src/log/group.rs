@@ -533,6 +533,17 @@ impl Grouper {
         (hash, found.copied())
     }
 
+    /// Add a new group (its key not yet in the table); returns its index.
+    fn insert(&mut self, slot: Slot) -> u32 {
+        let gi = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        let hash = slot.hash;
+        self.slots.push(slot);
+        let slots = &self.slots;
+        self.table
+            .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
+        gi
+    }
+
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
     pub fn observe_status<F: Fields + ?Sized>(&mut self, ev: &F) -> bool {
         let op = ev.operation().unwrap_or("");
@@ -612,29 +623,22 @@ impl Grouper {
         let (hash, found) = self.find(&key);
         let gi = match found {
             Some(gi) => gi,
-            None => {
-                let gi = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.slots.push(Slot {
-                    hash,
-                    mode,
-                    class,
-                    profile,
-                    operation,
-                    mask,
-                    resource: resource.as_str().into(),
-                    count: 0,
-                    first_seen: None,
-                    last_seen: None,
-                    pids: Pids::default(),
-                    comms: Vec::new(),
-                    untrusted: 0,
-                    examples: Vec::new(),
-                });
-                let slots = &self.slots;
-                self.table
-                    .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
-                gi
-            }
+            None => self.insert(Slot {
+                hash,
+                mode,
+                class,
+                profile,
+                operation,
+                mask,
+                resource: resource.as_str().into(),
+                count: 0,
+                first_seen: None,
+                last_seen: None,
+                pids: Pids::default(),
+                comms: Vec::new(),
+                untrusted: 0,
+                examples: Vec::new(),
+            }),
         };
         self.resource = resource;
         let room =
@@ -736,8 +740,7 @@ impl Grouper {
                 .collect();
             match found {
                 None => {
-                    let gi = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                    self.slots.push(Slot {
+                    self.insert(Slot {
                         hash,
                         profile,
                         operation,
@@ -746,9 +749,6 @@ impl Grouper {
                         examples,
                         ..s
                     });
-                    let slots = &self.slots;
-                    self.table
-                        .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
                 }
                 Some(gi) => {
                     let Some(g) = self.slots.get_mut(gi as usize) else {
