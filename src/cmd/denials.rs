@@ -9,7 +9,7 @@ use console::style;
 
 use crate::cmd::{GlobalArgs, Outcome};
 use aa_assist::log::fields::{Fields, Origin, Visit};
-use aa_assist::log::group::{push_reindented, Filter, Finished, Group, Grouper};
+use aa_assist::log::group::{write_pretty_at, Filter, Finished, Group, Grouper};
 use aa_assist::log::{
     open_sources, time, EventKind, ReadError, SourceSpec, Summary, DEFAULT_AUDIT_LOG,
 };
@@ -37,7 +37,7 @@ fn write_report(
 ) -> std::io::Result<()> {
     let mut head =
         format!("{{\n  \"schema_version\": {SCHEMA_VERSION},\n  \"summary\": ").into_bytes();
-    push_reindented(&mut head, &serde_json::to_vec_pretty(summary)?, 1);
+    write_pretty_at(&mut head, summary, 1)?;
     head.extend_from_slice(b",\n  \"groups\": ");
     out.write_all(&head)?;
     groups.write_pretty(out, 1, threads)?;

@@ -371,15 +371,6 @@ impl Interner {
         id
     }
 
-    fn get(&self, s: &str) -> Option<u32> {
-        let h = self.hash(s);
-        self.ids
-            .find(h, |&i| {
-                self.strings.get(i as usize).is_some_and(|t| **t == *s)
-            })
-            .copied()
-    }
-
     fn str(&self, id: u32) -> &str {
         self.strings.get(id as usize).map_or("", |s| s)
     }
@@ -500,6 +491,77 @@ pub struct Grouper {
     loads: HashMap<String, i64>,
     resource: String,
     mask: String,
+    /// Pid, comm and example updates not yet applied to their groups (see
+    /// [`Grouper::flush`]).
+    pending: Pending,
+}
+
+/// A group's pid, comm and example lists, updated in batches rather than per event.
+///
+/// With tens of thousands of groups, each event's own update of its group's lists missed
+/// the cache two or three times (the lists live apart from the group). Noted here in input
+/// order and applied group by group (a stable counting sort), the updates reach each list
+/// once per batch, in memory order. The result is the same as updating at once: each list
+/// takes its group's values in input order.
+#[derive(Debug, Default)]
+struct Pending {
+    /// (group, pid): pids that fit in 32 bits (all real ones; a wider one is applied at
+    /// once, after a flush).
+    pids: Vec<(u32, u32)>,
+    /// (group, interned comm).
+    comms: Vec<(u32, u32)>,
+    /// (group, (interned source, line)).
+    examples: Vec<(u32, (u32, u64))>,
+    /// Flush when a list holds this many (0: the default, [`Pending::limit`]).
+    flush_at: usize,
+    /// Scratch of the counting sort.
+    counts: Vec<u32>,
+    scratch_pairs: Vec<(u32, u32)>,
+    scratch_examples: Vec<(u32, (u32, u64))>,
+}
+
+impl Pending {
+    /// The batch size for `groups` groups: large enough that a batch reaches each group
+    /// several times, small enough to stay a few MB.
+    fn limit(&self, groups: usize) -> usize {
+        if self.flush_at > 0 {
+            self.flush_at
+        } else {
+            (4 * groups).clamp(1 << 14, 1 << 18)
+        }
+    }
+}
+
+/// Reorder `items` by group, stably (counting sort over `groups` groups, `counts` and
+/// `scratch` reused).
+fn sort_by_group<T: Copy>(
+    items: &mut Vec<T>,
+    scratch: &mut Vec<T>,
+    counts: &mut Vec<u32>,
+    groups: usize,
+    gi: impl Fn(&T) -> u32,
+) {
+    counts.clear();
+    counts.resize(groups + 1, 0);
+    for x in items.iter() {
+        if let Some(c) = counts.get_mut(gi(x) as usize + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    scratch.clear();
+    scratch.extend_from_slice(items);
+    for x in items.iter() {
+        if let Some(c) = counts.get_mut(gi(x) as usize) {
+            if let Some(slot) = scratch.get_mut(*c as usize) {
+                *slot = *x;
+            }
+            *c += 1;
+        }
+    }
+    std::mem::swap(items, scratch);
 }
 
 impl Grouper {
@@ -542,6 +604,61 @@ impl Grouper {
         self.table
             .insert_unique(hash, gi, |&i| slots.get(i as usize).map_or(0, |s| s.hash));
         gi
+    }
+
+    /// Apply the pending pid, comm and example updates, group by group.
+    fn flush(&mut self) {
+        let p = &mut self.pending;
+        let groups = self.slots.len();
+        if !p.pids.is_empty() {
+            sort_by_group(
+                &mut p.pids,
+                &mut p.scratch_pairs,
+                &mut p.counts,
+                groups,
+                |x| x.0,
+            );
+            for &(gi, pid) in &p.pids {
+                if let Some(g) = self.slots.get_mut(gi as usize) {
+                    g.pids.add(i64::from(pid));
+                }
+            }
+            p.pids.clear();
+        }
+        if !p.comms.is_empty() {
+            sort_by_group(
+                &mut p.comms,
+                &mut p.scratch_pairs,
+                &mut p.counts,
+                groups,
+                |x| x.0,
+            );
+            for &(gi, c) in &p.comms {
+                if let Some(g) = self.slots.get_mut(gi as usize) {
+                    if g.comms.len() < KEEP && !g.comms.contains(&c) {
+                        push_bounded(&mut g.comms, c, KEEP);
+                    }
+                }
+            }
+            p.comms.clear();
+        }
+        if !p.examples.is_empty() {
+            sort_by_group(
+                &mut p.examples,
+                &mut p.scratch_examples,
+                &mut p.counts,
+                groups,
+                |x| x.0,
+            );
+            for &(gi, e) in &p.examples {
+                if let Some(g) = self.slots.get_mut(gi as usize) {
+                    if g.examples.len() < MAX_EXAMPLES {
+                        push_bounded(&mut g.examples, e, MAX_EXAMPLES);
+                    }
+                }
+            }
+            p.examples.clear();
+        }
     }
 
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
@@ -641,29 +758,6 @@ impl Grouper {
             }),
         };
         self.resource = resource;
-        let room =
-            |g: Option<&Slot>, f: fn(&Slot) -> usize, max: usize| g.is_some_and(|g| f(g) < max);
-        let comm = match ev.comm() {
-            Some(c) => match self.strings.get(c) {
-                Some(id) => Some(id),
-                // A new string can only be a new comm of a group with room for it (a full
-                // group is already known to be truncated).
-                None if room(self.slots.get(gi as usize), |g| g.comms.len(), KEEP) => {
-                    Some(self.strings.id(c))
-                }
-                None => None,
-            },
-            None => None,
-        };
-        let example = if room(
-            self.slots.get(gi as usize),
-            |g| g.examples.len(),
-            MAX_EXAMPLES,
-        ) {
-            Some((self.strings.id(origin.source), origin.line))
-        } else {
-            None
-        };
         let Some(g) = self.slots.get_mut(gi as usize) else {
             return gi as usize;
         };
@@ -672,19 +766,41 @@ impl Grouper {
             g.first_seen = Some(g.first_seen.map_or(t, |f| f.min(t)));
             g.last_seen = Some(g.last_seen.map_or(t, |l| l.max(t)));
         }
-        if let Some(p) = ev.pid().filter(|&p| p != 0) {
-            g.pids.add(p);
-        }
-        if let Some(c) = comm {
-            if g.comms.len() < KEEP && !g.comms.contains(&c) {
-                push_bounded(&mut g.comms, c, KEEP);
-            }
-        }
         if !origin.trusted {
             g.untrusted += 1;
         }
-        if let Some(e) = example {
-            push_bounded(&mut g.examples, e, MAX_EXAMPLES);
+        // Lists already full take nothing more: no need to note anything for them.
+        let pids_room = g.pids.len() < KEEP;
+        let comms_room = g.comms.len() < KEEP;
+        let examples_room = g.examples.len() < MAX_EXAMPLES;
+        if pids_room {
+            if let Some(p) = ev.pid().filter(|&p| p != 0) {
+                match u32::try_from(p) {
+                    Ok(p) => self.pending.pids.push((gi, p)),
+                    Err(_) => {
+                        self.flush();
+                        if let Some(g) = self.slots.get_mut(gi as usize) {
+                            g.pids.add(p);
+                        }
+                    }
+                }
+            }
+        }
+        if comms_room {
+            if let Some(c) = ev.comm() {
+                // Interned only when its group has room (a full group is already known to be
+                // truncated): the strings stay bounded by the groups.
+                let c = self.strings.id(c);
+                self.pending.comms.push((gi, c));
+            }
+        }
+        if examples_room {
+            let src = self.strings.id(origin.source);
+            self.pending.examples.push((gi, (src, origin.line)));
+        }
+        let limit = self.pending.limit(self.slots.len());
+        if self.pending.pids.len() >= limit || self.pending.comms.len() >= limit {
+            self.flush();
         }
         gi as usize
     }
@@ -696,6 +812,8 @@ impl Grouper {
     /// up, examples and the first distinct pids and comms are taken in input order (each
     /// side keeps one more of those than is shown, which is what makes the merge exact).
     pub fn merge(&mut self, mut later: Grouper, line_offset: u64) {
+        self.flush();
+        later.flush();
         if self.slots.is_empty() && self.loads.is_empty() {
             // Nothing to merge with: take `later` whole rather than rebuild it (a copy of
             // every group while both exist would double the peak memory).
@@ -716,10 +834,22 @@ impl Grouper {
             }
         }
         let theirs = &later.strings;
+        // Their string ids as ours, looked up once per string rather than once per use.
+        let mut map = vec![u32::MAX; theirs.strings.len()];
+        let mut ours = |strings: &mut Interner, id: u32| -> u32 {
+            match map.get_mut(id as usize) {
+                Some(m) if *m != u32::MAX => *m,
+                Some(m) => {
+                    *m = strings.id(theirs.str(id));
+                    *m
+                }
+                None => strings.id(theirs.str(id)),
+            }
+        };
         for s in later.slots.into_iter() {
-            let profile = self.strings.id(theirs.str(s.profile));
-            let operation = self.strings.id(theirs.str(s.operation));
-            let mask = self.strings.id(theirs.str(s.mask));
+            let profile = ours(&mut self.strings, s.profile);
+            let operation = ours(&mut self.strings, s.operation);
+            let mask = ours(&mut self.strings, s.mask);
             let (hash, found) = self.find(&SlotKey {
                 mode: s.mode,
                 class: s.class,
@@ -731,12 +861,12 @@ impl Grouper {
             let comms: Vec<u32> = s
                 .comms
                 .iter()
-                .map(|&c| self.strings.id(theirs.str(c)))
+                .map(|&c| ours(&mut self.strings, c))
                 .collect();
             let examples: Vec<(u32, u64)> = s
                 .examples
                 .iter()
-                .map(|&(src, line)| (self.strings.id(theirs.str(src)), line + line_offset))
+                .map(|&(src, line)| (ours(&mut self.strings, src), line + line_offset))
                 .collect();
             match found {
                 None => {
@@ -803,31 +933,57 @@ impl Grouper {
     /// Like [`Grouper::finish`], but keep the compact form and build each [`Group`] only
     /// when asked ([`Finished::iter`]): what a caller that writes groups out one by one
     /// wants, so that tens of thousands of groups never exist in full at once.
-    pub fn finish_lazy(self) -> Finished {
-        let rank = |k: EventKind| match k {
-            EventKind::Denied => 0,
-            EventKind::Allowed => 1,
-            EventKind::Audit => 2,
-            _ => 3,
+    pub fn finish_lazy(mut self) -> Finished {
+        self.flush();
+        let rank = |k: EventKind| -> u8 {
+            match k {
+                EventKind::Denied => 0,
+                EventKind::Allowed => 1,
+                EventKind::Audit => 2,
+                _ => 3,
+            }
         };
         let slots = &self.slots;
         let st = &self.strings;
-        let mut order: Vec<u32> = (0..slots.len())
+        // Interned strings ranked by their text once, so that most comparisons are of
+        // numbers held together rather than of strings behind two pointers.
+        let mut by_text: Vec<u32> = (0..st.strings.len())
             .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
             .collect();
-        order.sort_by(|&a, &b| {
-            let (ga, gb) = (&slots[a as usize], &slots[b as usize]);
-            rank(ga.mode)
-                .cmp(&rank(gb.mode))
-                .then_with(|| st.str(ga.profile).cmp(st.str(gb.profile)))
-                .then_with(|| gb.count.cmp(&ga.count))
-                // The rest of `GroupKey`'s order: mode, profile, class, operation, resource, mask.
-                .then_with(|| ga.mode.cmp(&gb.mode))
-                .then_with(|| ga.class.cmp(&gb.class))
-                .then_with(|| st.str(ga.operation).cmp(st.str(gb.operation)))
-                .then_with(|| ga.resource.cmp(&gb.resource))
-                .then_with(|| st.str(ga.mask).cmp(st.str(gb.mask)))
+        by_text.sort_unstable_by(|&a, &b| st.str(a).cmp(st.str(b)));
+        let mut rank_of = vec![0u32; by_text.len()];
+        for (r, &id) in by_text.iter().enumerate() {
+            if let Some(x) = rank_of.get_mut(id as usize) {
+                *x = u32::try_from(r).unwrap_or(u32::MAX);
+            }
+        }
+        let text_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(u32::MAX);
+        // Display order: mode rank, profile, descending count, then the rest of
+        // `GroupKey`'s order (mode, class, operation, resource, mask). Keys are unique, so
+        // the order is total and an unstable sort gives the same result every time.
+        let mut keyed: Vec<(OrderKey, u32)> = (0..slots.len())
+            .map(|i| {
+                let g = &slots[i];
+                let key = (
+                    rank(g.mode),
+                    text_rank(g.profile),
+                    std::cmp::Reverse(g.count),
+                    g.mode,
+                    g.class,
+                    text_rank(g.operation),
+                );
+                (key, u32::try_from(i).unwrap_or(u32::MAX))
+            })
+            .collect();
+        keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+            ka.cmp(kb).then_with(|| {
+                let (ga, gb) = (&slots[*a as usize], &slots[*b as usize]);
+                ga.resource
+                    .cmp(&gb.resource)
+                    .then_with(|| text_rank(ga.mask).cmp(&text_rank(gb.mask)))
+            })
         });
+        let order: Vec<u32> = keyed.into_iter().map(|(_, gi)| gi).collect();
         let mut position = vec![0; slots.len()];
         for (pos, &gi) in order.iter().enumerate() {
             position[gi as usize] = pos;
@@ -839,6 +995,10 @@ impl Grouper {
         }
     }
 }
+
+/// The leading part of a group's display order (see [`Grouper::finish_lazy`]), strings
+/// replaced by their rank: mode rank, profile, descending count, mode, class, operation.
+type OrderKey = (u8, u32, std::cmp::Reverse<u64>, EventKind, EventClass, u32);
 
 /// Groups in display order, built one at a time from the grouper's compact form (see
 /// [`Grouper::finish_lazy`]).
@@ -979,20 +1139,115 @@ impl Serialize for Finished {
     }
 }
 
-/// Append `json` (serde_json's pretty output of one value, written at depth 0) to `out` as
-/// that output would be at nesting `depth`: each line after the first indented by two spaces
-/// per level. serde_json escapes newlines inside strings, so every newline byte is one of
-/// the printer's own.
-pub fn push_reindented(out: &mut Vec<u8>, json: &[u8], depth: usize) {
-    let mut lines = json.split(|&b| b == b'\n');
-    if let Some(first) = lines.next() {
-        out.extend_from_slice(first);
+/// serde_json's pretty printer (two-space indent), started at nesting `depth`: its output
+/// is serde_json's pretty output with every line after the first indented by two more
+/// spaces per level (the tests hold the two equal).
+pub struct PrettyAt {
+    indent: usize,
+    has_value: bool,
+}
+
+impl PrettyAt {
+    /// A printer for a value written inside `depth` objects or arrays.
+    pub fn new(depth: usize) -> PrettyAt {
+        PrettyAt {
+            indent: depth,
+            has_value: false,
+        }
     }
-    for line in lines {
-        out.push(b'\n');
-        out.resize(out.len() + 2 * depth, b' ');
-        out.extend_from_slice(line);
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        w.write_all(b"\n")?;
+        let mut n = 2 * self.indent;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
     }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, b: &[u8]) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, b: &[u8]) -> std::io::Result<()> {
+        self.indent = self.indent.saturating_sub(1);
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+}
+
+impl serde_json::ser::Formatter for PrettyAt {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// `value` as serde_json's pretty output at nesting `depth`, appended to `out`.
+pub fn write_pretty_at<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    depth: usize,
+) -> serde_json::Result<()> {
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        out,
+        PrettyAt::new(depth),
+    ))
 }
 
 impl Finished {
@@ -1003,15 +1258,12 @@ impl Finished {
     /// Pretty JSON of `groups[range]`, each group at `depth` and followed by `,\n` and the
     /// indentation of the next, except after the last group of all.
     fn write_chunk(&self, range: std::ops::Range<usize>, depth: usize, out: &mut Vec<u8>) {
-        let mut one = Vec::with_capacity(1024);
         for pos in range {
             let Some(&gi) = self.order.get(pos) else {
                 break;
             };
-            one.clear();
             // Writing to a Vec cannot fail, and no field refuses to serialize.
-            let _ = serde_json::to_writer_pretty(&mut one, &self.group_out(pos, gi as usize));
-            push_reindented(out, &one, depth);
+            let _ = write_pretty_at(out, &self.group_out(pos, gi as usize), depth);
             if pos + 1 < self.order.len() {
                 out.extend_from_slice(b",\n");
                 out.resize(out.len() + 2 * depth, b' ');
@@ -1175,6 +1427,53 @@ pub fn group_events(events: &[Event], filter: &Filter) -> Grouping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Append `json` (serde_json's pretty output of one value, written at depth 0) to `out` as
+    /// that output would be at nesting `depth`: each line after the first indented by two spaces
+    /// per level. serde_json escapes newlines inside strings, so every newline byte is one of
+    /// the printer's own.
+    pub(crate) fn push_reindented(out: &mut Vec<u8>, json: &[u8], depth: usize) {
+        let mut lines = json.split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            out.extend_from_slice(first);
+        }
+        for line in lines {
+            out.push(b'\n');
+            out.resize(out.len() + 2 * depth, b' ');
+            out.extend_from_slice(line);
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[ -~\n\t\u{1d}é]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-z\n\"]{0,6}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The printer started at a depth writes what serde_json's pretty printer writes,
+        /// re-indented to that depth.
+        #[test]
+        fn pretty_at_depth_equals_reindented_serde_json(v in json_value(), depth in 0..5usize) {
+            let mut got = b"x".to_vec();
+            write_pretty_at(&mut got, &v, depth).unwrap();
+            let mut want = b"x".to_vec();
+            push_reindented(&mut want, &serde_json::to_vec_pretty(&v).unwrap(), depth);
+            proptest::prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        }
+    }
+
     use crate::log::parse_line;
 
     fn ev(s: &str) -> Event {
@@ -1297,6 +1596,7 @@ mod tests {
                 (0..4usize, 0..3usize, 0..6usize, 0..60i64, 0..40usize, 0..3usize, 0..4usize, 0..2usize),
                 0..300,
             ),
+            flush_at in 0..12usize,
         ) {
             let modes = ["DENIED", "ALLOWED", "AUDIT", "STATUS"];
             let profiles = ["/usr/sbin/a", "/usr/sbin/a//hat", ":ns:/b"];
@@ -1315,7 +1615,9 @@ mod tests {
                 ev.provenance.trusted = src == 0;
                 events.push(ev);
             }
+            // Small batches too: pending list updates flushed every few events.
             let mut g = Grouper::new();
+            g.pending.flush_at = flush_at;
             for ev in &events {
                 if !g.observe_status(ev) {
                     g.add(ev);
@@ -1351,6 +1653,7 @@ mod tests {
         fn merged_parts_equal_one_grouper(
             specs in proptest::collection::vec((0..3usize, 0..40i64, 0..40usize, 0..3usize), 0..200),
             cuts in proptest::collection::vec(0..200usize, 0..4),
+            flush_at in 0..8usize,
         ) {
             let modes = ["DENIED", "ALLOWED", "STATUS"];
             let mut events = Vec::new();
@@ -1375,13 +1678,18 @@ mod tests {
             };
             let mut whole = Grouper::new();
             feed(&mut whole, &events, 0);
+            let new = || {
+                let mut g = Grouper::new();
+                g.pending.flush_at = flush_at;
+                g
+            };
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(events.len())).collect();
             cuts.push(0);
             cuts.push(events.len());
             cuts.sort();
-            let mut merged = Grouper::new();
+            let mut merged = new();
             for w in cuts.windows(2) {
-                let mut part = Grouper::new();
+                let mut part = new();
                 feed(&mut part, &events[w[0]..w[1]], w[0] as u64);
                 merged.merge(part, w[0] as u64);
             }
@@ -1490,6 +1798,35 @@ mod tests {
         let pids: Vec<i64> = groups[0].pids.iter().copied().collect();
         assert_eq!(pids, [5, 7, 4_294_967_295, 99_999_999_999]);
         assert!(!groups[0].truncated);
+    }
+
+    proptest::proptest! {
+        /// Pids wider than 32 bits are applied at once while narrow ones wait in a batch:
+        /// the group still keeps the first distinct ones in input order.
+        #[test]
+        fn wide_and_narrow_pids_keep_input_order(
+            pids in proptest::collection::vec(
+                proptest::prop_oneof![1..50i64, 4_294_967_290..4_294_967_340i64],
+                0..120,
+            ),
+            flush_at in 0..6usize,
+        ) {
+            let events: Vec<Event> = pids
+                .iter()
+                .map(|pid| {
+                    ev(&format!(
+                        r#"type=AVC msg=audit(1.1:1): apparmor="DENIED" operation="open" profile="/b" name="/x" pid={pid} comm="c{}" requested_mask="r" denied_mask="r""#,
+                        pid % 40
+                    ))
+                })
+                .collect();
+            let mut g = Grouper::new();
+            g.pending.flush_at = flush_at;
+            for e in &events {
+                g.add(e);
+            }
+            proptest::prop_assert_eq!(g.finish().0, reference(&events));
+        }
     }
 
     #[test]
