@@ -388,7 +388,7 @@ struct Slot {
     profile: u32,
     operation: u32,
     mask: u32,
-    resource: Box<str>,
+    resource: SmallStr,
     count: u64,
     first_seen: Option<i64>,
     last_seen: Option<i64>,
@@ -401,6 +401,46 @@ struct Slot {
     untrusted: u64,
     /// (interned source, line), at most [`MAX_EXAMPLES`].
     examples: Vec<(u32, u64)>,
+}
+
+/// Resource bytes a slot keeps inside itself (nearly every real one fits).
+const INLINE: usize = 54;
+
+/// A string kept inside its owner when short, on the heap when long: a group's resource is
+/// compared for every event, and read next to the group's other fields it costs no extra
+/// cache miss behind a pointer.
+#[derive(Debug)]
+enum SmallStr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl SmallStr {
+    fn new(s: &str) -> SmallStr {
+        let mut bytes = [0; INLINE];
+        match (bytes.get_mut(..s.len()), u8::try_from(s.len())) {
+            (Some(b), Ok(len)) => {
+                b.copy_from_slice(s.as_bytes());
+                SmallStr::Inline { len, bytes }
+            }
+            _ => SmallStr::Heap(s.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            SmallStr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            SmallStr::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Always valid: the bytes of a `&str`, cut where it ends.
+            SmallStr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            SmallStr::Heap(s) => s,
+        }
+    }
 }
 
 /// Slots in blocks of this many.
@@ -589,7 +629,7 @@ impl Grouper {
                     && s.mask == key.mask
                     && s.mode == key.mode
                     && s.class == key.class
-                    && *s.resource == *key.resource
+                    && s.resource.as_bytes() == key.resource.as_bytes()
             })
         });
         (hash, found.copied())
@@ -747,7 +787,7 @@ impl Grouper {
                 profile,
                 operation,
                 mask,
-                resource: resource.as_str().into(),
+                resource: SmallStr::new(&resource),
                 count: 0,
                 first_seen: None,
                 last_seen: None,
@@ -856,7 +896,7 @@ impl Grouper {
                 profile,
                 operation,
                 mask,
-                resource: &s.resource,
+                resource: s.resource.as_str(),
             });
             let comms: Vec<u32> = s
                 .comms
@@ -979,7 +1019,8 @@ impl Grouper {
             ka.cmp(kb).then_with(|| {
                 let (ga, gb) = (&slots[*a as usize], &slots[*b as usize]);
                 ga.resource
-                    .cmp(&gb.resource)
+                    .as_bytes()
+                    .cmp(gb.resource.as_bytes())
                     .then_with(|| text_rank(ga.mask).cmp(&text_rank(gb.mask)))
             })
         });
@@ -1062,7 +1103,7 @@ impl Finished {
             profile: st.str(s.profile),
             class: s.class,
             operation: st.str(s.operation),
-            resource: &s.resource,
+            resource: s.resource.as_str(),
             mask: st.str(s.mask),
             count: s.count,
             first_seen: s.first_seen,
@@ -1096,7 +1137,7 @@ impl Finished {
                 profile: name.to_string(),
                 class: s.class,
                 operation: st.str(s.operation).to_string(),
-                resource: s.resource.to_string(),
+                resource: s.resource.as_str().to_string(),
                 mask: st.str(s.mask).to_string(),
             },
             count: s.count,
@@ -1826,6 +1867,16 @@ mod tests {
                 g.add(e);
             }
             proptest::prop_assert_eq!(g.finish().0, reference(&events));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn small_str_keeps_any_string(s in "[a-z/é\u{1d}]{0,70}") {
+            let k = SmallStr::new(&s);
+            proptest::prop_assert_eq!(k.as_str(), s.as_str());
+            proptest::prop_assert_eq!(k.as_bytes(), s.as_bytes());
+            proptest::prop_assert_eq!(matches!(k, SmallStr::Inline { .. }), s.len() <= INLINE);
         }
     }
 
