@@ -561,13 +561,13 @@ struct Pending {
 }
 
 impl Pending {
-    /// The batch size for `groups` groups: large enough that a batch reaches each group
-    /// several times, small enough to stay a few MB.
+    /// The batch size for `groups` groups: about one update per group, so that applying a
+    /// batch walks the groups in memory order; at most 64 Ki (a few hundred KB).
     fn limit(&self, groups: usize) -> usize {
         if self.flush_at > 0 {
             self.flush_at
         } else {
-            (4 * groups).clamp(1 << 14, 1 << 18)
+            groups.clamp(1 << 12, 1 << 16)
         }
     }
 }
@@ -839,7 +839,8 @@ impl Grouper {
             self.pending.examples.push((gi, (src, origin.line)));
         }
         let limit = self.pending.limit(self.slots.len());
-        if self.pending.pids.len() >= limit || self.pending.comms.len() >= limit {
+        let p = &self.pending;
+        if p.pids.len() >= limit || p.comms.len() >= limit || p.examples.len() >= limit {
             self.flush();
         }
         gi as usize
