@@ -277,6 +277,52 @@ impl Pids {
         }
     }
 
+    /// [`Pids::add`] each of `later`'s, in order (merging groups). Both lists are short but
+    /// a merge meets tens of thousands of pairs: membership goes through a small hash set
+    /// rather than a scan per pid.
+    fn extend(&mut self, later: &Pids) {
+        if self.len() >= KEEP {
+            return;
+        }
+        let (Pids::Narrow(mine), Pids::Narrow(theirs)) = (&mut *self, later) else {
+            for p in later.iter() {
+                self.add(p);
+            }
+            return;
+        };
+        // Open addressing over 128 slots (it never holds more than 2 × KEEP pids), a bit
+        // per slot for "taken".
+        let mut set = [0u32; 128];
+        let mut taken = 0u128;
+        let mut put = |p: u32| -> bool {
+            let mut i = (p.wrapping_mul(0x9E37_79B1) >> 25) as usize % 128;
+            loop {
+                if taken & (1 << i) == 0 {
+                    taken |= 1 << i;
+                    if let Some(s) = set.get_mut(i) {
+                        *s = p;
+                    }
+                    return true;
+                }
+                if set.get(i) == Some(&p) {
+                    return false;
+                }
+                i = (i + 1) % 128;
+            }
+        };
+        for &p in mine.iter() {
+            put(p);
+        }
+        for &p in theirs {
+            if mine.len() >= KEEP {
+                break;
+            }
+            if put(p) {
+                push_bounded(mine, p, KEEP);
+            }
+        }
+    }
+
     fn iter(&self) -> Box<dyn Iterator<Item = i64> + '_> {
         match self {
             Pids::Narrow(v) => Box::new(v.iter().map(|&n| i64::from(n))),
@@ -858,9 +904,11 @@ impl Grouper {
         if self.slots.is_empty() && self.loads.is_empty() {
             // Nothing to merge with: take `later` whole rather than rebuild it (a copy of
             // every group while both exist would double the peak memory).
-            for s in later.slots.iter_mut() {
-                for e in &mut s.examples {
-                    e.1 += line_offset;
+            if line_offset > 0 {
+                for s in later.slots.iter_mut() {
+                    for e in &mut s.examples {
+                        e.1 += line_offset;
+                    }
                 }
             }
             *self = later;
@@ -887,7 +935,7 @@ impl Grouper {
                 None => strings.id(theirs.str(id)),
             }
         };
-        for s in later.slots.into_iter() {
+        for mut s in later.slots.into_iter() {
             let profile = ours(&mut self.strings, s.profile);
             let operation = ours(&mut self.strings, s.operation);
             let mask = ours(&mut self.strings, s.mask);
@@ -899,16 +947,13 @@ impl Grouper {
                 mask,
                 resource: s.resource.as_str(),
             });
-            let comms: Vec<u32> = s
-                .comms
-                .iter()
-                .map(|&c| ours(&mut self.strings, c))
-                .collect();
-            let examples: Vec<(u32, u64)> = s
-                .examples
-                .iter()
-                .map(|&(src, line)| (ours(&mut self.strings, src), line + line_offset))
-                .collect();
+            for c in &mut s.comms {
+                *c = ours(&mut self.strings, *c);
+            }
+            for (src, line) in &mut s.examples {
+                *src = ours(&mut self.strings, *src);
+                *line += line_offset;
+            }
             match found {
                 None => {
                     self.insert(Slot {
@@ -916,8 +961,6 @@ impl Grouper {
                         profile,
                         operation,
                         mask,
-                        comms,
-                        examples,
                         ..s
                     });
                 }
@@ -935,15 +978,13 @@ impl Grouper {
                         (Some(a), Some(b)) => Some(a.max(b)),
                         (a, b) => a.or(b),
                     };
-                    for p in s.pids.iter() {
-                        g.pids.add(p);
-                    }
-                    for c in comms {
+                    g.pids.extend(&s.pids);
+                    for c in s.comms {
                         if g.comms.len() < KEEP && !g.comms.contains(&c) {
                             push_bounded(&mut g.comms, c, KEEP);
                         }
                     }
-                    for e in examples {
+                    for e in s.examples {
                         if g.examples.len() < MAX_EXAMPLES {
                             push_bounded(&mut g.examples, e, MAX_EXAMPLES);
                         }
@@ -1343,12 +1384,16 @@ impl Finished {
             std::thread::scope(|scope| -> std::io::Result<()> {
                 // Worker `w` does chunks w, w + threads, …: reading the workers in turn
                 // gives the chunks in order.
-                let receivers: Vec<_> = (0..threads)
+                // Written buffers go back to their worker: reused, they are neither grown
+                // nor faulted in again for every chunk.
+                let workers: Vec<_> = (0..threads)
                     .map(|w| {
                         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+                        let (back, free) = std::sync::mpsc::channel::<Vec<u8>>();
                         scope.spawn(move || {
                             for k in (w..chunks).step_by(threads) {
-                                let mut buf = Vec::with_capacity(Self::CHUNK * 640);
+                                let mut buf = free.try_recv().unwrap_or_default();
+                                buf.clear();
                                 self.write_chunk(range(k), depth + 1, &mut buf);
                                 // The writer stopped (a write failed): so do we.
                                 if tx.send(buf).is_err() {
@@ -1356,14 +1401,17 @@ impl Finished {
                                 }
                             }
                         });
-                        rx
+                        (rx, back)
                     })
                     .collect();
                 for k in 0..chunks {
-                    let buf = receivers[k % threads]
+                    let (rx, back) = &workers[k % threads];
+                    let buf = rx
                         .recv()
                         .map_err(|_| std::io::Error::other("a JSON worker thread stopped"))?;
                     out.write_all(&buf)?;
+                    // A worker that has finished no longer takes buffers back: not an error.
+                    let _ = back.send(buf);
                 }
                 Ok(())
             })?;
@@ -1878,6 +1926,30 @@ mod tests {
             proptest::prop_assert_eq!(k.as_str(), s.as_str());
             proptest::prop_assert_eq!(k.as_bytes(), s.as_bytes());
             proptest::prop_assert_eq!(matches!(k, SmallStr::Inline { .. }), s.len() <= INLINE);
+        }
+    }
+
+    proptest::proptest! {
+        /// Merging pid lists through the hash set adds exactly what adding one by one does.
+        #[test]
+        fn pids_extend_equals_adding_each(
+            a in proptest::collection::vec(proptest::prop_oneof![0..40u32, proptest::num::u32::ANY], 0..40),
+            b in proptest::collection::vec(proptest::prop_oneof![0..40u32, proptest::num::u32::ANY], 0..40),
+        ) {
+            let fill = |v: &[u32]| {
+                let mut p = Pids::default();
+                for &x in v {
+                    p.add(i64::from(x));
+                }
+                p
+            };
+            let (mut fast, slow_base, later) = (fill(&a), fill(&a), fill(&b));
+            fast.extend(&later);
+            let mut slow = slow_base;
+            for p in later.iter() {
+                slow.add(p);
+            }
+            proptest::prop_assert_eq!(fast.iter().collect::<Vec<_>>(), slow.iter().collect::<Vec<_>>());
         }
     }
 
