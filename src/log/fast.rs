@@ -39,6 +39,30 @@ fn key_within_16(s: &[u8]) -> Option<(usize, u128)> {
     Some((k, pack_words(lo, hi, k)))
 }
 
+/// The first `"`, `\\` or newline in `s`. Most values are short: the first 16 bytes are
+/// searched eight at a time in registers (a zero-byte test per wanted byte, exact for the
+/// lowest match), the rest with `memchr3`, whose set-up costs more than a short value.
+fn quote_end(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = 0;
+    while i < 16 {
+        let Some(chunk) = s.get(i..i + 8) else {
+            break;
+        };
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        let hit = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | zero(w ^ (ONES * u64::from(b'\n')));
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr3(b'"', b'\\', b'\n', s.get(i..)?).map(|n| n + i)
+}
+
 /// Bytes as text: borrowed when valid UTF-8, else lossily decoded.
 fn text(s: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(s) {
@@ -140,7 +164,7 @@ impl<'a> Cursor<'a> {
         }
         let start = self.i + 1;
         let body = &self.s[start..];
-        let end = memchr::memchr3(b'"', b'\\', b'\n', body)?;
+        let end = quote_end(body)?;
         if body[end] == b'"' {
             self.i += end + 2;
             return Some(self.text(start, start + end));
@@ -690,6 +714,31 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The register search for the end of a quoted value finds what `memchr3` finds,
+        /// at every length and with the wanted bytes anywhere (also next to bytes that
+        /// differ from them by one, where a carry could mislead a zero-byte test).
+        #[test]
+        fn quote_end_equals_memchr3(
+            b in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'\\'),
+                    proptest::strategy::Just(b'\n'),
+                    proptest::strategy::Just(b'!'),
+                    proptest::strategy::Just(b'#'),
+                    proptest::strategy::Just(0u8),
+                    proptest::strategy::Just(0x80u8),
+                    proptest::num::u8::ANY,
+                ],
+                0..40,
+            ),
+            plain in 0..40usize,
+        ) {
+            let mut s = vec![b'a'; plain];
+            s.extend_from_slice(&b);
+            proptest::prop_assert_eq!(quote_end(&s), memchr::memchr3(b'"', b'\\', b'\n', &s));
+        }
+
         /// The word-at-a-time `=` search finds what a byte loop finds.
         #[test]
         fn key_within_16_finds_the_first_equals(s in "[a-z=_ ]{0,24}") {
