@@ -3,6 +3,7 @@
 # C parse_record() in a loop (benches/log/driver.c), on the same generated file, in one run.
 #
 # Usage: benches/log/run.sh [LINES]        (default 1000000)
+#        RUNS=5 benches/log/run.sh         runs per program (default 3; the fastest is compared)
 #        BIG=1 benches/log/run.sh          also measures aa-assist's peak RSS on a ~1 GB log
 # Needs: cc, pkg-config, Debian's libapparmor-dev (apt-get install libapparmor-dev), GNU time.
 # Data goes to benches/data/ (git-ignored). Prints lines/s and peak RSS for both.
@@ -36,36 +37,59 @@ measure() {
     echo "$wall $cpu $rss"
 }
 
-echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1)), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-read -r c_wall c_cpu c_rss < <(measure libapparmor "$data/driver" "$log")
-read -r r_wall r_cpu r_rss < <(AA_ASSIST_THREADS=1 measure aa-assist "$aa" --quiet denials --json "$log")
-read -r p_wall p_cpu p_rss < <(AA_ASSIST_THREADS=2 measure aa-assist-2 "$aa" --quiet denials --json "$log")
-cmp -s "$data/aa-assist.out" "$data/aa-assist-2.out" || { echo "2 threads gave different output" >&2; exit 1; }
-awk -v n="$lines" -v cw="$c_wall" -v cc="$c_cpu" -v cr="$c_rss" -v rw="$r_wall" -v rc="$r_cpu" -v rr="$r_rss" \
-    -v pw="$p_wall" -v pc="$p_cpu" -v pr="$p_rss" 'BEGIN {
-    printf "libapparmor parse_record loop: %7.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", cw, cc, n / cw, cr / 1024
-    printf "aa-assist, AA_ASSIST_THREADS=1: %6.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", rw, rc, n / rw, rr / 1024
-    printf "aa-assist, AA_ASSIST_THREADS=2: %6.2f s wall %7.2f s CPU %10.0f lines/s  peak RSS %6.1f MiB\n", pw, pc, n / pw, pr / 1024
-    printf "speed-up, 1 thread (wall): %.1fx   (CPU time): %.1fx;  2 threads (wall): %.1fx\n", cw / rw, cc / rc, cw / pw
-}'
-echo "libapparmor driver says: $(cat "$data/libapparmor.out")"
-echo "aa-assist groups: $(grep -c '"id": "G' "$data/aa-assist.out")"
+# sample NAME CMD...: one `measure` of CMD, appended to $data/NAME.samples.
+sample() {
+    local name=$1; shift
+    measure "$name" "$@" >> "$data/$name.samples"
+}
+
+# best NAME: the fastest sample's wall and CPU seconds, the median wall, the largest RSS (KiB).
+best() {
+    sort -n -k1 "$data/$1.samples" | awk '{ w[NR] = $1; c[NR] = $2; if ($3 > r) r = $3 }
+        END { print w[1], c[1], w[int((NR + 1) / 2)], r }'
+}
 
 # libapparmor 3.0.8 does not know the `class=` key that current kernels write: it gives up on
 # those lines at that key (the driver counts them as not events), doing less work per line than
 # a parser that reads them whole. The same lines without `class=`, which it parses to the end,
-# measure the two on equal work (both numbers go in BENCHMARKS.md).
+# measure the two on equal work; both comparisons are printed (and go in BENCHMARKS.md).
 eq=$data/audit-$lines-noclass.log
 [ -s "$eq" ] || sed 's/ class="[a-z_]*"//' "$log" > "$eq"
-read -r e_wall e_cpu e_rss < <(measure libapparmor-eq "$data/driver" "$eq")
-read -r f_wall f_cpu f_rss < <(AA_ASSIST_THREADS=2 measure aa-assist-eq "$aa" --quiet denials --json "$eq")
-awk -v cw="$e_wall" -v pw="$f_wall" -v n="$lines" 'BEGIN {
-    printf "without class= (libapparmor parses every AppArmor line whole):\n"
-    printf "libapparmor parse_record loop: %7.2f s wall %10.0f lines/s\n", cw, n / cw
-    printf "aa-assist, AA_ASSIST_THREADS=2: %6.2f s wall %10.0f lines/s\n", pw, n / pw
-    printf "speed-up, 2 threads (wall): %.1fx\n", cw / pw
+
+# Every program runs RUNS times (default 3), in turn, so that a burst of load on a shared
+# machine falls on all of them; the fastest run of each is compared, the median shown.
+runs=${RUNS:-3}
+echo "file: $log ($(wc -l < "$log") lines, $(du -h "$log" | cut -f1)), $(nproc) CPUs, $runs runs each, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for n in libapparmor aa-assist aa-assist-2 libapparmor-eq aa-assist-eq; do : > "$data/$n.samples"; done
+for _ in $(seq "$runs"); do
+    sample libapparmor "$data/driver" "$log"
+    AA_ASSIST_THREADS=1 sample aa-assist "$aa" --quiet denials --json "$log"
+    AA_ASSIST_THREADS=2 sample aa-assist-2 "$aa" --quiet denials --json "$log"
+    cmp -s "$data/aa-assist.out" "$data/aa-assist-2.out" || { echo "2 threads gave different output" >&2; exit 1; }
+    sample libapparmor-eq "$data/driver" "$eq"
+    AA_ASSIST_THREADS=2 sample aa-assist-eq "$aa" --quiet denials --json "$eq"
+done
+read -r c_wall c_cpu c_med c_rss < <(best libapparmor)
+read -r r_wall r_cpu r_med r_rss < <(best aa-assist)
+read -r p_wall p_cpu p_med p_rss < <(best aa-assist-2)
+read -r e_wall e_cpu e_med e_rss < <(best libapparmor-eq)
+read -r f_wall f_cpu f_med f_rss < <(best aa-assist-eq)
+echo "end load: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v n="$lines" -v cw="$c_wall" -v cc="$c_cpu" -v cm="$c_med" -v cr="$c_rss" \
+    -v rw="$r_wall" -v rc="$r_cpu" -v rm="$r_med" -v rr="$r_rss" \
+    -v pw="$p_wall" -v pc="$p_cpu" -v pm="$p_med" -v pr="$p_rss" \
+    -v ew="$e_wall" -v em="$e_med" -v fw="$f_wall" -v fm="$f_med" 'BEGIN {
+    f = "%-32s %6.2f s wall (median %5.2f) %6.2f s CPU %9.0f lines/s  peak RSS %5.1f MiB\n"
+    printf f, "libapparmor parse_record loop:", cw, cm, cc, n / cw, cr / 1024
+    printf f, "aa-assist, AA_ASSIST_THREADS=1:", rw, rm, rc, n / rw, rr / 1024
+    printf f, "aa-assist, AA_ASSIST_THREADS=2:", pw, pm, pc, n / pw, pr / 1024
+    printf "speed-up, 1 thread (wall): %.1fx   (CPU time): %.1fx;  2 threads (wall): %.1fx (medians: %.1fx)\n", cw / rw, cc / rc, cw / pw, cm / pm
+    printf "same lines without class= (libapparmor parses every AppArmor line to the end):\n"
+    printf "libapparmor %.2f s wall (median %.2f), aa-assist 2 threads %.2f s (median %.2f): %.1fx (medians: %.1fx)\n", ew, em, fw, fm, ew / fw, em / fm
 }'
-echo "libapparmor driver says: $(cat "$data/libapparmor-eq.out")"
+echo "libapparmor driver says: $(cat "$data/libapparmor.out")"
+echo "           without class=: $(cat "$data/libapparmor-eq.out")"
+echo "aa-assist groups: $(grep -c '"id": "G' "$data/aa-assist.out"), without class=: $(grep -c '"id": "G' "$data/aa-assist-eq.out")"
 
 if [ "${BIG:-0}" = 1 ]; then
     bytes=$(stat -c %s "$log")

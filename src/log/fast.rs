@@ -261,8 +261,13 @@ pub(crate) fn parse_view_into<'a>(record: &'a [u8], ev: &mut View<'a>) -> Option
     if serial.is_empty() || !c.eat(b"):") || !c.at_value_end() {
         return None;
     }
-    // The stamp is `E.M:S`, all digits: ASCII.
-    ev.stamp = std::str::from_utf8(&s[open..c.i - 2]).ok()?;
+    // The stamp is `E.M:S`, all digits: ASCII (a slice of the record's checked text when
+    // there is one, else checked here).
+    let stamp = open..c.i - 2;
+    ev.stamp = match c.t {
+        Some(t) => t.get(stamp)?,
+        None => std::str::from_utf8(s.get(stamp)?).ok()?,
+    };
     ev.epoch = Some(atol(epoch));
     // `atoi`: the long value truncated to a C int.
     ev.audit_sub_id = Some(i64::from(atol(serial) as i32));
