@@ -254,10 +254,10 @@ fn report_summary(summary: &Summary, groups: usize, global: &GlobalArgs) {
 /// CPUs up to two.
 ///
 /// Each thread reads its own part of the file into its own groups, merged at the end: on the
-/// 2-core benchmark machine two threads take a 1 GiB log from about 9 to about 4 s of wall
-/// time and its peak memory from about 37 to 57–64 MiB, at the edge of the 64 MB budget; each
-/// further thread adds a copy of the groups, so more are asked for, not assumed
-/// (BENCHMARKS.md, Log parsing). Compressed files, stdin and the journal are read on one.
+/// 2-core benchmark machine two threads take a 1 GiB log from about 5.5 to about 3 s of wall
+/// time and its peak memory from about 31 to about 51 MiB (budget 64 MB); each further thread
+/// adds a copy of the groups, so more are asked for, not assumed (BENCHMARKS.md, Log
+/// parsing). Compressed files, stdin and the journal are read on one.
 fn parse_threads() -> anyhow::Result<usize> {
     match std::env::var_os("AA_ASSIST_THREADS") {
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get().min(2))),
