@@ -489,6 +489,22 @@ impl SmallStr {
     }
 }
 
+impl Slot {
+    /// Note comm `c` (interned) if it is new and there is room.
+    fn add_comm(&mut self, c: u32) {
+        if self.comms.len() < KEEP && !self.comms.contains(&c) {
+            push_bounded(&mut self.comms, c, KEEP);
+        }
+    }
+
+    /// Keep example `(source, line)` if there is room.
+    fn add_example(&mut self, e: (u32, u64)) {
+        if self.examples.len() < MAX_EXAMPLES {
+            push_bounded(&mut self.examples, e, MAX_EXAMPLES);
+        }
+    }
+}
+
 /// Slots in blocks of this many.
 const BLOCK: usize = 1024;
 
@@ -618,19 +634,23 @@ impl Pending {
     }
 }
 
-/// Reorder `items` by group, stably (counting sort over `groups` groups, `counts` and
-/// `scratch` reused).
-fn sort_by_group<T: Copy>(
-    items: &mut Vec<T>,
-    scratch: &mut Vec<T>,
+/// Apply `(group, value)` updates to their slots, group by group and in input order within
+/// a group (a stable counting sort of `items` into `scratch`; both, and `counts`, reused),
+/// then empty `items`.
+fn apply_by_group<T: Copy>(
+    items: &mut Vec<(u32, T)>,
+    scratch: &mut Vec<(u32, T)>,
     counts: &mut Vec<u32>,
-    groups: usize,
-    gi: impl Fn(&T) -> u32,
+    slots: &mut Slots,
+    mut apply: impl FnMut(&mut Slot, T),
 ) {
+    if items.is_empty() {
+        return;
+    }
     counts.clear();
-    counts.resize(groups + 1, 0);
-    for x in items.iter() {
-        if let Some(c) = counts.get_mut(gi(x) as usize + 1) {
+    counts.resize(slots.len() + 1, 0);
+    for &(gi, _) in items.iter() {
+        if let Some(c) = counts.get_mut(gi as usize + 1) {
             *c += 1;
         }
     }
@@ -639,15 +659,20 @@ fn sort_by_group<T: Copy>(
     }
     scratch.clear();
     scratch.extend_from_slice(items);
-    for x in items.iter() {
-        if let Some(c) = counts.get_mut(gi(x) as usize) {
+    for &x in items.iter() {
+        if let Some(c) = counts.get_mut(x.0 as usize) {
             if let Some(slot) = scratch.get_mut(*c as usize) {
-                *slot = *x;
+                *slot = x;
             }
             *c += 1;
         }
     }
-    std::mem::swap(items, scratch);
+    for &(gi, v) in scratch.iter() {
+        if let Some(g) = slots.get_mut(gi as usize) {
+            apply(g, v);
+        }
+    }
+    items.clear();
 }
 
 impl Grouper {
@@ -695,56 +720,30 @@ impl Grouper {
     /// Apply the pending pid, comm and example updates, group by group.
     fn flush(&mut self) {
         let p = &mut self.pending;
-        let groups = self.slots.len();
-        if !p.pids.is_empty() {
-            sort_by_group(
-                &mut p.pids,
-                &mut p.scratch_pairs,
-                &mut p.counts,
-                groups,
-                |x| x.0,
-            );
-            for &(gi, pid) in &p.pids {
-                if let Some(g) = self.slots.get_mut(gi as usize) {
-                    g.pids.add(i64::from(pid));
-                }
-            }
-            p.pids.clear();
-        }
-        if !p.comms.is_empty() {
-            sort_by_group(
-                &mut p.comms,
-                &mut p.scratch_pairs,
-                &mut p.counts,
-                groups,
-                |x| x.0,
-            );
-            for &(gi, c) in &p.comms {
-                if let Some(g) = self.slots.get_mut(gi as usize) {
-                    if g.comms.len() < KEEP && !g.comms.contains(&c) {
-                        push_bounded(&mut g.comms, c, KEEP);
-                    }
-                }
-            }
-            p.comms.clear();
-        }
-        if !p.examples.is_empty() {
-            sort_by_group(
-                &mut p.examples,
-                &mut p.scratch_examples,
-                &mut p.counts,
-                groups,
-                |x| x.0,
-            );
-            for &(gi, e) in &p.examples {
-                if let Some(g) = self.slots.get_mut(gi as usize) {
-                    if g.examples.len() < MAX_EXAMPLES {
-                        push_bounded(&mut g.examples, e, MAX_EXAMPLES);
-                    }
-                }
-            }
-            p.examples.clear();
-        }
+        let slots = &mut self.slots;
+        apply_by_group(
+            &mut p.pids,
+            &mut p.scratch_pairs,
+            &mut p.counts,
+            slots,
+            |g, pid| {
+                g.pids.add(i64::from(pid));
+            },
+        );
+        apply_by_group(
+            &mut p.comms,
+            &mut p.scratch_pairs,
+            &mut p.counts,
+            slots,
+            Slot::add_comm,
+        );
+        apply_by_group(
+            &mut p.examples,
+            &mut p.scratch_examples,
+            &mut p.counts,
+            slots,
+            Slot::add_example,
+        );
     }
 
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
@@ -980,14 +979,10 @@ impl Grouper {
                     };
                     g.pids.extend(&s.pids);
                     for c in s.comms {
-                        if g.comms.len() < KEEP && !g.comms.contains(&c) {
-                            push_bounded(&mut g.comms, c, KEEP);
-                        }
+                        g.add_comm(c);
                     }
                     for e in s.examples {
-                        if g.examples.len() < MAX_EXAMPLES {
-                            push_bounded(&mut g.examples, e, MAX_EXAMPLES);
-                        }
+                        g.add_example(e);
                     }
                 }
             }
