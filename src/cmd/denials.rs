@@ -283,7 +283,7 @@ struct Sink<'a> {
 impl Visit for Sink<'_> {
     fn event<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) {
         if !self.grouper.observe_status(ev) && self.filter.matches(ev) {
-            self.grouper.add_fields(ev, origin);
+            self.grouper.add_queued(ev, origin);
         }
     }
 }
@@ -344,6 +344,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             };
             let done = reader.visit(&mut sink);
             grouper = sink.grouper;
+            grouper.settle();
             done.map(|()| (Vec::new(), reader.summary().clone()))
         };
         match result {

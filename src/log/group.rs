@@ -591,11 +591,53 @@ pub struct Grouper {
     hasher: Hasher,
     /// Last load/replace epoch per profile name.
     loads: HashMap<String, i64>,
-    resource: String,
     mask: String,
     /// Pid, comm and example updates not yet applied to their groups (see
     /// [`Grouper::flush`]).
     pending: Pending,
+    /// Events of [`Grouper::add_queued`] not yet counted.
+    queue: Queue,
+}
+
+/// Events waiting to be counted, a few at a time (see [`Grouper::add_queued`]).
+///
+/// Each event's group is a cache miss or three (table control bytes, table entry, group)
+/// on a log with tens of thousands of groups, and one event's misses cannot overlap the
+/// next one's: parsing a line comes between them. Held here, the keys of a few events are
+/// looked up together, first only touching what the lookups will read: loads that do not
+/// depend on one another, which the processor has in flight at the same time.
+#[derive(Debug, Default)]
+struct Queue {
+    events: Vec<Queued>,
+    /// The resources and comms of the waiting events, as their ranges name them.
+    text: String,
+    /// The last source label interned, and its id (one source gives thousands of events).
+    source: Option<(Box<str>, u32)>,
+}
+
+/// Events counted together (enough to keep the memory system busy, few enough that their
+/// keys stay in the first-level cache).
+const QUEUE: usize = 32;
+
+/// An event's key and what counting it needs.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    hash: u64,
+    mode: EventKind,
+    class: EventClass,
+    profile: u32,
+    operation: u32,
+    mask: u32,
+    /// Range of the resource in [`Queue::text`].
+    resource: (usize, usize),
+    /// Range of the comm in [`Queue::text`].
+    comm: Option<(usize, usize)>,
+    pid: Option<i64>,
+    epoch: Option<i64>,
+    trusted: bool,
+    /// Interned source label.
+    source: u32,
+    line: u64,
 }
 
 /// A group's pid, comm and example lists, updated in batches rather than per event.
@@ -683,27 +725,37 @@ impl Grouper {
 
     /// The hash of `key` and its group, if there is one.
     fn find(&self, key: &SlotKey<'_>) -> (u64, Option<u32>) {
+        let hash = self.hash_key(key);
+        (hash, self.find_hashed(hash, key))
+    }
+
+    fn hash_key(&self, key: &SlotKey<'_>) -> u64 {
         use std::hash::BuildHasher as _;
-        let hash = self.hasher.hash_one((
+        self.hasher.hash_one((
             key.mode,
             key.class,
             key.profile,
             key.operation,
             key.mask,
             key.resource,
-        ));
+        ))
+    }
+
+    /// The group of `key`, whose hash is `hash`, if there is one.
+    fn find_hashed(&self, hash: u64, key: &SlotKey<'_>) -> Option<u32> {
         let slots = &self.slots;
-        let found = self.table.find(hash, |&i| {
-            slots.get(i as usize).is_some_and(|s| {
-                s.profile == key.profile
-                    && s.operation == key.operation
-                    && s.mask == key.mask
-                    && s.mode == key.mode
-                    && s.class == key.class
-                    && s.resource.as_bytes() == key.resource.as_bytes()
+        self.table
+            .find(hash, |&i| {
+                slots.get(i as usize).is_some_and(|s| {
+                    s.profile == key.profile
+                        && s.operation == key.operation
+                        && s.mask == key.mask
+                        && s.mode == key.mode
+                        && s.class == key.class
+                        && s.resource.as_bytes() == key.resource.as_bytes()
+                })
             })
-        });
-        (hash, found.copied())
+            .copied()
     }
 
     /// Add a new group (its key not yet in the table); returns its index.
@@ -717,8 +769,15 @@ impl Grouper {
         gi
     }
 
-    /// Apply the pending pid, comm and example updates, group by group.
+    /// Count the queued events and apply the pending pid, comm and example updates: after
+    /// this, every event added so far is in its group.
     fn flush(&mut self) {
+        self.drain();
+        self.flush_pending();
+    }
+
+    /// Apply the pending pid, comm and example updates, group by group.
+    fn flush_pending(&mut self) {
         let p = &mut self.pending;
         let slots = &mut self.slots;
         apply_by_group(
@@ -804,6 +863,30 @@ impl Grouper {
 
     /// [`Grouper::add`] for any event representation, with its origin given apart.
     pub fn add_fields<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) -> usize {
+        // Events queued earlier are counted first: groups are numbered in input order.
+        self.drain();
+        self.enqueue(ev, origin);
+        self.drain().map_or(0, |gi| gi as usize)
+    }
+
+    /// [`Grouper::add_fields`] for a caller that does not need the group index: the event
+    /// may wait in a small queue and be counted with the next few (faster on a large log).
+    /// Every read of the grouper ([`Grouper::merge`], [`Grouper::finish`], …) counts what
+    /// is waiting first; [`Grouper::len`] does not, call [`Grouper::settle`] before it.
+    pub fn add_queued<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) {
+        self.enqueue(ev, origin);
+        if self.queue.events.len() >= QUEUE {
+            self.drain();
+        }
+    }
+
+    /// Count the events [`Grouper::add_queued`] holds back.
+    pub fn settle(&mut self) {
+        self.drain();
+    }
+
+    /// Note an event's key and what counting it needs in the queue.
+    fn enqueue<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) {
         let mode = ev.kind();
         let class = ev.class();
         let mask = self.mask_id(group_mask(ev));
@@ -811,28 +894,108 @@ impl Grouper {
         let operation = self
             .strings
             .id(operation_family(ev.operation().unwrap_or("")));
-        let mut resource = std::mem::take(&mut self.resource);
-        resource.clear();
-        write_resource(ev, &mut resource);
-        let key = SlotKey {
+        let mut text = std::mem::take(&mut self.queue.text);
+        let start = text.len();
+        write_resource(ev, &mut text);
+        let resource = (start, text.len());
+        let comm = ev.comm().map(|c| {
+            let start = text.len();
+            text.push_str(c);
+            (start, text.len())
+        });
+        let hash = self.hash_key(&SlotKey {
             mode,
             class,
             profile,
             operation,
             mask,
-            resource: &resource,
+            resource: text.get(resource.0..resource.1).unwrap_or_default(),
+        });
+        self.queue.text = text;
+        let source = match &self.queue.source {
+            Some((s, id)) if **s == *origin.source => *id,
+            _ => {
+                let id = self.strings.id(origin.source);
+                self.queue.source = Some((origin.source.into(), id));
+                id
+            }
         };
-        let (hash, found) = self.find(&key);
-        let gi = match found {
+        self.queue.events.push(Queued {
+            hash,
+            mode,
+            class,
+            profile,
+            operation,
+            mask,
+            resource,
+            comm,
+            pid: ev.pid(),
+            epoch: ev.epoch(),
+            trusted: origin.trusted,
+            source,
+            line: origin.line,
+        });
+    }
+
+    /// Count the queued events, in order; returns the group of the last one.
+    fn drain(&mut self) -> Option<u32> {
+        if self.queue.events.is_empty() {
+            return None;
+        }
+        let mut events = std::mem::take(&mut self.queue.events);
+        let mut text = std::mem::take(&mut self.queue.text);
+        // First touch, for every event, what its lookup and its count will read, using
+        // nothing of it: the loads of one event do not wait for another's, so their misses
+        // overlap. A group created by an earlier event of the queue is simply not found
+        // here (the real lookup below finds it).
+        let slots = &self.slots;
+        let mut touched = 0u64;
+        for q in &events {
+            self.table.find(q.hash, |&i| {
+                if let Some(s) = slots.get(i as usize) {
+                    touched ^= u64::from(s.profile)
+                        ^ s.count
+                        ^ u64::from(s.resource.as_bytes().first().copied().unwrap_or(0))
+                        ^ (s.pids.len() + s.comms.len() + s.examples.len()) as u64;
+                }
+                false
+            });
+        }
+        std::hint::black_box(touched);
+        let mut last = None;
+        for q in &events {
+            let resource = text.get(q.resource.0..q.resource.1).unwrap_or_default();
+            let comm = q.comm.and_then(|(a, b)| text.get(a..b));
+            last = Some(self.count(q, resource, comm));
+        }
+        events.clear();
+        text.clear();
+        self.queue.events = events;
+        self.queue.text = text;
+        last
+    }
+
+    /// Count event `q` (its resource and comm given) in its group, creating the group if
+    /// it is the first; returns the group.
+    fn count(&mut self, q: &Queued, resource: &str, comm: Option<&str>) -> u32 {
+        let key = SlotKey {
+            mode: q.mode,
+            class: q.class,
+            profile: q.profile,
+            operation: q.operation,
+            mask: q.mask,
+            resource,
+        };
+        let gi = match self.find_hashed(q.hash, &key) {
             Some(gi) => gi,
             None => self.insert(Slot {
-                hash,
-                mode,
-                class,
-                profile,
-                operation,
-                mask,
-                resource: SmallStr::new(&resource),
+                hash: q.hash,
+                mode: q.mode,
+                class: q.class,
+                profile: q.profile,
+                operation: q.operation,
+                mask: q.mask,
+                resource: SmallStr::new(resource),
                 count: 0,
                 first_seen: None,
                 last_seen: None,
@@ -842,16 +1005,15 @@ impl Grouper {
                 examples: Vec::new(),
             }),
         };
-        self.resource = resource;
         let Some(g) = self.slots.get_mut(gi as usize) else {
-            return gi as usize;
+            return gi;
         };
         g.count += 1;
-        if let Some(t) = ev.epoch() {
+        if let Some(t) = q.epoch {
             g.first_seen = Some(g.first_seen.map_or(t, |f| f.min(t)));
             g.last_seen = Some(g.last_seen.map_or(t, |l| l.max(t)));
         }
-        if !origin.trusted {
+        if !q.trusted {
             g.untrusted += 1;
         }
         // Lists already full take nothing more: no need to note anything for them.
@@ -859,11 +1021,11 @@ impl Grouper {
         let comms_room = g.comms.len() < KEEP;
         let examples_room = g.examples.len() < MAX_EXAMPLES;
         if pids_room {
-            if let Some(p) = ev.pid().filter(|&p| p != 0) {
+            if let Some(p) = q.pid.filter(|&p| p != 0) {
                 match u32::try_from(p) {
                     Ok(p) => self.pending.pids.push((gi, p)),
                     Err(_) => {
-                        self.flush();
+                        self.flush_pending();
                         if let Some(g) = self.slots.get_mut(gi as usize) {
                             g.pids.add(p);
                         }
@@ -872,7 +1034,7 @@ impl Grouper {
             }
         }
         if comms_room {
-            if let Some(c) = ev.comm() {
+            if let Some(c) = comm {
                 // Interned only when its group has room (a full group is already known to be
                 // truncated): the strings stay bounded by the groups.
                 let c = self.strings.id(c);
@@ -880,15 +1042,14 @@ impl Grouper {
             }
         }
         if examples_room {
-            let src = self.strings.id(origin.source);
-            self.pending.examples.push((gi, (src, origin.line)));
+            self.pending.examples.push((gi, (q.source, q.line)));
         }
         let limit = self.pending.limit(self.slots.len());
         let p = &self.pending;
         if p.pids.len() >= limit || p.comms.len() >= limit || p.examples.len() >= limit {
-            self.flush();
+            self.flush_pending();
         }
-        gi as usize
+        gi
     }
 
     /// Take in the groups of `later`, a grouper fed the events that follow this one's in
@@ -989,14 +1150,15 @@ impl Grouper {
         }
     }
 
-    /// How many groups there are so far.
+    /// How many groups there are so far (not counting events [`Grouper::add_queued`] still
+    /// holds: see [`Grouper::settle`]).
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
-    /// Whether no event has been added.
+    /// Whether no event has been counted (see [`Grouper::len`]).
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.is_empty() && self.queue.events.is_empty()
     }
 
     /// Sort into display order, assign ids and staleness. Returns the groups and, for each
@@ -1682,6 +1844,8 @@ mod tests {
                 0..300,
             ),
             flush_at in 0..12usize,
+            queued in proptest::bool::ANY,
+            settle_every in 0..50usize,
         ) {
             let modes = ["DENIED", "ALLOWED", "AUDIT", "STATUS"];
             let profiles = ["/usr/sbin/a", "/usr/sbin/a//hat", ":ns:/b"];
@@ -1700,11 +1864,25 @@ mod tests {
                 ev.provenance.trusted = src == 0;
                 events.push(ev);
             }
-            // Small batches too: pending list updates flushed every few events.
+            // Small batches too: pending list updates flushed every few events; events
+            // counted at once or held in the queue, settled now and then.
             let mut g = Grouper::new();
             g.pending.flush_at = flush_at;
-            for ev in &events {
-                if !g.observe_status(ev) {
+            for (i, ev) in events.iter().enumerate() {
+                if g.observe_status(ev) {
+                    continue;
+                }
+                if queued {
+                    let origin = Origin {
+                        source: &ev.provenance.source,
+                        line: ev.provenance.line,
+                        trusted: ev.provenance.trusted,
+                    };
+                    g.add_queued(ev, origin);
+                    if settle_every > 0 && i % settle_every == 0 {
+                        g.settle();
+                    }
+                } else {
                     g.add(ev);
                 }
             }
