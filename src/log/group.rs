@@ -323,6 +323,14 @@ impl Pids {
         }
     }
 
+    /// The first pid's bits (0 if none), to touch the list.
+    fn first(&self) -> u64 {
+        match self {
+            Pids::Narrow(v) => v.first().map_or(0, |&p| u64::from(p)),
+            Pids::Wide(v) => v.first().map_or(0, |&p| p as u64),
+        }
+    }
+
     fn iter(&self) -> Box<dyn Iterator<Item = i64> + '_> {
         match self {
             Pids::Narrow(v) => Box::new(v.iter().map(|&n| i64::from(n))),
@@ -723,12 +731,6 @@ impl Grouper {
         Grouper::default()
     }
 
-    /// The hash of `key` and its group, if there is one.
-    fn find(&self, key: &SlotKey<'_>) -> (u64, Option<u32>) {
-        let hash = self.hash_key(key);
-        (hash, self.find_hashed(hash, key))
-    }
-
     fn hash_key(&self, key: &SlotKey<'_>) -> u64 {
         use std::hash::BuildHasher as _;
         self.hasher.hash_one((
@@ -1095,55 +1097,92 @@ impl Grouper {
                 None => strings.id(theirs.str(id)),
             }
         };
-        for mut s in later.slots.into_iter() {
-            let profile = ours(&mut self.strings, s.profile);
-            let operation = ours(&mut self.strings, s.operation);
-            let mask = ours(&mut self.strings, s.mask);
-            let (hash, found) = self.find(&SlotKey {
-                mode: s.mode,
-                class: s.class,
-                profile,
-                operation,
-                mask,
-                resource: s.resource.as_str(),
-            });
-            for c in &mut s.comms {
-                *c = ours(&mut self.strings, *c);
+        // Their groups a few at a time, each few looked up in two passes as in
+        // [`Grouper::drain`]: first only touching our group and its lists, then merging.
+        let mut theirs = later.slots.into_iter().peekable();
+        let mut chunk: Vec<(u64, u32, u32, u32, Slot)> = Vec::with_capacity(QUEUE);
+        while theirs.peek().is_some() {
+            chunk.clear();
+            for mut s in theirs.by_ref().take(QUEUE) {
+                let profile = ours(&mut self.strings, s.profile);
+                let operation = ours(&mut self.strings, s.operation);
+                let mask = ours(&mut self.strings, s.mask);
+                for c in &mut s.comms {
+                    *c = ours(&mut self.strings, *c);
+                }
+                for (src, line) in &mut s.examples {
+                    *src = ours(&mut self.strings, *src);
+                    *line += line_offset;
+                }
+                let hash = self.hash_key(&SlotKey {
+                    mode: s.mode,
+                    class: s.class,
+                    profile,
+                    operation,
+                    mask,
+                    resource: s.resource.as_str(),
+                });
+                chunk.push((hash, profile, operation, mask, s));
             }
-            for (src, line) in &mut s.examples {
-                *src = ours(&mut self.strings, *src);
-                *line += line_offset;
+            let slots = &self.slots;
+            let mut touched = 0u64;
+            for (hash, ..) in &chunk {
+                self.table.find(*hash, |&i| {
+                    if let Some(g) = slots.get(i as usize) {
+                        touched ^= u64::from(g.profile)
+                            ^ g.count
+                            ^ u64::from(g.resource.as_bytes().first().copied().unwrap_or(0))
+                            ^ g.pids.first()
+                            ^ u64::from(g.comms.first().copied().unwrap_or(0))
+                            ^ g.examples.first().map_or(0, |e| e.1);
+                    }
+                    false
+                });
             }
-            match found {
-                None => {
-                    self.insert(Slot {
-                        hash,
+            std::hint::black_box(touched);
+            for (hash, profile, operation, mask, s) in chunk.drain(..) {
+                let found = self.find_hashed(
+                    hash,
+                    &SlotKey {
+                        mode: s.mode,
+                        class: s.class,
                         profile,
                         operation,
                         mask,
-                        ..s
-                    });
-                }
-                Some(gi) => {
-                    let Some(g) = self.slots.get_mut(gi as usize) else {
-                        continue;
-                    };
-                    g.count += s.count;
-                    g.untrusted += s.untrusted;
-                    g.first_seen = match (g.first_seen, s.first_seen) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    g.last_seen = match (g.last_seen, s.last_seen) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        (a, b) => a.or(b),
-                    };
-                    g.pids.extend(&s.pids);
-                    for c in s.comms {
-                        g.add_comm(c);
+                        resource: s.resource.as_str(),
+                    },
+                );
+                match found {
+                    None => {
+                        self.insert(Slot {
+                            hash,
+                            profile,
+                            operation,
+                            mask,
+                            ..s
+                        });
                     }
-                    for e in s.examples {
-                        g.add_example(e);
+                    Some(gi) => {
+                        let Some(g) = self.slots.get_mut(gi as usize) else {
+                            continue;
+                        };
+                        g.count += s.count;
+                        g.untrusted += s.untrusted;
+                        g.first_seen = match (g.first_seen, s.first_seen) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        g.last_seen = match (g.last_seen, s.last_seen) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        };
+                        g.pids.extend(&s.pids);
+                        for c in s.comms {
+                            g.add_comm(c);
+                        }
+                        for e in s.examples {
+                            g.add_example(e);
+                        }
                     }
                 }
             }
