@@ -600,9 +600,6 @@ pub struct Grouper {
     /// Last load/replace epoch per profile name.
     loads: HashMap<String, i64>,
     mask: String,
-    /// Pid, comm and example updates not yet applied to their groups (see
-    /// [`Grouper::flush`]).
-    pending: Pending,
     /// Events of [`Grouper::add_queued`] not yet counted.
     queue: Queue,
 }
@@ -646,83 +643,6 @@ struct Queued {
     /// Interned source label.
     source: u32,
     line: u64,
-}
-
-/// A group's pid, comm and example lists, updated in batches rather than per event.
-///
-/// With tens of thousands of groups, each event's own update of its group's lists missed
-/// the cache two or three times (the lists live apart from the group). Noted here in input
-/// order and applied group by group (a stable counting sort), the updates reach each list
-/// once per batch, in memory order. The result is the same as updating at once: each list
-/// takes its group's values in input order.
-#[derive(Debug, Default)]
-struct Pending {
-    /// (group, pid): pids that fit in 32 bits (all real ones; a wider one is applied at
-    /// once, after a flush).
-    pids: Vec<(u32, u32)>,
-    /// (group, interned comm).
-    comms: Vec<(u32, u32)>,
-    /// (group, (interned source, line)).
-    examples: Vec<(u32, (u32, u64))>,
-    /// Flush when a list holds this many (0: the default, [`Pending::limit`]).
-    flush_at: usize,
-    /// Scratch of the counting sort.
-    counts: Vec<u32>,
-    scratch_pairs: Vec<(u32, u32)>,
-    scratch_examples: Vec<(u32, (u32, u64))>,
-}
-
-impl Pending {
-    /// The batch size for `groups` groups: about one update per group, so that applying a
-    /// batch walks the groups in memory order; at most 64 Ki (a few hundred KB).
-    fn limit(&self, groups: usize) -> usize {
-        if self.flush_at > 0 {
-            self.flush_at
-        } else {
-            groups.clamp(1 << 12, 1 << 16)
-        }
-    }
-}
-
-/// Apply `(group, value)` updates to their slots, group by group and in input order within
-/// a group (a stable counting sort of `items` into `scratch`; both, and `counts`, reused),
-/// then empty `items`.
-fn apply_by_group<T: Copy>(
-    items: &mut Vec<(u32, T)>,
-    scratch: &mut Vec<(u32, T)>,
-    counts: &mut Vec<u32>,
-    slots: &mut Slots,
-    mut apply: impl FnMut(&mut Slot, T),
-) {
-    if items.is_empty() {
-        return;
-    }
-    counts.clear();
-    counts.resize(slots.len() + 1, 0);
-    for &(gi, _) in items.iter() {
-        if let Some(c) = counts.get_mut(gi as usize + 1) {
-            *c += 1;
-        }
-    }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
-    }
-    scratch.clear();
-    scratch.extend_from_slice(items);
-    for &x in items.iter() {
-        if let Some(c) = counts.get_mut(x.0 as usize) {
-            if let Some(slot) = scratch.get_mut(*c as usize) {
-                *slot = x;
-            }
-            *c += 1;
-        }
-    }
-    for &(gi, v) in scratch.iter() {
-        if let Some(g) = slots.get_mut(gi as usize) {
-            apply(g, v);
-        }
-    }
-    items.clear();
 }
 
 impl Grouper {
@@ -771,40 +691,9 @@ impl Grouper {
         gi
     }
 
-    /// Count the queued events and apply the pending pid, comm and example updates: after
-    /// this, every event added so far is in its group.
+    /// Count the queued events: after this, every event added so far is in its group.
     fn flush(&mut self) {
         self.drain();
-        self.flush_pending();
-    }
-
-    /// Apply the pending pid, comm and example updates, group by group.
-    fn flush_pending(&mut self) {
-        let p = &mut self.pending;
-        let slots = &mut self.slots;
-        apply_by_group(
-            &mut p.pids,
-            &mut p.scratch_pairs,
-            &mut p.counts,
-            slots,
-            |g, pid| {
-                g.pids.add(i64::from(pid));
-            },
-        );
-        apply_by_group(
-            &mut p.comms,
-            &mut p.scratch_pairs,
-            &mut p.counts,
-            slots,
-            Slot::add_comm,
-        );
-        apply_by_group(
-            &mut p.examples,
-            &mut p.scratch_examples,
-            &mut p.counts,
-            slots,
-            Slot::add_example,
-        );
     }
 
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
@@ -954,11 +843,13 @@ impl Grouper {
         let mut touched = 0u64;
         for q in &events {
             self.table.find(q.hash, |&i| {
-                if let Some(s) = slots.get(i as usize) {
-                    touched ^= u64::from(s.profile)
-                        ^ s.count
-                        ^ u64::from(s.resource.as_bytes().first().copied().unwrap_or(0))
-                        ^ (s.pids.len() + s.comms.len() + s.examples.len()) as u64;
+                if let Some(g) = slots.get(i as usize) {
+                    touched ^= u64::from(g.profile)
+                        ^ g.count
+                        ^ u64::from(g.resource.as_bytes().first().copied().unwrap_or(0))
+                        ^ g.pids.first()
+                        ^ u64::from(g.comms.first().copied().unwrap_or(0))
+                        ^ g.examples.first().map_or(0, |e| e.1);
                 }
                 false
             });
@@ -1018,38 +909,19 @@ impl Grouper {
         if !q.trusted {
             g.untrusted += 1;
         }
-        // Lists already full take nothing more: no need to note anything for them.
-        let pids_room = g.pids.len() < KEEP;
-        let comms_room = g.comms.len() < KEEP;
-        let examples_room = g.examples.len() < MAX_EXAMPLES;
-        if pids_room {
-            if let Some(p) = q.pid.filter(|&p| p != 0) {
-                match u32::try_from(p) {
-                    Ok(p) => self.pending.pids.push((gi, p)),
-                    Err(_) => {
-                        self.flush_pending();
-                        if let Some(g) = self.slots.get_mut(gi as usize) {
-                            g.pids.add(p);
-                        }
-                    }
+        if let Some(p) = q.pid.filter(|&p| p != 0) {
+            g.pids.add(p);
+        }
+        g.add_example((q.source, q.line));
+        if let Some(c) = comm {
+            // Interned only when its group has room (a full group is already known to be
+            // truncated): the strings stay bounded by the groups.
+            if g.comms.len() < KEEP {
+                let c = self.strings.id(c);
+                if let Some(g) = self.slots.get_mut(gi as usize) {
+                    g.add_comm(c);
                 }
             }
-        }
-        if comms_room {
-            if let Some(c) = comm {
-                // Interned only when its group has room (a full group is already known to be
-                // truncated): the strings stay bounded by the groups.
-                let c = self.strings.id(c);
-                self.pending.comms.push((gi, c));
-            }
-        }
-        if examples_room {
-            self.pending.examples.push((gi, (q.source, q.line)));
-        }
-        let limit = self.pending.limit(self.slots.len());
-        let p = &self.pending;
-        if p.pids.len() >= limit || p.comms.len() >= limit || p.examples.len() >= limit {
-            self.flush_pending();
         }
         gi
     }
@@ -1882,7 +1754,6 @@ mod tests {
                 (0..4usize, 0..3usize, 0..6usize, 0..60i64, 0..40usize, 0..3usize, 0..4usize, 0..2usize),
                 0..300,
             ),
-            flush_at in 0..12usize,
             queued in proptest::bool::ANY,
             settle_every in 0..50usize,
         ) {
@@ -1903,10 +1774,8 @@ mod tests {
                 ev.provenance.trusted = src == 0;
                 events.push(ev);
             }
-            // Small batches too: pending list updates flushed every few events; events
-            // counted at once or held in the queue, settled now and then.
+            // Events counted at once, or held in the queue and settled now and then.
             let mut g = Grouper::new();
-            g.pending.flush_at = flush_at;
             for (i, ev) in events.iter().enumerate() {
                 if g.observe_status(ev) {
                     continue;
@@ -1955,7 +1824,7 @@ mod tests {
         fn merged_parts_equal_one_grouper(
             specs in proptest::collection::vec((0..3usize, 0..40i64, 0..40usize, 0..3usize), 0..200),
             cuts in proptest::collection::vec(0..200usize, 0..4),
-            flush_at in 0..8usize,
+            queued in proptest::bool::ANY,
         ) {
             let modes = ["DENIED", "ALLOWED", "STATUS"];
             let mut events = Vec::new();
@@ -1974,17 +1843,17 @@ mod tests {
                 for ev in evs {
                     if !g.observe_status(ev) {
                         let origin = Origin { source: "log", line: ev.provenance.line - offset, trusted: true };
-                        g.add_fields(ev, origin);
+                        if queued {
+                            g.add_queued(ev, origin);
+                        } else {
+                            g.add_fields(ev, origin);
+                        }
                     }
                 }
             };
             let mut whole = Grouper::new();
             feed(&mut whole, &events, 0);
-            let new = || {
-                let mut g = Grouper::new();
-                g.pending.flush_at = flush_at;
-                g
-            };
+            let new = Grouper::new;
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(events.len())).collect();
             cuts.push(0);
             cuts.push(events.len());
@@ -2103,15 +1972,14 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Pids wider than 32 bits are applied at once while narrow ones wait in a batch:
-        /// the group still keeps the first distinct ones in input order.
+        /// Pids wider than 32 bits turn a group's list wide part-way: the group still keeps
+        /// the first distinct ones in input order.
         #[test]
         fn wide_and_narrow_pids_keep_input_order(
             pids in proptest::collection::vec(
                 proptest::prop_oneof![1..50i64, 4_294_967_290..4_294_967_340i64],
                 0..120,
             ),
-            flush_at in 0..6usize,
         ) {
             let events: Vec<Event> = pids
                 .iter()
@@ -2123,7 +1991,6 @@ mod tests {
                 })
                 .collect();
             let mut g = Grouper::new();
-            g.pending.flush_at = flush_at;
             for e in &events {
                 g.add(e);
             }
