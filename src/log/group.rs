@@ -433,26 +433,33 @@ impl Interner {
 /// A group as the grouper keeps it: the same facts as [`Group`] in a fraction of the memory
 /// (interned strings, sorted vectors instead of trees), so that a log with tens of thousands
 /// of groups stays small.
+///
+/// Laid out by hand, three cache lines to a slot: the key and counters first, where every
+/// event's lookup and count read them, then the resource, then the lists' headers.
 #[derive(Debug)]
+#[repr(C, align(64))]
 struct Slot {
     /// Hash of the key (for the table).
     hash: u64,
-    mode: EventKind,
-    class: EventClass,
+    count: u64,
+    untrusted: u64,
+    /// Earliest and latest epoch seen, when `timed`.
+    first: i64,
+    last: i64,
     profile: u32,
     operation: u32,
     mask: u32,
+    mode: EventKind,
+    class: EventClass,
+    /// Whether an event had a time (`first` and `last` hold one).
+    timed: bool,
     resource: SmallStr,
-    count: u64,
-    first_seen: Option<i64>,
-    last_seen: Option<i64>,
     /// The first distinct pids, in input order: at most [`KEEP`], so that one more than
     /// are shown tells "truncated", and so that groupers of consecutive parts of a log merge
     /// exactly (see [`Grouper::merge`]).
     pids: Pids,
     /// The first distinct comms (interned), in input order, at most [`KEEP`].
     comms: Vec<u32>,
-    untrusted: u64,
     /// (interned source, line), at most [`MAX_EXAMPLES`].
     examples: Vec<(u32, u64)>,
 }
@@ -498,6 +505,45 @@ impl SmallStr {
 }
 
 impl Slot {
+    /// A group of this key with no events yet.
+    fn new(hash: u64, key: &SlotKey<'_>) -> Slot {
+        Slot {
+            hash,
+            count: 0,
+            untrusted: 0,
+            first: 0,
+            last: 0,
+            profile: key.profile,
+            operation: key.operation,
+            mask: key.mask,
+            mode: key.mode,
+            class: key.class,
+            timed: false,
+            resource: SmallStr::new(key.resource),
+            pids: Pids::default(),
+            comms: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    fn first_seen(&self) -> Option<i64> {
+        self.timed.then_some(self.first)
+    }
+
+    fn last_seen(&self) -> Option<i64> {
+        self.timed.then_some(self.last)
+    }
+
+    /// Widen the time span to take in `first..=last`.
+    fn see(&mut self, first: i64, last: i64) {
+        if self.timed {
+            self.first = self.first.min(first);
+            self.last = self.last.max(last);
+        } else {
+            (self.first, self.last, self.timed) = (first, last, true);
+        }
+    }
+
     /// Note comm `c` (interned) if it is new and there is room.
     fn add_comm(&mut self, c: u32) {
         if self.comms.len() < KEEP && !self.comms.contains(&c) {
@@ -881,30 +927,14 @@ impl Grouper {
         };
         let gi = match self.find_hashed(q.hash, &key) {
             Some(gi) => gi,
-            None => self.insert(Slot {
-                hash: q.hash,
-                mode: q.mode,
-                class: q.class,
-                profile: q.profile,
-                operation: q.operation,
-                mask: q.mask,
-                resource: SmallStr::new(resource),
-                count: 0,
-                first_seen: None,
-                last_seen: None,
-                pids: Pids::default(),
-                comms: Vec::new(),
-                untrusted: 0,
-                examples: Vec::new(),
-            }),
+            None => self.insert(Slot::new(q.hash, &key)),
         };
         let Some(g) = self.slots.get_mut(gi as usize) else {
             return gi;
         };
         g.count += 1;
         if let Some(t) = q.epoch {
-            g.first_seen = Some(g.first_seen.map_or(t, |f| f.min(t)));
-            g.last_seen = Some(g.last_seen.map_or(t, |l| l.max(t)));
+            g.see(t, t);
         }
         if !q.trusted {
             g.untrusted += 1;
@@ -1040,14 +1070,9 @@ impl Grouper {
                         };
                         g.count += s.count;
                         g.untrusted += s.untrusted;
-                        g.first_seen = match (g.first_seen, s.first_seen) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        };
-                        g.last_seen = match (g.last_seen, s.last_seen) {
-                            (Some(a), Some(b)) => Some(a.max(b)),
-                            (a, b) => a.or(b),
-                        };
+                        if s.timed {
+                            g.see(s.first, s.last);
+                        }
                         g.pids.extend(&s.pids);
                         for c in s.comms {
                             g.add_comm(c);
@@ -1188,7 +1213,7 @@ impl Finished {
         let name = g.strings.str(s.profile);
         let top = name.split("//").next().unwrap_or(name);
         let load = g.loads.get(name).or_else(|| g.loads.get(top));
-        match (load, s.last_seen) {
+        match (load, s.last_seen()) {
             (Some(&l), Some(last)) => last < l,
             _ => false,
         }
@@ -1216,8 +1241,8 @@ impl Finished {
             resource: s.resource.as_str(),
             mask: st.str(s.mask),
             count: s.count,
-            first_seen: s.first_seen,
-            last_seen: s.last_seen,
+            first_seen: s.first_seen(),
+            last_seen: s.last_seen(),
             pids,
             comms,
             truncated: s.pids.len() > MAX_DISTINCT || s.comms.len() > MAX_DISTINCT,
@@ -1251,8 +1276,8 @@ impl Finished {
                 mask: st.str(s.mask).to_string(),
             },
             count: s.count,
-            first_seen: s.first_seen,
-            last_seen: s.last_seen,
+            first_seen: s.first_seen(),
+            last_seen: s.last_seen(),
             pids: s.pids.iter().take(MAX_DISTINCT).collect(),
             comms: s
                 .comms
@@ -1996,6 +2021,15 @@ mod tests {
             }
             proptest::prop_assert_eq!(g.finish().0, reference(&events));
         }
+    }
+
+    /// The slot fills exactly three cache lines (see [`Slot`]): a field added or widened
+    /// shows here.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn slot_is_three_cache_lines() {
+        assert_eq!(std::mem::size_of::<Slot>(), 192);
+        assert_eq!(std::mem::offset_of!(Slot, resource), 56);
     }
 
     proptest::proptest! {
