@@ -1433,18 +1433,150 @@ impl Finished {
 
     /// Pretty JSON of `groups[range]`, each group at `depth` and followed by `,\n` and the
     /// indentation of the next, except after the last group of all.
-    fn write_chunk(&self, range: std::ops::Range<usize>, depth: usize, out: &mut Vec<u8>) {
+    fn write_chunk(
+        &self,
+        lit: &Literals,
+        range: std::ops::Range<usize>,
+        depth: usize,
+        out: &mut Vec<u8>,
+    ) {
+        let mut scratch = (Vec::new(), Vec::new());
         for pos in range {
             let Some(&gi) = self.order.get(pos) else {
                 break;
             };
-            // Writing to a Vec cannot fail, and no field refuses to serialize.
-            let _ = write_pretty_at(out, &self.group_out(pos, gi as usize), depth);
+            self.write_group(lit, pos, gi as usize, depth, out, &mut scratch);
             if pos + 1 < self.order.len() {
                 out.extend_from_slice(b",\n");
                 out.resize(out.len() + 2 * depth, b' ');
             }
         }
+    }
+
+    /// The pretty JSON of group `gi` (at display position `pos`) at nesting `depth`: what
+    /// [`write_pretty_at`] writes for its [`GroupOut`] (the tests hold the two equal), written
+    /// directly, with the interned strings' literals copied from `lit`.
+    fn write_group(
+        &self,
+        lit: &Literals,
+        pos: usize,
+        gi: usize,
+        depth: usize,
+        out: &mut Vec<u8>,
+        (pids, comms): &mut (Vec<i64>, Vec<u32>),
+    ) {
+        let g = &self.grouper;
+        let Some(s) = g.slots.get(gi) else {
+            return;
+        };
+        let newline = |out: &mut Vec<u8>, level: usize| {
+            out.push(b'\n');
+            out.resize(out.len() + 2 * level, b' ');
+        };
+        let key = |out: &mut Vec<u8>, name: &[u8]| {
+            if name != b"id" {
+                out.push(b',');
+            }
+            newline(out, depth + 1);
+            out.push(b'"');
+            out.extend_from_slice(name);
+            out.extend_from_slice(b"\": ");
+        };
+        let int = |out: &mut Vec<u8>, n: i64| {
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        };
+        let uint = |out: &mut Vec<u8>, n: u64| {
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        };
+        let opt = |out: &mut Vec<u8>, n: Option<i64>| match n {
+            Some(n) => int(out, n),
+            None => out.extend_from_slice(b"null"),
+        };
+        let flag = |out: &mut Vec<u8>, b: bool| {
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+        };
+        // An array of `n` items at `depth + 1`, each written by `item` at `depth + 2`.
+        let array = |out: &mut Vec<u8>, n: usize, item: &mut dyn FnMut(&mut Vec<u8>, usize)| {
+            out.push(b'[');
+            if n == 0 {
+                out.push(b']');
+                return;
+            }
+            for i in 0..n {
+                if i > 0 {
+                    out.push(b',');
+                }
+                newline(out, depth + 2);
+                item(out, i);
+            }
+            newline(out, depth + 1);
+            out.push(b']');
+        };
+        // Writing to a Vec cannot fail, and the enums always serialize.
+        out.push(b'{');
+        key(out, b"id");
+        out.extend_from_slice(b"\"G");
+        uint(out, pos as u64 + 1);
+        out.push(b'"');
+        key(out, b"mode");
+        let _ = serde_json::to_writer(&mut *out, &s.mode);
+        key(out, b"profile");
+        out.extend_from_slice(lit.get(s.profile));
+        key(out, b"class");
+        let _ = serde_json::to_writer(&mut *out, &s.class);
+        key(out, b"operation");
+        out.extend_from_slice(lit.get(s.operation));
+        key(out, b"resource");
+        let _ = serde_json::to_writer(&mut *out, s.resource.as_str());
+        key(out, b"mask");
+        out.extend_from_slice(lit.get(s.mask));
+        key(out, b"count");
+        uint(out, s.count);
+        key(out, b"first_seen");
+        opt(out, s.first_seen());
+        key(out, b"last_seen");
+        opt(out, s.last_seen());
+        key(out, b"pids");
+        pids.clear();
+        pids.extend(s.pids.iter().take(MAX_DISTINCT));
+        pids.sort_unstable();
+        array(out, pids.len(), &mut |out, i| {
+            int(out, pids.get(i).copied().unwrap_or_default());
+        });
+        key(out, b"comms");
+        comms.clear();
+        comms.extend(s.comms.iter().take(MAX_DISTINCT));
+        comms.sort_unstable_by(|&a, &b| g.strings.str(a).cmp(g.strings.str(b)));
+        array(out, comms.len(), &mut |out, i| {
+            out.extend_from_slice(lit.get(comms.get(i).copied().unwrap_or(u32::MAX)));
+        });
+        key(out, b"truncated");
+        flag(
+            out,
+            s.pids.len() > MAX_DISTINCT || s.comms.len() > MAX_DISTINCT,
+        );
+        key(out, b"stale");
+        flag(out, self.stale(s));
+        key(out, b"untrusted");
+        uint(out, s.untrusted);
+        key(out, b"examples");
+        array(out, s.examples.len(), &mut |out, i| {
+            let Some(&(src, line)) = s.examples.get(i) else {
+                return;
+            };
+            out.push(b'{');
+            newline(out, depth + 3);
+            out.extend_from_slice(b"\"source\": ");
+            out.extend_from_slice(lit.get(src));
+            out.push(b',');
+            newline(out, depth + 3);
+            out.extend_from_slice(b"\"line\": ");
+            uint(out, line);
+            newline(out, depth + 2);
+            out.push(b'}');
+        });
+        newline(out, depth);
+        out.push(b'}');
     }
 
     /// Write the groups as a JSON array exactly as `serde_json::to_writer_pretty` writes
@@ -1463,13 +1595,15 @@ impl Finished {
         let mut head = b"[\n".to_vec();
         head.resize(head.len() + 2 * (depth + 1), b' ');
         out.write_all(&head)?;
+        let lit = Literals::new(&self.grouper.strings);
+        let lit = &lit;
         let chunks = self.order.len().div_ceil(Self::CHUNK);
         let range = |k: usize| k * Self::CHUNK..((k + 1) * Self::CHUNK).min(self.order.len());
         if threads <= 1 || chunks == 1 {
             let mut buf = Vec::new();
             for k in 0..chunks {
                 buf.clear();
-                self.write_chunk(range(k), depth + 1, &mut buf);
+                self.write_chunk(lit, range(k), depth + 1, &mut buf);
                 out.write_all(&buf)?;
             }
         } else {
@@ -1487,7 +1621,7 @@ impl Finished {
                             for k in (w..chunks).step_by(threads) {
                                 let mut buf = free.try_recv().unwrap_or_default();
                                 buf.clear();
-                                self.write_chunk(range(k), depth + 1, &mut buf);
+                                self.write_chunk(lit, range(k), depth + 1, &mut buf);
                                 // The writer stopped (a write failed): so do we.
                                 if tx.send(buf).is_err() {
                                     return;
@@ -1513,6 +1647,40 @@ impl Finished {
         tail.resize(tail.len() + 2 * depth, b' ');
         tail.push(b']');
         out.write_all(&tail)
+    }
+}
+
+/// Every interned string as a JSON string literal (quoted, escaped), made once: the same
+/// few profiles, operations, masks, comms and source labels are written for every group.
+struct Literals {
+    text: Vec<u8>,
+    /// Where each string's literal ends in `text` (it starts where the previous one ends).
+    ends: Vec<usize>,
+}
+
+impl Literals {
+    fn new(strings: &Interner) -> Literals {
+        let mut text = Vec::new();
+        let mut ends = Vec::with_capacity(strings.strings.len());
+        for s in &strings.strings {
+            // Writing a string to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut text, &**s);
+            ends.push(text.len());
+        }
+        Literals { text, ends }
+    }
+
+    /// The literal of string `id` (`""` for an id that is not one).
+    fn get(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        match self.ends.get(i) {
+            Some(&end) => self.text.get(start..end).unwrap_or_default(),
+            None => b"\"\"",
+        }
     }
 }
 
@@ -1978,6 +2146,55 @@ mod tests {
                 .write_pretty(&mut Failing(100_000), 1, threads)
                 .unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+        }
+    }
+
+    proptest::proptest! {
+        /// The hand-written group JSON is serde_json's pretty output of the group, whatever
+        /// the strings hold (quotes, backslashes, control characters, any Unicode) and with
+        /// or without times, pids and comms.
+        #[test]
+        fn written_groups_equal_serde_json(
+            specs in proptest::collection::vec(
+                (
+                    0..4usize,
+                    "[a-c\"\\\u{1}\u{1d}é\u{10FFFF}/ ]{0,6}",
+                    "[a-c\"\\\u{7f}\n/ ]{0,8}",
+                    proptest::option::of("[a-c\"\t]{0,3}"),
+                    proptest::option::of(-3..3i64),
+                    proptest::option::of(0..5i64),
+                    "[a-b\"]{0,2}",
+                ),
+                0..60,
+            ),
+            depth in 0..3usize,
+        ) {
+            let kinds = [EventKind::Denied, EventKind::Allowed, EventKind::Audit, EventKind::Hint];
+            let mut g = Grouper::new();
+            for (i, (k, profile, name, comm, epoch, pid, source)) in specs.into_iter().enumerate() {
+                let mut ev = Event {
+                    kind: kinds[k],
+                    class: if k == 3 { EventClass::Network } else { EventClass::File },
+                    operation: Some("open".into()),
+                    profile: Some(profile),
+                    name: Some(name),
+                    comm,
+                    epoch,
+                    pid,
+                    ..Event::default()
+                };
+                ev.provenance.source = source;
+                ev.provenance.line = i as u64 + 1;
+                g.add(&ev);
+            }
+            let done = g.finish_lazy();
+            let mut want = Vec::new();
+            push_reindented(&mut want, serde_json::to_string_pretty(&done).unwrap().as_bytes(), depth);
+            for threads in [1, 2] {
+                let mut got = Vec::new();
+                done.write_pretty(&mut got, depth, threads).unwrap();
+                proptest::prop_assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+            }
         }
     }
 
