@@ -154,6 +154,21 @@ pub(crate) use finder;
 
 /// Quick test: can this text hold an AppArmor record at all?
 pub(crate) fn is_apparmor(s: &[u8]) -> bool {
+    // One pass for any of the words the test below needs one of (most lines of an audit
+    // log have none: a search per word read each of them five times).
+    static ANY: std::sync::LazyLock<Option<aho_corasick::packed::Searcher>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::packed::Searcher::new([
+                &b"apparmor="[..],
+                b"APPARMOR",
+                b"type=150",
+                b"operation=\"",
+                b"DBUS_BROKER_POLICY_TYPE\":\"apparmor",
+            ])
+        });
+    if ANY.as_ref().is_some_and(|a| a.find(s).is_none()) {
+        return false;
+    }
     finder!(b"apparmor=").find(s).is_some()
         || finder!(b"APPARMOR").find(s).is_some()
         || finder!(b"type=150").find(s).is_some()
@@ -356,5 +371,31 @@ mod tests {
             canon("Aug 14 21:27:54 h dbus-daemon[2134]: apparmor=\"ALLOWED\" x=1"),
             "KEYS apparmor=\"ALLOWED\" x=1"
         );
+    }
+
+    proptest::proptest! {
+        /// The one-pass pre-test never turns away a line the word-by-word test takes.
+        #[test]
+        fn is_apparmor_equals_searching_each_word(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "apparmor=", "apparmor", "APPARMOR", "APPARMO", "type=150", "type=15",
+                    "operation=\"", "operation=", "profile=", "label=",
+                    "DBUS_BROKER_POLICY_TYPE\":\"apparmor", "DBUS_BROKER_POLICY_TYPE",
+                    " ", "x", "=", "\"", "é",
+                ]),
+                0..8,
+            ),
+        ) {
+            let s = parts.concat();
+            let b = s.as_bytes();
+            let slow = finder!(b"apparmor=").find(b).is_some()
+                || finder!(b"APPARMOR").find(b).is_some()
+                || finder!(b"type=150").find(b).is_some()
+                || (finder!(b"operation=\"").find(b).is_some()
+                    && (finder!(b"profile=").find(b).is_some() || finder!(b"label=").find(b).is_some()))
+                || finder!(b"DBUS_BROKER_POLICY_TYPE\":\"apparmor").find(b).is_some();
+            proptest::prop_assert_eq!(is_apparmor(b), slow, "{:?}", s);
+        }
     }
 }
