@@ -381,11 +381,15 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
     out.flush()?;
     tracing::debug!(elapsed = ?started.elapsed(), "written");
-    Ok(if groups.is_empty() {
+    let outcome = if groups.is_empty() {
         Outcome::Clean
     } else {
         Outcome::Findings
-    })
+    };
+    // The process ends when this returns: freeing tens of thousands of groups one by one
+    // first would only delay the exit (about 8 ms on the 1M-line benchmark).
+    std::mem::forget(groups);
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -1139,6 +1139,13 @@ impl Grouper {
         let mut keyed: Vec<(OrderKey, u32)> = (0..slots.len())
             .map(|i| {
                 let g = &slots[i];
+                // The resource's first eight bytes as a big-endian number order as the bytes
+                // do (a shorter resource padded with zeros comes first, as it should); only
+                // resources that share them are compared in full, in the slot.
+                let mut head = [0u8; 8];
+                let r = g.resource.as_bytes();
+                let n = r.len().min(8);
+                head[..n].copy_from_slice(&r[..n]);
                 let key = (
                     rank(g.mode),
                     text_rank(g.profile),
@@ -1146,6 +1153,7 @@ impl Grouper {
                     g.mode,
                     g.class,
                     text_rank(g.operation),
+                    u64::from_be_bytes(head),
                 );
                 (key, u32::try_from(i).unwrap_or(u32::MAX))
             })
@@ -1173,8 +1181,17 @@ impl Grouper {
 }
 
 /// The leading part of a group's display order (see [`Grouper::finish_lazy`]), strings
-/// replaced by their rank: mode rank, profile, descending count, mode, class, operation.
-type OrderKey = (u8, u32, std::cmp::Reverse<u64>, EventKind, EventClass, u32);
+/// replaced by their rank: mode rank, profile, descending count, mode, class, operation,
+/// the resource's first bytes.
+type OrderKey = (
+    u8,
+    u32,
+    std::cmp::Reverse<u64>,
+    EventKind,
+    EventClass,
+    u32,
+    u64,
+);
 
 /// Groups in display order, built one at a time from the grouper's compact form (see
 /// [`Grouper::finish_lazy`]).
@@ -1944,7 +1961,7 @@ mod tests {
         #[test]
         fn compact_grouper_equals_reference(
             specs in proptest::collection::vec(
-                (0..4usize, 0..3usize, 0..6usize, 0..60i64, 0..40usize, 0..3usize, 0..4usize, 0..2usize),
+                (0..4usize, 0..3usize, 0..9usize, 0..60i64, 0..40usize, 0..3usize, 0..4usize, 0..2usize),
                 0..300,
             ),
             queued in proptest::bool::ANY,
@@ -1952,7 +1969,12 @@ mod tests {
         ) {
             let modes = ["DENIED", "ALLOWED", "AUDIT", "STATUS"];
             let profiles = ["/usr/sbin/a", "/usr/sbin/a//hat", ":ns:/b"];
-            let names = ["/etc/x", "/etc/y", "/run/a.pid", "/var/lib/c/d", "/usr/sbin/a", "/b"];
+            // Some share their first eight bytes, or are them, or end inside them (display
+            // order compares those bytes first).
+            let names = [
+                "/etc/x", "/etc/y", "/run/a.pid", "/var/lib/c/d", "/usr/sbin/a", "/b", "/var/lib",
+                "/var/li", "/var/lib/c",
+            ];
             let masks = ["r", "w", "rw"];
             let ops = ["open", "file_perm", "mknod", "profile_replace"];
             let mut events = Vec::new();
