@@ -526,6 +526,17 @@ impl Slot {
         }
     }
 
+    fn key(&self) -> SlotKey<'_> {
+        SlotKey {
+            mode: self.mode,
+            class: self.class,
+            profile: self.profile,
+            operation: self.operation,
+            mask: self.mask,
+            resource: self.resource.as_str(),
+        }
+    }
+
     fn first_seen(&self) -> Option<i64> {
         self.timed.then_some(self.first)
     }
@@ -874,21 +885,15 @@ impl Grouper {
         });
     }
 
-    /// Count the queued events, in order; returns the group of the last one.
-    fn drain(&mut self) -> Option<u32> {
-        if self.queue.events.is_empty() {
-            return None;
-        }
-        let mut events = std::mem::take(&mut self.queue.events);
-        let mut text = std::mem::take(&mut self.queue.text);
-        // First touch, for every event, what its lookup and its count will read, using
-        // nothing of it: the loads of one event do not wait for another's, so their misses
-        // overlap. A group created by an earlier event of the queue is simply not found
-        // here (the real lookup below finds it).
+    /// Touch what looking up each of `hashes` and counting into its group will read (the
+    /// table entries, the group, its lists), using nothing of it: the loads for one hash do
+    /// not wait for another's, so their cache misses overlap, and the lookups that follow
+    /// find it all cached.
+    fn touch(&self, hashes: impl Iterator<Item = u64>) {
         let slots = &self.slots;
         let mut touched = 0u64;
-        for q in &events {
-            self.table.find(q.hash, |&i| {
+        for hash in hashes {
+            self.table.find(hash, |&i| {
                 if let Some(g) = slots.get(i as usize) {
                     touched ^= u64::from(g.profile)
                         ^ g.count
@@ -901,6 +906,18 @@ impl Grouper {
             });
         }
         std::hint::black_box(touched);
+    }
+
+    /// Count the queued events, in order; returns the group of the last one.
+    fn drain(&mut self) -> Option<u32> {
+        if self.queue.events.is_empty() {
+            return None;
+        }
+        let mut events = std::mem::take(&mut self.queue.events);
+        let mut text = std::mem::take(&mut self.queue.text);
+        // Touched first, all of them, then counted in order. A group created by an earlier
+        // event of the queue is simply not found by the touching (the count finds it).
+        self.touch(events.iter().map(|q| q.hash));
         let mut last = None;
         for q in &events {
             let resource = text.get(q.resource.0..q.resource.1).unwrap_or_default();
@@ -1002,13 +1019,13 @@ impl Grouper {
         // Their groups a few at a time, each few looked up in two passes as in
         // [`Grouper::drain`]: first only touching our group and its lists, then merging.
         let mut theirs = later.slots.into_iter().peekable();
-        let mut chunk: Vec<(u64, u32, u32, u32, Slot)> = Vec::with_capacity(QUEUE);
+        let mut chunk: Vec<Slot> = Vec::with_capacity(QUEUE);
         while theirs.peek().is_some() {
             chunk.clear();
             for mut s in theirs.by_ref().take(QUEUE) {
-                let profile = ours(&mut self.strings, s.profile);
-                let operation = ours(&mut self.strings, s.operation);
-                let mask = ours(&mut self.strings, s.mask);
+                s.profile = ours(&mut self.strings, s.profile);
+                s.operation = ours(&mut self.strings, s.operation);
+                s.mask = ours(&mut self.strings, s.mask);
                 for c in &mut s.comms {
                     *c = ours(&mut self.strings, *c);
                 }
@@ -1016,53 +1033,14 @@ impl Grouper {
                     *src = ours(&mut self.strings, *src);
                     *line += line_offset;
                 }
-                let hash = self.hash_key(&SlotKey {
-                    mode: s.mode,
-                    class: s.class,
-                    profile,
-                    operation,
-                    mask,
-                    resource: s.resource.as_str(),
-                });
-                chunk.push((hash, profile, operation, mask, s));
+                s.hash = self.hash_key(&s.key());
+                chunk.push(s);
             }
-            let slots = &self.slots;
-            let mut touched = 0u64;
-            for (hash, ..) in &chunk {
-                self.table.find(*hash, |&i| {
-                    if let Some(g) = slots.get(i as usize) {
-                        touched ^= u64::from(g.profile)
-                            ^ g.count
-                            ^ u64::from(g.resource.as_bytes().first().copied().unwrap_or(0))
-                            ^ g.pids.first()
-                            ^ u64::from(g.comms.first().copied().unwrap_or(0))
-                            ^ g.examples.first().map_or(0, |e| e.1);
-                    }
-                    false
-                });
-            }
-            std::hint::black_box(touched);
-            for (hash, profile, operation, mask, s) in chunk.drain(..) {
-                let found = self.find_hashed(
-                    hash,
-                    &SlotKey {
-                        mode: s.mode,
-                        class: s.class,
-                        profile,
-                        operation,
-                        mask,
-                        resource: s.resource.as_str(),
-                    },
-                );
-                match found {
+            self.touch(chunk.iter().map(|s| s.hash));
+            for s in chunk.drain(..) {
+                match self.find_hashed(s.hash, &s.key()) {
                     None => {
-                        self.insert(Slot {
-                            hash,
-                            profile,
-                            operation,
-                            mask,
-                            ..s
-                        });
+                        self.insert(s);
                     }
                     Some(gi) => {
                         let Some(g) = self.slots.get_mut(gi as usize) else {
