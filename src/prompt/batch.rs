@@ -560,9 +560,18 @@ impl Planner {
                     });
                     break;
                 }
-                // The estimate was low: move the last group to a batch right after this one.
-                if let Some(last) = items.pop() {
-                    carry.push(last);
+                // The estimate was low (tokens counted apart can merge when joined): move
+                // the last profile's groups to a batch right after this one, so that a
+                // profile that fits in a batch of its own is not split; a batch of one
+                // profile gives up its last group.
+                let last = items.last().map(|i| i.profile_idx);
+                let several = items.iter().any(|i| Some(i.profile_idx) != last);
+                while let Some(item) = items.pop() {
+                    let next = items.last().map(|i| i.profile_idx);
+                    carry.push(item);
+                    if !several || next != last {
+                        break;
+                    }
                 }
             }
         }
