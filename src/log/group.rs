@@ -1070,7 +1070,7 @@ impl Grouper {
         self.slots.len()
     }
 
-    /// Whether no event has been counted (see [`Grouper::len`]).
+    /// Whether no event has been added (counted, or still queued).
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty() && self.queue.events.is_empty()
     }
