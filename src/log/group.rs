@@ -748,11 +748,6 @@ impl Grouper {
         gi
     }
 
-    /// Count the queued events: after this, every event added so far is in its group.
-    fn flush(&mut self) {
-        self.drain();
-    }
-
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
     pub fn observe_status<F: Fields + ?Sized>(&mut self, ev: &F) -> bool {
         let op = ev.operation().unwrap_or("");
@@ -828,7 +823,8 @@ impl Grouper {
         }
     }
 
-    /// Count the events [`Grouper::add_queued`] holds back.
+    /// Count the events [`Grouper::add_queued`] holds back: after this, every event added
+    /// so far is in its group.
     pub fn settle(&mut self) {
         self.drain();
     }
@@ -980,8 +976,8 @@ impl Grouper {
     /// up, examples and the first distinct pids and comms are taken in input order (each
     /// side keeps one more of those than is shown, which is what makes the merge exact).
     pub fn merge(&mut self, mut later: Grouper, line_offset: u64) {
-        self.flush();
-        later.flush();
+        self.settle();
+        later.settle();
         if self.slots.is_empty() && self.loads.is_empty() {
             // Nothing to merge with: take `later` whole rather than rebuild it (a copy of
             // every group while both exist would double the peak memory).
@@ -1087,7 +1083,7 @@ impl Grouper {
     /// when asked ([`Finished::iter`]): what a caller that writes groups out one by one
     /// wants, so that tens of thousands of groups never exist in full at once.
     pub fn finish_lazy(mut self) -> Finished {
-        self.flush();
+        self.settle();
         let rank = |k: EventKind| -> u8 {
             match k {
                 EventKind::Denied => 0,
