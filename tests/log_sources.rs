@@ -256,3 +256,255 @@ fn missing_source_is_a_clear_error() {
         "{msg}"
     );
 }
+
+/// A kernel AppArmor record as the kernel prints it (dmesg, syslog, journal `MESSAGE`).
+const KREC: &str = "audit: type=1400 audit(1718798455.147:63): apparmor=\"DENIED\" operation=\"open\" class=\"file\" profile=\"/usr/sbin/nginx\" name=\"/etc/shadow\" pid=1193 comm=\"nginx\" requested_mask=\"r\" denied_mask=\"r\" fsuid=33 ouid=0";
+/// The same record as auditd writes it to audit.log.
+const AREC: &str = "type=AVC msg=audit(1718798455.147:63): apparmor=\"DENIED\" operation=\"open\" class=\"file\" profile=\"/usr/sbin/nginx\" name=\"/etc/shadow\" pid=1193 comm=\"nginx\" requested_mask=\"r\" denied_mask=\"r\" fsuid=33 ouid=0";
+
+fn json_line(transport: &str) -> String {
+    format!(
+        "{{\"__REALTIME_TIMESTAMP\":\"1718798455147000\",\"_TRANSPORT\":\"{transport}\",\"MESSAGE\":{}}}",
+        serde_json::to_string(KREC).unwrap()
+    )
+}
+
+/// The trust of each event of `text` read from a channel only root can write, by
+/// `next_event` and by `visit` (the fast path `denials` uses), which must agree.
+fn trust_of(text: &str) -> Vec<bool> {
+    use aa_assist::log::fields::{Fields, Origin, Visit};
+    struct Seen(Vec<bool>);
+    impl Visit for Seen {
+        fn event<F: Fields + ?Sized>(&mut self, _ev: &F, origin: Origin<'_>) {
+            self.0.push(origin.trusted);
+        }
+    }
+    let mut r =
+        Reader::new(std::io::Cursor::new(text.as_bytes().to_vec()), "t").trusted_channel(true);
+    let slow: Vec<bool> = r
+        .by_ref()
+        .map(|e| e.unwrap())
+        .map(|e| (e.provenance.line, e.provenance.trusted))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect();
+    let mut fast = Seen(Vec::new());
+    let input = BufReader::with_capacity(16, std::io::Cursor::new(text.as_bytes().to_vec()));
+    Reader::new(input, "t")
+        .trusted_channel(true)
+        .visit(&mut fast)
+        .unwrap();
+    assert_eq!(slow, fast.0, "next_event and visit disagree on {text:?}");
+    slow
+}
+
+/// Every framing, read from a root-owned file: what the kernel or auditd wrote is trusted;
+/// every way a user has to put the same record in front of us (`logger`, `logger -t kernel`,
+/// multi-line messages whose continuation lines `journalctl` indents, `journalctl -o
+/// short-monotonic`, text exports where a message starts a line, a foreign line in a pure
+/// log) is not.
+#[test]
+fn every_framing_and_every_way_to_fake_it() {
+    let cont = " ".repeat(36);
+    let genuine: Vec<(&str, String, Vec<bool>)> = vec![
+        ("audit.log", format!("{AREC}\n{AREC}\n"), vec![true, true]),
+        ("audit.log after blank lines", format!("\n\n{AREC}\n"), vec![true]),
+        (
+            "audit.log with node=",
+            format!("node=web {AREC}\ntype=SYSCALL msg=audit(1.2:3): x=1\n"),
+            vec![true],
+        ),
+        (
+            "ausearch",
+            format!("----\ntime->Wed Jun 19 12:00:55 2024\n{AREC}\n"),
+            vec![true],
+        ),
+        (
+            "dmesg",
+            format!("[ 4584.491076] {KREC}\n[ 4585.000001] usb 1-1: new device\n[Wed Jun 19 12:00:55 2024] {KREC}\n"),
+            vec![true, true],
+        ),
+        ("journal json, kernel transport", json_line("kernel") + "\n", vec![true]),
+        ("journal json, audit transport", json_line("audit") + "\n", vec![true]),
+    ];
+    for (what, text, want) in &genuine {
+        assert_eq!(&trust_of(text), want, "{what}");
+    }
+    let fakes: Vec<(&str, String, usize)> = vec![
+        // logger -t kernel in syslog, kern.log and journalctl short output (every date form).
+        (
+            "syslog, logger -t kernel",
+            format!("Jun 19 12:00:55 web kernel: {KREC}\n"),
+            1,
+        ),
+        (
+            "syslog with the kernel timestamp",
+            format!("Jun 19 12:00:55 web kernel: [ 4584.491076] {KREC}\n"),
+            1,
+        ),
+        (
+            "journalctl -o short-iso",
+            format!("2024-06-19T12:00:55+0000 web kernel: {KREC}\n"),
+            1,
+        ),
+        // journalctl -o short-monotonic: every line starts with `[`, user messages included.
+        (
+            "short-monotonic, logger -t kernel",
+            format!("[ 4584.491076] web kernel: {KREC}\n"),
+            1,
+        ),
+        (
+            "short-monotonic, any tag",
+            format!("[ 4584.491076] web logger[999]: {KREC}\n"),
+            1,
+        ),
+        // Continuation lines of a multi-line message, indented by journalctl.
+        (
+            "continuation looking like dmesg",
+            format!("Jun 19 12:00:55 web logger[9]: x\n{cont}[ 4584.491076] {KREC}\n"),
+            1,
+        ),
+        (
+            "continuation looking like auditd",
+            format!("Jun 19 12:00:55 web logger[9]: x\n{cont}{AREC}\n"),
+            1,
+        ),
+        (
+            "continuation looking like journal json",
+            format!(
+                "Jun 19 12:00:55 web logger[9]: x\n{cont}{}\n",
+                json_line("kernel")
+            ),
+            1,
+        ),
+        (
+            "continuation in short-monotonic output",
+            format!("[ 4584.491076] web logger[9]: x\n{cont}[ 4584.491076] {KREC}\n"),
+            1,
+        ),
+        ("indented auditd line", format!("  {AREC}\n"), 1),
+        (
+            "indented dmesg line",
+            format!("\t[ 4584.491076] {KREC}\n"),
+            1,
+        ),
+        // A text export that mixes user and kernel messages, where a message can start a
+        // line (syslog daemons that do not escape newlines, `journalctl -o cat`): a line
+        // in any framing after a line of another.
+        (
+            "syslog, then an auditd line",
+            format!("Jun 19 12:00:55 web sshd[1]: hello\n{AREC}\n"),
+            1,
+        ),
+        (
+            "syslog, then a dmesg line",
+            format!("Jun 19 12:00:55 web sshd[1]: hello\n[ 4584.491076] {KREC}\n"),
+            1,
+        ),
+        (
+            "syslog, then a journal json line",
+            format!(
+                "Jun 19 12:00:55 web sshd[1]: hello\n{}\n",
+                json_line("kernel")
+            ),
+            1,
+        ),
+        (
+            "journalctl -o cat",
+            format!(
+                "Started session 4 of user bob.\n{AREC}\n{}\n",
+                json_line("audit")
+            ),
+            2,
+        ),
+        (
+            "short-monotonic, then a dmesg-like line",
+            format!("[ 4584.491076] web kernel: {KREC}\n[ 4584.491076] {KREC}\n"),
+            2,
+        ),
+        (
+            "short-monotonic --no-hostname, then a dmesg-like line",
+            format!("[ 4584.491076] kernel: {KREC}\n[ 4584.491076] {KREC}\n"),
+            2,
+        ),
+        (
+            "journal json, user transports",
+            ["syslog", "journal", "stdout", "driver", ""]
+                .iter()
+                .map(|t| json_line(t) + "\n")
+                .collect(),
+            5,
+        ),
+    ];
+    for (what, text, n) in &fakes {
+        assert_eq!(trust_of(text), vec![false; *n], "{what}");
+    }
+    // A pure log followed by a line of another framing: nothing after it is trusted.
+    let after: Vec<(&str, String)> = vec![
+        (
+            "audit.log, a syslog line",
+            format!("{AREC}\nJun 19 12:00:55 web sshd[1]: hi\n{AREC}\n"),
+        ),
+        (
+            "dmesg, an auditd line",
+            format!("[ 4584.491076] {KREC}\n{AREC}\n"),
+        ),
+        (
+            "audit.log, a dmesg line",
+            format!("{AREC}\n[ 4584.491076] {KREC}\n"),
+        ),
+        (
+            "journal json, an auditd line",
+            format!("{}\n{AREC}\n", json_line("kernel")),
+        ),
+        (
+            "audit.log, a journal json line",
+            format!("{AREC}\n{}\n", json_line("kernel")),
+        ),
+        (
+            "audit.log, an unrelated line, then auditd",
+            format!("{AREC}\nhello\n{AREC}\n"),
+        ),
+    ];
+    for (what, text) in &after {
+        assert_eq!(trust_of(text), vec![true, false], "{what}");
+    }
+}
+
+/// Through the binary: `denials --json` on a root-owned journal text export counts a
+/// `logger`-written record as untrusted, whether it came as a `short-monotonic` line or as
+/// the indented continuation of a multi-line message; the same record from `dmesg` is not.
+#[test]
+fn denials_json_counts_faked_kernel_lines_as_untrusted() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("journal-short-monotonic.txt");
+    let cont = " ".repeat(36);
+    std::fs::write(
+        &export,
+        format!(
+            "[ 4584.000000] web sshd[1]: hello\n[ 4584.491076] web kernel: {KREC}\n\
+             [ 4584.500000] web logger[9]: x\n{cont}[ 4584.491076] {KREC}\n"
+        ),
+    )
+    .unwrap();
+    let dmesg = dir.path().join("dmesg.txt");
+    std::fs::write(&dmesg, format!("[ 4584.491076] {KREC}\n")).unwrap();
+    let group = |path: &Path| {
+        let out = std::process::Command::new(common::bin())
+            .args(["denials", "--json"])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let groups = v["groups"].as_array().unwrap().clone();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        (groups[0]["count"].clone(), groups[0]["untrusted"].clone())
+    };
+    assert_eq!(group(&export), (2.into(), 2.into()));
+    // Only a root-owned file can hold trusted lines at all.
+    if std::fs::metadata(&dmesg).unwrap().uid() == 0 {
+        assert_eq!(group(&dmesg), (1.into(), 0.into()));
+    }
+}

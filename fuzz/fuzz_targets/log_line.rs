@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
 
     // Differential: `visit` (what `denials` runs: lines read in place in the buffer, the
     // fast path's borrowed views) must see the events `next_event` hands out, with the same
-    // group key, pid and line, and count the same. A small buffer makes lines straddle it.
+    // group key, pid, line and trust, and count the same. A small buffer makes lines straddle it.
     // `next_event` may hand a syslog-framed event out before auditd events that wait for
     // their other records: compare in line order.
     if err.is_none() {
@@ -102,7 +102,7 @@ fuzz_target!(|data: &[u8]| {
         if reader.visit(&mut seen).is_ok() {
             let mut want: Vec<_> = events
                 .iter()
-                .map(|e| (e.provenance.line, key_of(e), e.pid))
+                .map(|e| (e.provenance.line, e.provenance.trusted, key_of(e), e.pid))
                 .collect();
             want.sort_by_key(|w| w.0);
             assert!(seen.0 == want, "visit: events differ");
@@ -111,12 +111,12 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// What `Reader::visit` hands a visitor: per event, its line, group key and pid.
-struct Seen(Vec<(u64, GroupKey, Option<i64>)>);
+/// What `Reader::visit` hands a visitor: per event, its line, trust, group key and pid.
+struct Seen(Vec<(u64, bool, GroupKey, Option<i64>)>);
 
 impl Visit for Seen {
     fn event<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) {
-        self.0.push((origin.line, key_of(ev), ev.pid()));
+        self.0.push((origin.line, origin.trusted, key_of(ev), ev.pid()));
     }
 }
 

@@ -8,6 +8,37 @@
 //! dispatcher lines. The record inside is rewritten to the auditd form
 //! (`type=T msg=audit(…): …`) so one grammar parses them all.
 //!
+//! # Trust
+//!
+//! A line is trusted only when its framing is one a user cannot produce in the log it is
+//! in. What a line can prove by itself:
+//!
+//! - syslog, `kern.log` and every `journalctl` text output (`short`, `short-iso`,
+//!   `short-monotonic`, …): nothing. `logger -t kernel 'audit: type=1400 …'` gives exactly
+//!   the line the kernel's record gives (`host kernel: audit: …`); a message sent with the
+//!   kern facility is filed in `kern.log` like the kernel's. So these are never trusted.
+//! - `journalctl -o short-monotonic` starts every line, any user's included, with a `dmesg`
+//!   stamp (`[ 1234.567890] host tag[pid]: …`): a line is read as `dmesg` only when the
+//!   kernel's record comes right after the stamp (`[ 1234.5] audit: type=1400 …`), where
+//!   the journal puts the host name and the sender's tag.
+//! - An indented line is the continuation of a multi-line message (`journalctl` indents them
+//!   under the first line's text): whoever sent the message wrote it. Never trusted.
+//! - journald JSON: `_TRANSPORT` is set by journald, not by the sender (fields starting
+//!   with `_` cannot be sent), so `kernel` and `audit` prove the kernel wrote the message.
+//! - auditd lines (`type=…`) and `dmesg` lines: only as good as the log they are in. In
+//!   `audit.log` (auditd writes it, only root can) and in `dmesg` output nobody else writes
+//!   lines. In a text export where a message can start a line (a syslog daemon that does not
+//!   escape newlines, `journalctl -o cat`/`-o export`), any user can write one.
+//!
+//! So trust is (kind of log × framing): the reader ([`super::reader`]) takes the kind of
+//! log from its lines ([`line_class`]: the first line that is not blank or indented sets
+//! it, a later line of another class makes it mixed, and nothing from there on is
+//! trusted) and from the channel (a root-owned file only root can write, or `journalctl`;
+//! never stdin or a file a user can write). Known limit: an export whose first lines are a
+//! user's (`journalctl -o cat` starting with a user's message, `journalctl -o
+//! short-monotonic --no-hostname` where a user's tag is the kernel's record) looks like a
+//! pure log until its first line of another kind.
+//!
 //! This module does not read files (see `reader`) and does not parse the record.
 
 use std::borrow::Cow;
@@ -200,6 +231,7 @@ fn starts_with_month(s: &[u8]) -> bool {
 /// the line cannot be AppArmor output.
 pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>, LineError> {
     let t = line.trim_ascii_start();
+    let indented = t.len() != line.len();
     if t.first() == Some(&b'{') {
         // Messages with non-UTF-8 bytes are exported as byte arrays; only those need a parse
         // to find out.
@@ -213,7 +245,9 @@ pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>
             .as_deref()
             .and_then(|t| t.parse::<i64>().ok())
             .map(|us| us / 1_000_000);
-        let trusted = matches!(entry.transport.as_deref(), Some("kernel" | "audit"));
+        // journald sets `_TRANSPORT` itself (fields starting with `_` cannot be sent);
+        // an indented line is part of some other message.
+        let trusted = !indented && matches!(entry.transport.as_deref(), Some("kernel" | "audit"));
         if entry.broker_policy.as_deref() == Some("apparmor") {
             broker_record(&entry, buf);
             return Ok(Some(Unwrapped {
@@ -246,22 +280,109 @@ pub(crate) fn unwrap(line: &[u8], buf: &mut Vec<u8>) -> Result<Option<Unwrapped>
     if !is_apparmor(t) {
         return Ok(None);
     }
-    let (framing, trusted) =
-        if t.starts_with(b"type=") || t.starts_with(b"node=") || t.starts_with(b"msg=audit(") {
-            (Framing::Auditd, true)
-        } else if t.first() == Some(&b'[') {
+    let (framing, trusted) = if starts_auditd(t) {
+        (Framing::Auditd, true)
+    } else if let Some(rest) = after_dmesg_stamp(t) {
+        if kernel_record_first(rest) {
             (Framing::Dmesg, true)
-        } else if starts_with_month(t) || t.first().is_some_and(u8::is_ascii_digit) {
-            (Framing::Syslog, false)
         } else {
-            (Framing::Unknown, false)
-        };
+            // `journalctl -o short-monotonic`: `[ 1234.567890] host ident[pid]: message`,
+            // any user's message included.
+            (Framing::Syslog, false)
+        }
+    } else if starts_with_month(t) || t.first().is_some_and(u8::is_ascii_digit) {
+        (Framing::Syslog, false)
+    } else {
+        (Framing::Unknown, false)
+    };
     Ok(Some(Unwrapped {
         framing,
-        trusted,
+        // An indented line is the continuation of a multi-line message (journalctl indents
+        // them under the first line's text): whoever sent the message wrote all of it.
+        trusted: trusted && !indented,
         payload: Payload::Line,
         epoch: None,
     }))
+}
+
+/// Whether a line (already without its indentation) starts the way auditd writes records
+/// (`type=…`, `node=HOST type=…`, a dispatcher's bare `msg=audit(…)`).
+fn starts_auditd(t: &[u8]) -> bool {
+    t.starts_with(b"type=") || t.starts_with(b"node=") || t.starts_with(b"msg=audit(")
+}
+
+/// The text after a `dmesg` timestamp (`[ 1234.567890] `, `dmesg -T`'s `[Wed Jun 19
+/// 12:00:55 2024] `, `--time-format reltime`'s `[Jun19 12:00] `, `-d`'s `[ 1.2 < 0.3>] `), or
+/// `None` when the line does not start with one. `journalctl -o short-monotonic` starts its
+/// lines the same way.
+pub(crate) fn after_dmesg_stamp(t: &[u8]) -> Option<&[u8]> {
+    let inner = t.strip_prefix(b"[")?;
+    let close = inner.iter().take(48).position(|&b| b == b']')?;
+    let stamp = &inner[..close];
+    if stamp.is_empty()
+        || !stamp.iter().any(u8::is_ascii_digit)
+        || !stamp
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b" .:+-<>,".contains(&b))
+    {
+        return None;
+    }
+    inner[close + 1..].strip_prefix(b" ")
+}
+
+/// Whether the message after a `dmesg` timestamp is the kernel's audit record itself
+/// (`audit: type=1400 audit(…)`, or `type=1400 audit(…)` on old kernels), as the kernel
+/// ring buffer holds it; in a journal export a host name and a sender's tag come first.
+fn kernel_record_first(rest: &[u8]) -> bool {
+    rest.starts_with(b"audit: type=") || rest.starts_with(b"type=")
+}
+
+/// What a line says about the log it is in, by how it starts. A log is read as one kind
+/// (see `reader`): the first line that is not [`LineClass::Neutral`] sets it, and any later
+/// line of another class shows the log mixes writers, so nothing after it is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineClass {
+    /// A blank line, or an indented one (a continuation of the line before): says nothing.
+    Neutral,
+    /// What auditd or `ausearch` write: `type=`, `node=`, `msg=audit(`, `----`, `time->`,
+    /// `<no matches>`.
+    Audit,
+    /// The kernel ring buffer as `dmesg` prints it: a timestamp, then the kernel's message;
+    /// an AppArmor record right after the timestamp.
+    Dmesg,
+    /// One journald entry as JSON (`journalctl -o json`).
+    Json,
+    /// Anything else: syslog and journal text exports (any user's messages among the
+    /// kernel's), and lines no known log writer starts with.
+    Other,
+}
+
+/// The [`LineClass`] of a line (`complete` false: an over-long line, whose text was not
+/// kept, is [`LineClass::Other`]).
+pub(crate) fn line_class(line: &[u8], complete: bool) -> LineClass {
+    if !complete {
+        return LineClass::Other;
+    }
+    match line.first() {
+        None => return LineClass::Neutral,
+        Some(b) if b.is_ascii_whitespace() => return LineClass::Neutral,
+        Some(b'{') => return LineClass::Json,
+        _ => {}
+    }
+    if starts_auditd(line)
+        || line.starts_with(b"----")
+        || line.starts_with(b"time->")
+        || line.starts_with(b"<no matches>")
+    {
+        return LineClass::Audit;
+    }
+    match after_dmesg_stamp(line) {
+        // A dmesg line that is not AppArmor output cannot be told from a journal export's
+        // `[stamp] host tag: …`; one that is tells them apart: the kernel's record comes
+        // right after the stamp only in dmesg.
+        Some(rest) if kernel_record_first(rest) || !is_apparmor(line) => LineClass::Dmesg,
+        _ => LineClass::Other,
+    }
 }
 
 /// The record type name to use for a `type=` value.

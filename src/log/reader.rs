@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 
 use super::context::{audit_stamp, merge};
 use super::fields::{Origin, Visit};
+use super::framing::{line_class, LineClass};
 use super::{parse_line_with, AuditContext, Event, Framing, LineError, Scratch};
 
 /// At most this many events wait for the other records of their audit event.
@@ -320,7 +321,14 @@ impl Source {
         }
         starts.push(len);
         let (trusted, label) = (self.trusted_channel, self.label.as_str());
-        let results: Vec<(V, Summary, Option<ReadError>)> = std::thread::scope(|scope| {
+        // Each part is read as if every line before it were of the kind the file's first
+        // line sets; if one turns out not to be, the parts after it were read with too much
+        // trust, and the file is read again on one thread (below).
+        let first = LogKind {
+            kind: first_class(file, len).map_err(io_err)?,
+            mixed: false,
+        };
+        let results: Vec<(V, Summary, Option<ReadError>, LogKind)> = std::thread::scope(|scope| {
             let workers: Vec<_> = starts
                 .windows(2)
                 .map(|w| {
@@ -336,9 +344,10 @@ impl Source {
                         let mut reader = Reader::new(input, label)
                             .trusted_channel(trusted)
                             .strict(strict);
+                        reader.kind = first;
                         let mut v = make();
                         let err = reader.visit(&mut v).err();
-                        (v, reader.summary().clone(), err)
+                        (v, reader.summary().clone(), err, reader.kind)
                     })
                 })
                 .collect();
@@ -350,7 +359,10 @@ impl Source {
         let mut parts = Vec::with_capacity(results.len());
         let mut summary = Summary::default();
         let mut offset = 0;
-        for (visitor, mut part, err) in results {
+        let mut reread = false;
+        let last = results.len().saturating_sub(1);
+        for (i, (visitor, mut part, err, kind)) in results.into_iter().enumerate() {
+            reread |= i < last && kind.mixed;
             for f in &mut part.failures {
                 f.line += offset;
             }
@@ -369,7 +381,45 @@ impl Source {
             });
             offset += part.lines;
         }
+        if reread {
+            let input = BufReader::with_capacity(256 * 1024, At { file, pos: 0 });
+            let mut reader = Reader::new(input, label)
+                .trusted_channel(trusted)
+                .strict(strict);
+            let mut v = make();
+            reader.visit(&mut v)?;
+            let summary = reader.summary().clone();
+            return Ok((
+                vec![Part {
+                    visitor: v,
+                    line_offset: 0,
+                }],
+                summary,
+            ));
+        }
         Ok((parts, summary))
+    }
+}
+
+/// The class of the first line of `file` that is not blank or indented (what sets the
+/// kind of log it is), or `None` if there is none.
+fn first_class(file: &File, len: u64) -> io::Result<Option<LineClass>> {
+    let mut input = Limited {
+        inner: BufReader::with_capacity(64 * 1024, At { file, pos: 0 }),
+        consumed: 0,
+        limit: len,
+        at_line_start: true,
+    };
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let Some(complete) = read_line_into(&mut input, &mut line)? else {
+            return Ok(None);
+        };
+        match line_class(&line, complete) {
+            LineClass::Neutral => {}
+            class => return Ok(Some(class)),
+        }
     }
 }
 
@@ -479,6 +529,8 @@ pub struct Reader<R> {
     buf: Vec<u8>,
     scratch: Scratch,
     channel_trusted: bool,
+    /// What kind of log this is, from its lines so far.
+    kind: LogKind,
     ausearch: bool,
     strict: bool,
     summary: Summary,
@@ -507,6 +559,7 @@ impl<R: BufRead> Reader<R> {
             buf: Vec::with_capacity(4096),
             scratch: Scratch::default(),
             channel_trusted: false,
+            kind: LogKind::default(),
             ausearch: false,
             strict: false,
             summary: Summary::default(),
@@ -623,14 +676,15 @@ impl<R: BufRead> Reader<R> {
             };
             self.line_no += 1;
             self.summary.lines += 1;
-            let result = match parsed {
+            let (result, may_trust) = match parsed {
                 Parsed::Separator => {
+                    self.kind.note(LineClass::Audit);
                     self.ausearch = true;
                     self.summary.ignored += 1;
                     self.flush();
                     continue;
                 }
-                Parsed::Line(r) => r,
+                Parsed::Line(class, r) => (r, self.kind.note(class)),
             };
             match result {
                 Ok(Some(ev)) => {
@@ -639,7 +693,7 @@ impl<R: BufRead> Reader<R> {
                     if self.ausearch && stamped {
                         ev.provenance.framing = Framing::Ausearch;
                     }
-                    ev.provenance.trusted &= self.channel_trusted;
+                    ev.provenance.trusted &= self.channel_trusted && may_trust;
                     ev.provenance.source.clone_from(&self.label);
                     ev.provenance.line = self.line_no;
                     self.summary.events += 1;
@@ -723,6 +777,7 @@ impl<R: BufRead> Reader<R> {
             summary: &mut self.summary,
             label: &self.label,
             channel_trusted: self.channel_trusted,
+            kind: &mut self.kind,
             strict: self.strict,
             ausearch: &mut self.ausearch,
             scratch: &mut self.scratch,
@@ -778,6 +833,7 @@ struct LineSink<'r> {
     summary: &'r mut Summary,
     label: &'r str,
     channel_trusted: bool,
+    kind: &'r mut LogKind,
     strict: bool,
     ausearch: &'r mut bool,
     scratch: &'r mut Scratch,
@@ -796,7 +852,8 @@ impl LineSink<'_> {
                 let origin = Origin {
                     source: self.label,
                     line: *self.line_no,
-                    trusted: self.channel_trusted,
+                    // A candidate starts with `type=`: an auditd line.
+                    trusted: self.channel_trusted && self.kind.note(LineClass::Audit),
                 };
                 v.event(&view, origin);
                 return Ok(());
@@ -804,20 +861,26 @@ impl LineSink<'_> {
         }
         match parse_one(line, complete, self.scratch) {
             Parsed::Separator => {
+                self.kind.note(LineClass::Audit);
                 *self.ausearch = true;
                 self.summary.ignored += 1;
             }
-            Parsed::Line(Ok(Some(ev))) => {
+            Parsed::Line(class, Ok(Some(ev))) => {
+                let may_trust = self.kind.note(class);
                 self.summary.events += 1;
                 let origin = Origin {
                     source: self.label,
                     line: *self.line_no,
-                    trusted: ev.provenance.trusted && self.channel_trusted,
+                    trusted: ev.provenance.trusted && self.channel_trusted && may_trust,
                 };
                 v.event(&*ev, origin);
             }
-            Parsed::Line(Ok(None)) => self.summary.ignored += 1,
-            Parsed::Line(Err(e)) => {
+            Parsed::Line(class, Ok(None)) => {
+                self.kind.note(class);
+                self.summary.ignored += 1;
+            }
+            Parsed::Line(class, Err(e)) => {
+                self.kind.note(class);
                 let failure = LineFailure {
                     source: self.label.to_string(),
                     line: *self.line_no,
@@ -837,20 +900,50 @@ impl LineSink<'_> {
 enum Parsed {
     /// An `ausearch` separator (`----`, `time->…`).
     Separator,
-    /// The parse result (an over-long line is an error). Boxed: an event is large, and
-    /// results wait in queues.
-    Line(Result<Option<Box<Event>>, LineError>),
+    /// The line's class (for the kind of log) and the parse result (an over-long line is
+    /// an error). Boxed: an event is large, and results wait in queues.
+    Line(LineClass, Result<Option<Box<Event>>, LineError>),
+}
+
+/// What kind of log a reader is in, from the lines so far ([`LineClass`]): the first line
+/// that is not blank or indented sets it; a later line of another class shows that the log
+/// mixes writers (a text export in which a user's message can start a line), and nothing
+/// from there on is trusted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LogKind {
+    kind: Option<LineClass>,
+    mixed: bool,
+}
+
+impl LogKind {
+    /// Note a line; returns whether an event on it may be trusted: only in a log whose every
+    /// line so far is of one kind that only the kernel, auditd or journald writes.
+    fn note(&mut self, class: LineClass) -> bool {
+        if class == LineClass::Neutral {
+            return false;
+        }
+        match self.kind {
+            None => self.kind = Some(class),
+            Some(k) if k != class => self.mixed = true,
+            Some(_) => {}
+        }
+        !self.mixed && self.kind != Some(LineClass::Other)
+    }
 }
 
 /// Parse one line as the reader does, without any state from earlier lines.
 fn parse_one(line: &[u8], complete: bool, scratch: &mut Scratch) -> Parsed {
+    let class = line_class(line, complete);
     if !complete {
-        return Parsed::Line(Err(LineError::TooLong));
+        return Parsed::Line(class, Err(LineError::TooLong));
     }
     if line.starts_with(b"----") || line.starts_with(b"time->") {
         return Parsed::Separator;
     }
-    Parsed::Line(parse_line_with(line, scratch).map(|e| e.map(Box::new)))
+    Parsed::Line(
+        class,
+        parse_line_with(line, scratch).map(|e| e.map(Box::new)),
+    )
 }
 
 /// Append one line of `input` to `out`, at most [`MAX_LINE`] bytes of it. Returns `None` at
@@ -962,9 +1055,12 @@ impl Pool {
                         }))
                         .unwrap_or_else(|_| {
                             scratch = Scratch::default();
-                            Parsed::Line(Err(LineError::Malformed(
-                                "internal error: the parser panicked on this line".into(),
-                            )))
+                            Parsed::Line(
+                                line_class(line, complete),
+                                Err(LineError::Malformed(
+                                    "internal error: the parser panicked on this line".into(),
+                                )),
+                            )
                         });
                         batch.results.push_back(parsed);
                         start = end;
@@ -1043,7 +1139,7 @@ impl Pool {
                 if let Some(parsed) = batch.results.pop_front() {
                     let (end, _) = batch.lines[self.line];
                     // Only a line that is not an event is looked at again (for its stamp).
-                    if matches!(parsed, Parsed::Line(Ok(None))) {
+                    if matches!(parsed, Parsed::Line(_, Ok(None))) {
                         buf.clear();
                         buf.extend_from_slice(&batch.data[self.start..end]);
                     }
@@ -1138,16 +1234,22 @@ mod tests {
     }
 
     /// `visit` on one thread and `visit_parallel` on several see the same events with the
-    /// same lines, and count the same, on every example and corpus log run together with
-    /// junk; `next_event` sees the same events too.
+    /// same lines and trust, and count the same, on every example and corpus log run
+    /// together with junk (a mixed log: read again on one thread once a part finds it
+    /// mixed) and on a pure audit log (read in parts); `next_event` sees the same events too.
     #[test]
     fn parallel_parts_equal_one_reader() {
         let mut data = Vec::new();
+        let mut pure = Vec::new();
         for f in crate::log::sample_log_files() {
             if let Ok(b) = std::fs::read(&f) {
                 if !b.starts_with(&[0x1f, 0x8b]) {
                     data.extend_from_slice(&b);
                     data.push(b'\n');
+                    if f.ends_with("audit.log") && b.starts_with(b"type=") {
+                        pure.extend_from_slice(&b);
+                        pure.push(b'\n');
+                    }
                 }
             }
         }
@@ -1155,46 +1257,61 @@ mod tests {
         data.extend_from_slice(
             b"\xff\xfe junk apparmor=\"DENIED\" (\nlast line without newline apparmor=\"ALLOWED\"",
         );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("all.log");
-        std::fs::write(&path, &data).unwrap();
+        let pure = &mut pure.repeat(4);
+        // The pure log turns mixed in its last part only: no part is read twice.
+        pure.extend_from_slice(b"Jun 19 12:00:55 web kernel: audit: type=1400 audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/x\"\n");
+        for (what, data, min_trusted) in [("mixed", &data, 0), ("pure", &*pure, 100)] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("all.log");
+            std::fs::write(&path, data).unwrap();
 
-        let open = || {
-            open_sources(&[SourceSpec::Path(path.clone())])
-                .unwrap()
-                .remove(0)
-        };
-        let mut one = open().into_reader();
-        let mut seen = Seen::default();
-        one.visit(&mut seen).unwrap();
-        let (mut events, _, summary) = drain(open().into_reader());
-        // `next_event` may hand a syslog-framed event out before auditd events still waiting
-        // for their other records (the corpus repeats one stamp across files): compare in
-        // line order.
-        events.sort_by_key(|e| e.provenance.line);
-        assert_eq!(events.len(), seen.0.len());
-        for (ev, s) in events.iter().zip(&seen.0) {
-            assert_eq!(
-                (ev.provenance.line, crate::log::group::key_of(ev), ev.pid),
-                (s.0, s.2.clone(), s.3)
-            );
-        }
-        assert_eq!(&summary, one.summary());
-        assert!(seen.0.len() > 300, "only {} events", seen.0.len());
-        for threads in [2, 3, 8] {
-            let src = open();
-            assert!(src.splittable());
-            let (parts, sum) = src.visit_parallel(threads, false, Seen::default).unwrap();
-            assert_eq!(parts.len(), threads);
-            let mut all = Vec::new();
-            for p in parts {
-                all.extend(p.visitor.0.into_iter().map(|mut e| {
-                    e.0 += p.line_offset;
-                    e
-                }));
+            let open = || {
+                let mut s = open_sources(&[SourceSpec::Path(path.clone())])
+                    .unwrap()
+                    .remove(0);
+                s.trusted_channel = true;
+                s
+            };
+            let mut one = open().into_reader();
+            let mut seen = Seen::default();
+            one.visit(&mut seen).unwrap();
+            let (mut events, _, summary) = drain(open().into_reader());
+            // `next_event` may hand a syslog-framed event out before auditd events still
+            // waiting for their other records (the corpus repeats one stamp across files):
+            // compare in line order.
+            events.sort_by_key(|e| e.provenance.line);
+            assert_eq!(events.len(), seen.0.len());
+            for (ev, s) in events.iter().zip(&seen.0) {
+                assert_eq!(
+                    (
+                        ev.provenance.line,
+                        ev.provenance.trusted,
+                        crate::log::group::key_of(ev),
+                        ev.pid
+                    ),
+                    (s.0, s.1, s.2.clone(), s.3)
+                );
             }
-            assert_eq!(all, seen.0, "{threads} threads");
-            assert_eq!(&sum, one.summary(), "{threads} threads");
+            assert_eq!(&summary, one.summary());
+            assert!(seen.0.len() > 100, "{what}: only {} events", seen.0.len());
+            let trusted = seen.0.iter().filter(|s| s.1).count();
+            assert!(trusted >= min_trusted, "{what}: {trusted} trusted");
+            assert!(trusted < seen.0.len(), "{what}: all trusted");
+            for threads in [2, 3, 8] {
+                let src = open();
+                assert!(src.splittable());
+                let (parts, sum) = src.visit_parallel(threads, false, Seen::default).unwrap();
+                assert_eq!(parts.len(), if what == "pure" { threads } else { 1 });
+                let mut all = Vec::new();
+                for p in parts {
+                    all.extend(p.visitor.0.into_iter().map(|mut e| {
+                        e.0 += p.line_offset;
+                        e
+                    }));
+                }
+                assert_eq!(all, seen.0, "{what}: {threads} threads");
+                assert_eq!(&sum, one.summary(), "{what}: {threads} threads");
+            }
         }
     }
 
@@ -1241,6 +1358,57 @@ mod tests {
             let (e, s) = run(capacity);
             assert_eq!(e, events, "capacity {capacity}");
             assert_eq!(s, summary, "capacity {capacity}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Logs made of lines of every framing, genuine and faked (blank, indented, syslog,
+        /// short-monotonic, foreign lines in a pure log): `visit` (the fast path) gives
+        /// every event the trust `next_event` gives it, and parsing on worker threads
+        /// changes nothing.
+        #[test]
+        fn visit_and_next_event_agree_on_trust(
+            picks in proptest::collection::vec(0usize..12, 0..24),
+            capacity in 1usize..200,
+        ) {
+            let rec = "apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/x\" pid=1 comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0";
+            let lines = [
+                format!("type=AVC msg=audit(1.2:3): {rec}"),
+                format!("node=h type=AVC msg=audit(1.2:4): {rec}"),
+                format!("[ 12.345678] audit: type=1400 audit(1.2:5): {rec}"),
+                format!("[ 12.345678] host kernel: audit: type=1400 audit(1.2:6): {rec}"),
+                format!("Jun 19 12:00:55 host kernel: audit: type=1400 audit(1.2:7): {rec}"),
+                format!("{{\"_TRANSPORT\":\"kernel\",\"MESSAGE\":\"audit: type=1400 audit(1.2:8): apparmor=\\\"DENIED\\\" operation=\\\"open\\\" profile=\\\"p\\\" name=\\\"/x\\\"\"}}"),
+                format!("    type=AVC msg=audit(1.2:9): {rec}"),
+                String::new(),
+                "----".to_string(),
+                "Jun 19 12:00:56 host sshd[1]: hello".to_string(),
+                "[ 12.400000] usb 1-1: new device".to_string(),
+                "type=SYSCALL msg=audit(1.2:3): arch=c000003e syscall=2".to_string(),
+            ];
+            let mut text = String::new();
+            for &i in &picks {
+                text.push_str(&lines[i]);
+                text.push('\n');
+            }
+            let (events, _, summary) =
+                drain(Reader::new(io::Cursor::new(text.clone().into_bytes()), "t").trusted_channel(true));
+            let mut want: Vec<(u64, bool)> = events
+                .iter()
+                .map(|e| (e.provenance.line, e.provenance.trusted))
+                .collect();
+            want.sort_unstable();
+            let mut seen = Seen::default();
+            let input = io::BufReader::with_capacity(capacity, text.as_bytes());
+            let mut r = Reader::new(input, "t").trusted_channel(true);
+            r.visit(&mut seen).unwrap();
+            let got: Vec<(u64, bool)> = seen.0.iter().map(|s| (s.0, s.1)).collect();
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(r.summary(), &summary);
+            let mut par = Reader::new(io::Cursor::new(text.into_bytes()), "t").trusted_channel(true);
+            par.pool = Some(Pool::new(2, 3));
+            let (p_events, _, _) = drain(par);
+            proptest::prop_assert!(p_events == events);
         }
     }
 
