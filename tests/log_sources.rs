@@ -508,3 +508,59 @@ fn denials_json_counts_faked_kernel_lines_as_untrusted() {
         assert_eq!(group(&dmesg), (1.into(), 0.into()));
     }
 }
+
+/// Through the binary: a `profile_replace` any user could have written (`logger -t
+/// kernel`), or one stamped in the future, does not mark the denials before it stale.
+#[test]
+fn untrusted_or_future_loads_do_not_make_denials_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |stamp: &str| {
+        format!("audit: type=1400 audit({stamp}:99): apparmor=\"STATUS\" operation=\"profile_replace\" profile=\"unconfined\" name=\"/usr/sbin/nginx\" pid=10 comm=\"apparmor_parser\"")
+    };
+    let cases = [
+        (
+            "genuine",
+            format!(
+                "{AREC}\n{}\n",
+                load("1718798500.000")
+                    .replacen("audit: type=1400", "type=AVC msg=", 1)
+                    .replacen("msg= audit(", "msg=audit(", 1)
+            ),
+            true,
+        ),
+        (
+            "logger -t kernel",
+            format!(
+                "{AREC}\nJun 19 12:01:40 web kernel: {}\n",
+                load("1718798500.000")
+            ),
+            false,
+        ),
+        (
+            "future",
+            format!(
+                "{AREC}\n{}\n",
+                load("4000000000.000")
+                    .replacen("audit: type=1400", "type=AVC msg=", 1)
+                    .replacen("msg= audit(", "msg=audit(", 1)
+            ),
+            false,
+        ),
+    ];
+    for (what, text, stale) in cases {
+        use std::os::unix::fs::MetadataExt;
+        let path = dir.path().join("audit.log");
+        std::fs::write(&path, text).unwrap();
+        // Only a root-owned file can hold trusted lines at all.
+        let stale = stale && std::fs::metadata(&path).unwrap().uid() == 0;
+        let out = std::process::Command::new(common::bin())
+            .args(["denials", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let groups = v["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{what}: {groups:?}");
+        assert_eq!(groups[0]["stale"], stale, "{what}");
+    }
+}

@@ -83,3 +83,47 @@ fn bad_period_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `status` on a copy of `svc.log` with `extra` lines after it (a root-owned file, as an
+/// audit log is), judged at the newest trusted timestamp.
+fn status_with(extra: &str) -> (Option<i32>, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut text = std::fs::read_to_string(fixture("svc.log")).unwrap();
+    text.push_str(extra);
+    std::fs::write(&log, text).unwrap();
+    let out = Command::new(common::bin())
+        .args(["status", "svc", "--json", "--log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
+}
+
+/// A line any user can write (`logger -t kernel`, in a log it makes mixed) or a line stamped
+/// in the future moves neither the end of the quiet period nor the last load: the recent
+/// denials still make the profile not ready.
+#[test]
+fn untrusted_or_future_lines_do_not_make_a_profile_ready() {
+    let forged_load = "Nov 14 22:13:20 host kernel: audit: type=1400 audit(4000000000.000:9): apparmor=\"STATUS\" operation=\"profile_replace\" profile=\"unconfined\" name=\"svc\" pid=10 comm=\"apparmor_parser\"\n";
+    let future_load = "type=AVC msg=audit(4000000000.000:9): apparmor=\"STATUS\" operation=\"profile_replace\" profile=\"unconfined\" name=\"svc\" pid=10 comm=\"apparmor_parser\"\n";
+    let future_other = "type=AVC msg=audit(4000000000.000:10): apparmor=\"DENIED\" operation=\"open\" profile=\"other\" name=\"/x\" pid=12 comm=\"o\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n";
+    for (what, extra) in [
+        ("forged load", forged_load),
+        ("future load", future_load),
+        ("future event of another profile", future_other),
+    ] {
+        let (code, r) = status_with(extra);
+        assert_eq!(code, Some(1), "{what}: {r:#}");
+        assert_eq!(r["ready"], false, "{what}");
+        assert_eq!(r["until"], 1_700_000_104, "{what}");
+        assert_eq!(r["last_load"], 1_700_000_000, "{what}");
+        assert_eq!(r["denials_in_quiet_period"], 5, "{what}");
+    }
+    // A forged line stamped long before the logs start does not make them cover the period.
+    let old = "Nov 14 22:13:20 host kernel: audit: type=1400 audit(1600000000.000:9): apparmor=\"DENIED\" operation=\"open\" profile=\"other\" name=\"/x\" pid=12 comm=\"o\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n";
+    let (_, r) = status_with(old);
+    assert_eq!(r["logs_start"], 1_700_000_000);
+}

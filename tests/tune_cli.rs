@@ -336,3 +336,45 @@ fn remembered_rejection_is_left_out_of_the_patch_unless_ask_again() {
         "{text}"
     );
 }
+
+/// From a syslog file (`logger -t kernel` writes the same lines) every proposal is blocked
+/// only because its evidence is untrusted: each card and the summary say so, and how to get
+/// evidence the kernel vouches for (or to accept these lines).
+#[test]
+fn proposals_blocked_only_by_untrusted_evidence_say_why_and_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdir = dir.path().join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let profile = pdir.join("usr.sbin.exampled");
+    std::fs::write(&profile, std::fs::read(repo(PROFILE)).expect("profile")).expect("write");
+    let out = Command::new(common::bin())
+        .arg("tune")
+        .arg(&profile)
+        .arg("-d")
+        .arg(&pdir)
+        .arg("--log")
+        .arg(repo("examples/pidcache/kern.log"))
+        .arg("--dry-run")
+        .env("AA_ASSIST_STATE_DIR", dir.path().join("state"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cards = text.matches("error[untrusted-evidence]").count();
+    assert!(cards > 3, "{text}");
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("error[untrusted-evidence]"))
+    {
+        assert!(line.contains("any user could have written"), "{line}");
+        assert!(line.contains("--trust-userspace"), "{line}");
+        assert!(line.contains("/var/log/audit/audit.log"), "{line}");
+    }
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("Every proposal is blocked only because"))
+        .unwrap_or_else(|| panic!("no summary of why: {text}"));
+    assert!(summary.contains("--trust-userspace"), "{summary}");
+    assert!(summary.contains("journalctl -k -o json"), "{summary}");
+    assert!(summary.contains("ausearch"), "{summary}");
+}

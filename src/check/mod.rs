@@ -85,6 +85,28 @@ pub struct Checked {
     pub verdict: Verdict,
 }
 
+/// Where untrusted evidence comes from, and how to get evidence the kernel vouches for (the
+/// text of `untrusted-evidence` findings and of the summary when they block everything).
+pub const UNTRUSTED_REMEDY: &str = "syslog and journal text, stdin, a file others can write \
+    and a log that mixes writers can hold lines sent with `logger`; read what only the kernel \
+    or auditd writes, as root: the audit log (/var/log/audit/audit.log; `denials \
+    --audit-log`), the kernel journal (`journalctl -k -o json` output; `denials --journal`) or \
+    `ausearch -m AVC` output, or accept these lines with --trust-userspace";
+
+impl Checked {
+    /// Whether the proposal is blocked and untrusted evidence is all that blocks it.
+    pub fn blocked_only_by_untrusted_evidence(&self) -> bool {
+        let blocking = || {
+            self.findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+        };
+        self.verdict == Verdict::Blocked
+            && blocking().next().is_some()
+            && blocking().all(|f| f.code == Code::UntrustedEvidence.as_str())
+    }
+}
+
 /// How many of the most sensitive extra paths a [`Checked`] names.
 pub const MAX_EXTRA_PATHS: usize = 10;
 
@@ -656,7 +678,8 @@ impl Checker {
         } else if !cov.any_trusted && !self.options.trust_userspace {
             let all: Vec<String> = cov.ids.iter().chain(&cov.partial).cloned().collect();
             findings.push(Code::UntrustedEvidence.finding(format!(
-                "{} only come from userspace-writable log sources",
+                "{} only come from log lines any user could have written, so they are no \
+                 evidence; {UNTRUSTED_REMEDY}",
                 all.join(", ")
             )));
         }

@@ -282,7 +282,7 @@ struct Sink<'a> {
 
 impl Visit for Sink<'_> {
     fn event<F: Fields + ?Sized>(&mut self, ev: &F, origin: Origin<'_>) {
-        if !self.grouper.observe_status(ev) && self.filter.matches(ev) {
+        if !self.grouper.observe_status(ev, origin.trusted) && self.filter.matches(ev) {
             self.grouper.add_queued(ev, origin);
         }
     }

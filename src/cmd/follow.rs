@@ -237,7 +237,8 @@ pub fn run(
                     }
                 }
                 Msg::Event(ev) => {
-                    if grouper.observe_status(&*ev) || !filter.matches(&*ev) {
+                    if grouper.observe_status(&*ev, ev.provenance.trusted) || !filter.matches(&*ev)
+                    {
                         continue;
                     }
                     let gi = grouper.add(&ev);

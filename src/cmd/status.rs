@@ -123,18 +123,30 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let period = parse_period(&args.quiet_period)?;
     let names = names_of(&args.profile, &args.dirs)?;
     let events = super::explain::read_logs(&args.logs, global.quiet)?;
-    let newest = events.iter().filter_map(|e| e.epoch).max();
-    let logs_start = events.iter().filter_map(|e| e.epoch).min();
     let now_real = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    // The span the logs cover, and the last load, come from trusted lines stamped no later
+    // than now: a line any user could have written (or one from the future) must not end
+    // the quiet period early, stretch its start back, or stand for a reload. Denials count
+    // whatever their source: a claimed denial can only keep a profile from being ready.
+    let vouched = || {
+        events
+            .iter()
+            .filter(|e| e.provenance.trusted)
+            .filter_map(|e| e.epoch)
+            .filter(|&t| t <= now_real)
+    };
+    let newest = vouched().max();
+    let logs_start = vouched().min();
+    let untrusted_only = newest.is_none() && events.iter().any(|e| e.epoch.is_some());
     let until = match &args.now {
         Some(t) => Some(time::parse_since(t, now_real).map_err(|e| anyhow::anyhow!("--now: {e}"))?),
         None => newest,
     };
     let last_load = events
         .iter()
-        .filter(|e| e.kind == EventKind::Status)
+        .filter(|e| e.kind == EventKind::Status && e.provenance.trusted)
         .filter(|e| {
             matches!(
                 e.operation.as_deref(),
@@ -143,6 +155,7 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         })
         .filter(|e| e.name.as_deref().is_some_and(|n| ours(n, &names)))
         .filter_map(|e| e.epoch)
+        .filter(|&t| t <= now_real)
         .max();
     let mine: Vec<Event> = events
         .into_iter()
@@ -166,7 +179,14 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         None => mine.len() as u64,
     };
     let (ready, reason) = match (until, logs_start) {
-        (None, _) => (
+        (_, None) if untrusted_only => (
+            false,
+            "every timestamp in the logs is on a line any user could have written (syslog, \
+             journal text, stdin), so no quiet period can be measured; give the audit log \
+             itself (e.g. /var/log/audit/audit.log, as root) or `journalctl -k -o json` output"
+                .to_string(),
+        ),
+        (None, _) | (_, None) => (
             false,
             "the logs have no timestamps, so no quiet period can be measured".to_string(),
         ),

@@ -429,8 +429,28 @@ fn print_cards(
              --dry-run to review and write them.",
             target.path.display()
         )?;
+        if let Some(why) = all_blocked_by_untrusted(plan) {
+            writeln!(out, "{why}")?;
+        }
     }
     Ok(())
+}
+
+/// When every proposal is blocked only because its evidence is untrusted: why, and how to
+/// get evidence that is not.
+fn all_blocked_by_untrusted(plan: &Plan) -> Option<String> {
+    let all = !plan.checked.is_empty()
+        && plan
+            .checked
+            .iter()
+            .all(Checked::blocked_only_by_untrusted_evidence);
+    all.then(|| {
+        format!(
+            "Every proposal is blocked only because its evidence comes from log lines any user \
+             could have written: {}.",
+            aa_assist::check::UNTRUSTED_REMEDY
+        )
+    })
 }
 
 fn write_patch(
@@ -568,6 +588,9 @@ fn review_and_write(
     let mut prompter = TermPrompter {
         term: Term::stdout(),
     };
+    if let Some(why) = all_blocked_by_untrusted(&plan) {
+        prompter.show(&format!("{why}\n"))?;
+    }
     let checked = std::mem::take(&mut plan.checked);
     let outcome = Session::new(
         &mut prompter,

@@ -749,12 +749,19 @@ impl Grouper {
     }
 
     /// Note a STATUS event (profile load/replace), for staleness. Returns true if it was one.
-    pub fn observe_status<F: Fields + ?Sized>(&mut self, ev: &F) -> bool {
+    ///
+    /// Only a `trusted` load stamped no later than now counts: a load any user could have
+    /// written, or one from the future, would mark genuine denials stale (hide them as
+    /// "probably fixed").
+    pub fn observe_status<F: Fields + ?Sized>(&mut self, ev: &F, trusted: bool) -> bool {
         let op = ev.operation().unwrap_or("");
         if !matches!(op, "profile_load" | "profile_replace") {
             return false;
         }
-        if let (Some(name), Some(t)) = (ev.name(), ev.epoch()) {
+        if !trusted {
+            return true;
+        }
+        if let (Some(name), Some(t)) = (ev.name(), ev.epoch().filter(|&t| t <= now())) {
             match self.loads.get_mut(name) {
                 Some(e) => *e = (*e).max(t),
                 None => {
@@ -1745,12 +1752,19 @@ impl Grouping {
     }
 }
 
-/// Group a slice of events (STATUS events only feed staleness).
+/// The current time (epoch seconds).
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Group a slice of events (STATUS events only feed staleness, trusted ones only).
 pub fn group_events(events: &[Event], filter: &Filter) -> Grouping {
     let mut g = Grouper::new();
     let mut provisional = Vec::with_capacity(events.len());
     for ev in events {
-        if g.observe_status(ev) || !filter.matches(ev) {
+        if g.observe_status(ev, ev.provenance.trusted) || !filter.matches(ev) {
             provisional.push(None);
         } else {
             provisional.push(Some(g.add(ev)));
@@ -1841,6 +1855,23 @@ mod tests {
         assert_eq!(g.membership[3], None);
     }
 
+    /// Only a trusted load stamped no later than now makes the denials before it stale.
+    #[test]
+    fn untrusted_and_future_loads_are_not_staleness() {
+        let a = r#"type=AVC msg=audit(100.1:1): apparmor="DENIED" operation="open" profile="/b" name="/etc/x" pid=1 comm="b" requested_mask="r" denied_mask="r" fsuid=0 ouid=0"#;
+        let load = |t: &str| {
+            format!(
+                r#"type=AVC msg=audit({t}:4): apparmor="STATUS" operation="profile_replace" profile="unconfined" name="/b" pid=9 comm="apparmor_parser""#
+            )
+        };
+        let stale = |load: Event| group_events(&[ev(a), load], &Filter::default()).groups[0].stale;
+        assert!(stale(ev(&load("200.1"))));
+        let mut forged = ev(&load("200.1"));
+        forged.provenance.trusted = false;
+        assert!(!stale(forged));
+        assert!(!stale(ev(&load("99999999999.1"))));
+    }
+
     /// The grouping as first written (owned keys in a map, trees for pids and comms): the
     /// compact grouper must give exactly its groups, in its order.
     fn reference(events: &[Event]) -> Vec<Group> {
@@ -1852,7 +1883,9 @@ mod tests {
                 ev.operation.as_deref(),
                 Some("profile_load" | "profile_replace")
             ) {
-                if let (Some(n), Some(t)) = (ev.name.as_deref(), ev.epoch) {
+                if let (Some(n), Some(t), true) =
+                    (ev.name.as_deref(), ev.epoch, ev.provenance.trusted)
+                {
                     let e = loads.entry(n.to_string()).or_insert(t);
                     *e = (*e).max(t);
                 }
@@ -1966,7 +1999,7 @@ mod tests {
             // Events counted at once, or held in the queue and settled now and then.
             let mut g = Grouper::new();
             for (i, ev) in events.iter().enumerate() {
-                if g.observe_status(ev) {
+                if g.observe_status(ev, ev.provenance.trusted) {
                     continue;
                 }
                 if queued {
@@ -2030,7 +2063,7 @@ mod tests {
             }
             let feed = |g: &mut Grouper, evs: &[Event], offset: u64| {
                 for ev in evs {
-                    if !g.observe_status(ev) {
+                    if !g.observe_status(ev, ev.provenance.trusted) {
                         let origin = Origin { source: "log", line: ev.provenance.line - offset, trusted: true };
                         if queued {
                             g.add_queued(ev, origin);
