@@ -1378,7 +1378,7 @@ mod tests {
                 format!("[ 12.345678] audit: type=1400 audit(1.2:5): {rec}"),
                 format!("[ 12.345678] host kernel: audit: type=1400 audit(1.2:6): {rec}"),
                 format!("Jun 19 12:00:55 host kernel: audit: type=1400 audit(1.2:7): {rec}"),
-                format!("{{\"_TRANSPORT\":\"kernel\",\"MESSAGE\":\"audit: type=1400 audit(1.2:8): apparmor=\\\"DENIED\\\" operation=\\\"open\\\" profile=\\\"p\\\" name=\\\"/x\\\"\"}}"),
+                "{\"_TRANSPORT\":\"kernel\",\"MESSAGE\":\"audit: type=1400 audit(1.2:8): apparmor=\\\"DENIED\\\" operation=\\\"open\\\" profile=\\\"p\\\" name=\\\"/x\\\"\"}".to_string(),
                 format!("    type=AVC msg=audit(1.2:9): {rec}"),
                 String::new(),
                 "----".to_string(),
