@@ -89,8 +89,8 @@ pub fn unknown_exec_target(
     if target.is_empty() || target == "unconfined" || target.contains(['@', '*', '?', '[', '{']) {
         return None;
     }
-    // a stacked or namespaced target (`&name`, `:ns:name`) is not judged here
-    if target.starts_with('&') || target.starts_with(':') {
+    // a stacked or namespaced target (`&name`, `a//&b`, `:ns:name`) is not judged here
+    if target.contains('&') || target.starts_with(':') {
         return None;
     }
     let (wanted, kind) = match f.perms.exec? {
@@ -159,5 +159,6 @@ mod tests {
         assert_eq!(f("/usr/bin/x px,"), None);
         assert_eq!(f("/usr/bin/x px -> unconfined,"), None);
         assert_eq!(f("/usr/bin/x ix,"), None);
+        assert_eq!(f("/usr/bin/x px -> bwrap//&loaders,"), None);
     }
 }
