@@ -415,15 +415,14 @@ fn observed_sensitive_targets_are_never_ok() {
         ("/proc/1234/stat", "r"),
     ];
     let mut log = String::new();
-    let mut n = 1;
-    for (path, mask) in cases
-        .iter()
-        .map(|c| (c.0, c.1))
-        .chain(ordinary.iter().copied())
-    {
+    for (n, (path, mask)) in (1..).zip(
+        cases
+            .iter()
+            .map(|c| (c.0, c.1))
+            .chain(ordinary.iter().copied()),
+    ) {
         let op = if mask == "r" { "open" } else { "truncate" };
         log.push_str(&file(n, op, path, mask, 1000));
-        n += 1;
     }
     let log_path = dir.path().join("audit.log");
     std::fs::write(&log_path, log).expect("log");

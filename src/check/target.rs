@@ -185,60 +185,55 @@ pub fn targets(grant: &Grant, observed: &[&str]) -> Vec<(String, Effect)> {
                 );
             }
         }
-        RuleKind::Signal(_) => {
+        RuleKind::Signal(_)
             if any_access(&c, &["send", "w", "rw"])
                 && allows(&c, "peer", "unconfined")
-                && !super::danger::only_exists(&c)
-            {
-                push(
-                    "signals to unconfined processes".into(),
-                    (
-                        Level::Sensitive,
-                        "send signals (kill, stop) to unconfined processes: most of the system",
-                    ),
-                );
-            }
+                && !super::danger::only_exists(&c) =>
+        {
+            push(
+                "signals to unconfined processes".into(),
+                (
+                    Level::Sensitive,
+                    "send signals (kill, stop) to unconfined processes: most of the system",
+                ),
+            );
         }
-        RuleKind::Ptrace(_) => {
-            if allows(&c, "peer", "unconfined") {
-                if any_access(&c, &["trace", "w", "rw"]) {
-                    push(
-                        "ptrace of unconfined processes".into(),
-                        (
-                            Level::Critical,
-                            "read and rewrite the memory of unconfined processes: run code as \
-                             them",
-                        ),
-                    );
-                } else if any_access(&c, &["read", "r"]) {
-                    push(
-                        "ptrace read of unconfined processes".into(),
-                        (
-                            Level::Sensitive,
-                            "read the state, memory maps and environment (often holding \
-                             secrets) of unconfined processes",
-                        ),
-                    );
-                }
-            }
+        RuleKind::Ptrace(_)
+            if allows(&c, "peer", "unconfined") && any_access(&c, &["trace", "w", "rw"]) =>
+        {
+            push(
+                "ptrace of unconfined processes".into(),
+                (
+                    Level::Critical,
+                    "read and rewrite the memory of unconfined processes: run code as them",
+                ),
+            );
         }
-        RuleKind::Unix(_) => {
-            if any_access(&c, &["connect", "send", "w", "rw"]) {
-                for k in ["addr", "peer.addr"] {
-                    for v in c.cond(k).unwrap_or_default() {
-                        let v = v.trim_matches('"');
-                        let hit = if v.contains(['*', '?', '[', '{']) {
-                            sensitive::catalogue_paths()
-                                .filter(|p| aare_match(v, p))
-                                .find_map(|p| {
-                                    sensitive::file_target(p, false, true).map(|e| (p, e))
-                                })
-                        } else {
-                            sensitive::file_target(v, false, true).map(|e| (v, e))
-                        };
-                        if let Some((p, e)) = hit {
-                            push(p.to_string(), e);
-                        }
+        RuleKind::Ptrace(_)
+            if allows(&c, "peer", "unconfined") && any_access(&c, &["read", "r"]) =>
+        {
+            push(
+                "ptrace read of unconfined processes".into(),
+                (
+                    Level::Sensitive,
+                    "read the state, memory maps and environment (often holding secrets) of \
+                     unconfined processes",
+                ),
+            );
+        }
+        RuleKind::Unix(_) if any_access(&c, &["connect", "send", "w", "rw"]) => {
+            for k in ["addr", "peer.addr"] {
+                for v in c.cond(k).unwrap_or_default() {
+                    let v = v.trim_matches('"');
+                    let hit = if v.contains(['*', '?', '[', '{']) {
+                        sensitive::catalogue_paths()
+                            .filter(|p| aare_match(v, p))
+                            .find_map(|p| sensitive::file_target(p, false, true).map(|e| (p, e)))
+                    } else {
+                        sensitive::file_target(v, false, true).map(|e| (v, e))
+                    };
+                    if let Some((p, e)) = hit {
+                        push(p.to_string(), e);
                     }
                 }
             }
