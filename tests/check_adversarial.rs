@@ -311,3 +311,73 @@ fn untrusted_evidence_is_no_evidence_unless_trusted_explicitly() {
     ));
     assert_eq!(c.verdict, Verdict::Ok, "{:?}", c.findings);
 }
+
+#[test]
+fn transitions_out_of_confinement_or_to_unknown_profiles_are_blocked() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("demo"),
+        "profile demo {\n  profile helper {\n  }\n}\n",
+    )
+    .expect("profile");
+    std::fs::write(dir.path().join("other"), "profile other {\n}\n").expect("profile");
+    let ck = Checker::new(
+        &evs,
+        &grouping,
+        Universe::builtin(),
+        CheckOptions {
+            include: Some((dir.path().to_path_buf(), Vec::new())),
+            ..CheckOptions::default()
+        },
+    );
+    let check = |rule: &str| ck.check(&proposal(rule, Source::Drafter, &[]));
+    for rule in [
+        "/usr/bin/helper px -> unconfined,",
+        "/usr/bin/helper Px -> unconfined,",
+        "/usr/bin/helper cx -> unconfined,",
+    ] {
+        let c = check(rule);
+        assert!(
+            codes(&c).contains(&"unconfined-exec"),
+            "{rule}: {:?}",
+            c.findings
+        );
+        assert_eq!(c.verdict, Verdict::Blocked, "{rule}");
+    }
+    for rule in [
+        "/usr/bin/helper px -> no-such-profile,",
+        "/usr/bin/helper cx -> no-such-child,",
+    ] {
+        let c = check(rule);
+        assert!(
+            codes(&c).contains(&"unknown-exec-target"),
+            "{rule}: {:?}",
+            c.findings
+        );
+        assert_eq!(c.verdict, Verdict::Blocked, "{rule}");
+    }
+    for rule in [
+        "/usr/bin/helper cx -> helper,",
+        "/usr/bin/helper px -> other,",
+    ] {
+        let c = check(rule);
+        assert_eq!(c.verdict, Verdict::Ok, "{rule}: {:?}", c.findings);
+    }
+}
+
+#[test]
+fn broad_non_file_rules_are_review_at_least() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let ck = checker(&evs, &grouping, false);
+    // the log has `ptrace trace peer=unconfined`; a rule naming no peer covers it too
+    let c = ck.check(&proposal("ptrace,", Source::Human, &[]));
+    assert!(codes(&c).contains(&"broad-rule"), "{:?}", c.findings);
+    assert!(c.verdict >= Verdict::Review);
+    // and `network (create) inet stream`; one naming no family covers it too
+    let c = ck.check(&proposal("network (create) stream,", Source::Drafter, &[]));
+    assert!(codes(&c).contains(&"broad-rule"), "{:?}", c.findings);
+    assert_eq!(c.verdict, Verdict::Review, "{:?}", c.findings);
+}

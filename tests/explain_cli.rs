@@ -260,6 +260,78 @@ fn review_explains_rules_and_flags_danger() {
     assert_eq!(r["profiles"][0]["rules"][0]["rule"], "/etc/svc.conf r,");
 }
 
+/// `review PROFILE` reports the same target, breadth and transition findings for rules
+/// already in a profile as the cross-check does for proposals; ordinary rules stay quiet.
+#[test]
+fn review_flags_sensitive_targets_broad_rules_and_unconfined_transitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    let rules: &[(&str, &[&str])] = &[
+        ("owner /etc/shadow r,", &["sensitive-target"]),
+        ("/etc/ld.so.preload w,", &["critical-target"]),
+        ("/sys/kernel/security/apparmor/.replace w,", &["critical-target"]),
+        ("@{PROC}/sys/kernel/core_pattern w,", &["critical-target"]),
+        ("/etc/sudoers.d/* w,", &["critical-target"]),
+        ("/var/run/docker.sock rw,", &["critical-target"]),
+        (
+            "dbus send bus=system path=/org/freedesktop/systemd1 interface=org.freedesktop.systemd1.Manager member=StartTransientUnit,",
+            &["critical-target"],
+        ),
+        ("signal (send) set=(kill) peer=unconfined,", &["sensitive-target"]),
+        ("ptrace (read) peer=unconfined,", &["sensitive-target"]),
+        ("/usr/bin/a px -> unconfined,", &["unconfined-exec"]),
+        ("/usr/bin/b Px -> unconfined,", &["unconfined-exec"]),
+        ("/usr/bin/c px -> no-such-profile,", &["unknown-exec-target"]),
+        ("/usr/bin/d cx -> no-such-child,", &["unknown-exec-target"]),
+        ("/usr/bin/e cx -> helper,", &[]),
+        ("/usr/bin/f px -> other,", &[]),
+        ("dbus send bus=session,", &["broad-rule"]),
+        ("signal send,", &["broad-rule", "sensitive-target"]),
+        ("unix (connect, send, receive),", &["broad-rule"]),
+        ("network stream,", &["broad-rule"]),
+        ("/etc/passwd r,", &[]),
+        ("/dev/null rw,", &[]),
+        ("@{PROC}/@{pid}/stat r,", &[]),
+        ("signal (receive) peer=unconfined,", &[]),
+    ];
+    let body: String = rules.iter().map(|(r, _)| format!("  {r}\n")).collect();
+    std::fs::write(
+        &prof,
+        format!("profile svc /usr/bin/svc {{\n{body}  profile helper {{\n  }}\n}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other"), "profile other {\n}\n").unwrap();
+    let out = aa(&["review", "--json", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r = json_of(&out);
+    let got = r["profiles"][0]["rules"].as_array().unwrap();
+    for (rule, want) in rules {
+        let ex = got
+            .iter()
+            .find(|x| x["rule"] == *rule)
+            .unwrap_or_else(|| panic!("{rule} not in {r:#}"));
+        let codes: Vec<&str> = ex["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, want.to_vec(), "{rule}: {ex:#}");
+    }
+    let shadow = got
+        .iter()
+        .find(|x| x["rule"] == "owner /etc/shadow r,")
+        .unwrap();
+    assert_eq!(
+        shadow["findings"][0]["message"],
+        "would let the service read the password hashes of every user (/etc/shadow)"
+    );
+}
+
 #[test]
 fn redact_prints_the_prompt_and_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();

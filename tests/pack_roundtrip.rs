@@ -166,14 +166,19 @@ fn pack_answer_both_forms_ingest_approve_in_a_pty() {
     }
     let mut s = Session::spawn(cmd).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(30)));
-    // P1: the config rule (model → review): approve, the default.
+    // P1: the config rule (model → review): approve. The default of a review card is skip
+    // (approval fatigue), second to last: down twice wraps round to approve, the first.
     s.expect("P1: what to do?").expect("first prompt");
+    s.send("j").expect("down");
+    s.send("j").expect("down");
     s.send("\r").expect("approve");
     // P2: `/** rwix,` is blocked: approve is not offered; the default is skip.
     s.expect("P2: what to do?").expect("second prompt");
     s.send("\r").expect("skip");
-    // P3: the capability: approve.
+    // P3: the capability (model → review): approve, as for P1.
     s.expect("P3: what to do?").expect("third prompt");
+    s.send("j").expect("down");
+    s.send("j").expect("down");
     s.send("\r").expect("approve");
     // P4: cites G1 from another batch: blocked, skip.
     s.expect("P4: what to do?").expect("fourth prompt");

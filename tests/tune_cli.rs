@@ -377,4 +377,137 @@ fn proposals_blocked_only_by_untrusted_evidence_say_why_and_what_to_do() {
     assert!(summary.contains("--trust-userspace"), "{summary}");
     assert!(summary.contains("journalctl -k -o json"), "{summary}");
     assert!(summary.contains("ausearch"), "{summary}");
+
+/// One trusted (kernel) denial of each sensitive target, and a few ordinary ones. The
+/// drafter's exact rule for each sensitive target is never `ok`: a plain-words finding says
+/// what it would let the service do (a symlink planted where a service reads is enough to
+/// make the kernel log such a path).
+#[test]
+fn observed_sensitive_targets_are_never_ok() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdir = dir.path().join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    std::fs::write(pdir.join("usr.sbin.svc"), "/usr/sbin/svc {\n}\n").expect("profile");
+    let file = |n: u32, op: &str, name: &str, mask: &str, ouid: u32| {
+        format!(
+            "type=AVC msg=audit(1700000100.{n:03}:{n}): apparmor=\"DENIED\" operation=\"{op}\" \
+             class=\"file\" profile=\"/usr/sbin/svc\" name=\"{name}\" pid=10 comm=\"svc\" \
+             requested_mask=\"{mask}\" denied_mask=\"{mask}\" fsuid=0 ouid={ouid}\n"
+        )
+    };
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // path, mask, expected verdict, words the finding must hold
+        (
+            "/etc/shadow",
+            "r",
+            "review",
+            "password hashes of every user",
+        ),
+        (
+            "/etc/ld.so.preload",
+            "w",
+            "blocked",
+            "every program started on the host",
+        ),
+        (
+            "/root/.ssh/authorized_keys",
+            "w",
+            "blocked",
+            "authorized_keys",
+        ),
+        (
+            "/sys/kernel/security/apparmor/.replace",
+            "w",
+            "blocked",
+            "AppArmor policy",
+        ),
+        (
+            "/proc/sys/kernel/core_pattern",
+            "w",
+            "blocked",
+            "run a program of its choosing as root",
+        ),
+        (
+            "/proc/sysrq-trigger",
+            "w",
+            "blocked",
+            "reboot, crash or freeze",
+        ),
+        ("/dev/mem", "r", "blocked", "kernel memory"),
+        ("/dev/sda", "r", "review", "whole disk"),
+        ("/etc/sudoers.d/svc", "w", "blocked", "root through sudo"),
+        (
+            "/etc/pam.d/common-auth",
+            "w",
+            "blocked",
+            "accept any password",
+        ),
+        (
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "w",
+            "blocked",
+            "replace libraries",
+        ),
+        ("/run/docker.sock", "w", "blocked", "container runtime"),
+    ];
+    let ordinary = [
+        ("/etc/passwd", "r"),
+        ("/dev/null", "w"),
+        ("/proc/1234/stat", "r"),
+    ];
+    let mut log = String::new();
+    for (n, (path, mask)) in (1..).zip(
+        cases
+            .iter()
+            .map(|c| (c.0, c.1))
+            .chain(ordinary.iter().copied()),
+    ) {
+        let op = if mask == "r" { "open" } else { "truncate" };
+        log.push_str(&file(n, op, path, mask, 1000));
+    }
+    let log_path = dir.path().join("audit.log");
+    std::fs::write(&log_path, log).expect("log");
+    let out = Command::new(common::bin())
+        .args(["tune", "usr.sbin.svc", "--dry-run", "--json", "-d"])
+        .arg(&pdir)
+        .arg("--log")
+        .arg(&log_path)
+        .env("AA_ASSIST_STATE_DIR", dir.path().join("state"))
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let proposals = report["proposals"].as_array().expect("proposals");
+    let find = |path: &str| {
+        proposals
+            .iter()
+            .find(|p| {
+                p["rule"]
+                    .as_str()
+                    .is_some_and(|r| r.split_whitespace().any(|w| w == path))
+            })
+            .unwrap_or_else(|| panic!("no proposal for {path} in {report:#}"))
+    };
+    for (path, _, verdict, words) in cases {
+        let p = find(path);
+        assert_eq!(p["verdict"], *verdict, "{path}: {p:#}");
+        let code = if *verdict == "blocked" {
+            "critical-target"
+        } else {
+            "sensitive-target"
+        };
+        let f = p["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap_or_else(|| panic!("{path}: no {code} in {p:#}"));
+        let msg = f["message"].as_str().expect("message");
+        assert!(msg.starts_with("would let the service "), "{msg}");
+        assert!(msg.contains(words), "{path}: {msg}");
+    }
+    for (path, _) in ordinary {
+        let p = find(path);
+        assert_eq!(p["verdict"], "ok", "{path}: {p:#}");
+    }
 }

@@ -188,6 +188,35 @@ async fn nonsense_answers_are_reported_not_fatal() {
     assert!(stderr.contains("not JSON"), "{stderr}");
 }
 
+/// Approval fatigue: an answer cannot bury the reviewer in cards. Proposals past the
+/// per-batch limit are not reviewed, and the user is told how many were set aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_model_proposals_is_capped_and_reported() {
+    let flood: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({"profile": "{P}", "rule": format!("/etc/{{P}}/{i}.conf r,"),
+                   "evidence": ["G1"], "rationale": "more", "risk": "low"})
+        })
+        .collect();
+    let answer = json!({"proposals": flood, "explanations": []}).to_string();
+    let server = server_answering_in_kind(answer).await;
+    let (out, _dir, _) = run_tune(&server, &["--dry-run", "--json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model = model_proposals(&report);
+    let requests = server.received_requests().await.unwrap().len();
+    assert!(
+        !model.is_empty()
+            && model.len() <= requests * aa_assist::llm::answer::MAX_PROPOSALS_PER_ANSWER,
+        "{} model proposals from {requests} answer(s)",
+        model.len()
+    );
+    assert!(model.len() < 60 * requests, "nothing was capped");
+    assert!(stderr.contains("were set aside, not reviewed"), "{stderr}");
+    assert!(stderr.contains("proposes 60 rules"), "{stderr}");
+}
+
 #[test]
 fn llm_without_a_server_is_a_clear_error() {
     let (dir, profile, log) = scenario();

@@ -160,6 +160,39 @@ fn approve_one_reject_other_writes_exactly_the_approved_rule() {
     assert_eq!(backups.len(), 1);
 }
 
+/// Approval fatigue: pressing Enter through the cards must not approve what a human was
+/// asked to look at closely. The default of a `review` card is skip; of an `ok` card,
+/// approve.
+#[test]
+fn enter_on_a_review_card_skips_it() {
+    let items = vec![
+        checked("P1", "/etc/exampled/exampled.conf r,", &["G1"], Verdict::Ok),
+        checked(
+            "P2",
+            "capability net_bind_service,",
+            &["G2"],
+            Verdict::Review,
+        ),
+    ];
+    let f = fixture(&items, &[]);
+    let mut s = spawn(&f, &[]);
+    s.expect("P1: what to do?").expect("first prompt");
+    s.send("\r").expect("approve (the default of an ok card)");
+    s.expect("P2: what to do?").expect("second prompt");
+    s.send("\r").expect("the default of a review card");
+    s.expect("Write 1 rule(s)").expect("final confirmation");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert!(new.contains("/etc/exampled/exampled.conf r,"));
+    assert!(
+        !new.contains("net_bind_service"),
+        "Enter on a review card must not approve it"
+    );
+}
+
 #[test]
 fn quit_half_way_leaves_the_file_unchanged() {
     let f = fixture(&two_ok(), &[]);
@@ -282,9 +315,9 @@ fn real_pipeline_approve_first_reject_rest() {
             break;
         }
         let before = String::from_utf8_lossy(m.before()).into_owned();
-        if before.contains("verdict: BLOCKED") {
+        if before.contains("verdict: BLOCKED") || before.contains("verdict: review") {
             s.send("\r")
-                .expect("skip (the default of a blocked proposal)");
+                .expect("skip (the default of a blocked or review proposal)");
         } else {
             s.send("k").expect("up");
             s.send("k").expect("up");

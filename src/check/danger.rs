@@ -106,6 +106,77 @@ fn unrestricted(c: &CondRule) -> bool {
     c.access.is_empty() && c.conds.is_empty() && c.words.is_empty() && c.target.is_none()
 }
 
+/// Socket types and protocols: the `network` words that are not an address family.
+const NETWORK_NON_FAMILIES: &[&str] = &[
+    "stream",
+    "dgram",
+    "seqpacket",
+    "rdm",
+    "raw",
+    "tcp",
+    "udp",
+    "icmp",
+];
+
+/// True for a signal rule whose set is only `exists` (signal 0: "is it alive?").
+pub(crate) fn only_exists(c: &CondRule) -> bool {
+    c.cond("set")
+        .is_some_and(|v| !v.is_empty() && v.iter().all(|s| s.trim_matches('"') == "exists"))
+}
+
+/// `broad-rule` when a non-file rule names no one it talks to (no peer, address, D-Bus name
+/// or family), so that it reaches every process, service or socket of its kind. A rule with
+/// no condition at all is `unrestricted-rule` instead.
+fn broad(rule: &Rule) -> Option<Finding> {
+    let c = super::grant::normalized(&rule.kind)?;
+    let has = |keys: &[&str]| {
+        c.conds.iter().any(|(k, _)| {
+            keys.iter()
+                .any(|w| k == w || k.starts_with(&format!("{w}.")))
+        })
+    };
+    let access = |wanted: &[&str]| {
+        c.access.is_empty() || c.access.iter().any(|a| wanted.contains(&a.as_str()))
+    };
+    if unrestricted(&c) && !matches!(rule.kind, RuleKind::Ptrace(_)) {
+        return None;
+    }
+    let kind = rule.kind.name();
+    let why = match &rule.kind {
+        RuleKind::Dbus(_) => {
+            let bind_only = !c.access.is_empty() && c.access.iter().all(|a| a == "bind");
+            if bind_only {
+                (!has(&["name"])).then_some("names no bus name: it may own any name on the bus")
+            } else if c.access.iter().all(|a| a == "eavesdrop") && !c.access.is_empty() {
+                None
+            } else {
+                (!has(&["path", "interface", "member", "peer"])).then_some(
+                    "names no path, interface, member or peer: it reaches every service on \
+                     the bus",
+                )
+            }
+        }
+        // `set=exists` (signal 0) only asks whether a process is alive
+        RuleKind::Signal(_) if access(&["send", "w", "rw"]) && !only_exists(&c) => {
+            (!has(&["peer"]))
+                .then_some("names no peer: it may signal every process, unconfined ones included")
+        }
+        RuleKind::Unix(_) if access(&["connect", "send", "w", "rw"]) => (!has(&["peer", "addr"]))
+            .then_some("names no peer and no address: it reaches every Unix socket"),
+        RuleKind::Ptrace(_) if access(&["read", "trace", "r", "w", "rw"]) => (!has(&["peer"]))
+            .then_some("names no peer: it reaches every process, unconfined ones included"),
+        RuleKind::Network(_) => {
+            let family = c
+                .words
+                .iter()
+                .any(|w| !NETWORK_NON_FAMILIES.contains(&w.as_str()));
+            (!family).then_some("names no address family: it allows sockets of every family")
+        }
+        _ => None,
+    }?;
+    Some(Code::BroadRule.finding(format!("this `{kind}` rule {why}")))
+}
+
 /// The danger findings of `rule` (empty for a `deny` rule, which grants nothing: it gets a
 /// `deny-rule` note instead).
 pub fn analyse(rule: &Rule) -> Vec<Finding> {
@@ -118,6 +189,9 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
             Code::DenyRule.finding("a deny rule grants nothing and silences the evidence for good"),
         );
         return out;
+    }
+    if let Some(f) = broad(rule) {
+        out.push(f);
     }
     match &rule.kind {
         RuleKind::File(f) => {
@@ -142,8 +216,14 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
                 if writes {
                     out.push(Code::WriteExec.finding("write and execute on the same path"));
                 }
+                let to_unconfined = f
+                    .target
+                    .as_deref()
+                    .is_some_and(|t| t.trim_matches('"') == "unconfined");
                 let unconfined = match mode {
                     ExecMode::Unconfined { .. } => true,
+                    // the kernel runs `px -> unconfined` unconfined, like `ux`
+                    ExecMode::Profile { .. } | ExecMode::Child { .. } if to_unconfined => true,
                     ExecMode::Profile {
                         unconfined_fallback,
                         ..
@@ -155,8 +235,9 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
                     _ => false,
                 };
                 if unconfined {
+                    let arrow = if to_unconfined { " -> unconfined" } else { "" };
                     out.push(Code::UnconfinedExec.finding(format!(
-                        "`{}` runs the program without confinement",
+                        "`{}{arrow}` runs the program without confinement",
                         f.perms.text
                     )));
                 }
@@ -277,6 +358,39 @@ mod tests {
             ("dbus,", &["unrestricted-rule"]),
             ("file,", &["unrestricted-rule"]),
             ("deny /etc/shadow r,", &["deny-rule"]),
+            ("/usr/bin/sh px -> unconfined,", &["unconfined-exec"]),
+            ("/usr/bin/sh Px -> unconfined,", &["unconfined-exec"]),
+            ("/usr/bin/sh cx -> unconfined,", &["unconfined-exec"]),
+            ("/usr/bin/sh px -> helper,", &[]),
+            ("dbus send bus=system,", &["broad-rule"]),
+            ("dbus (send, receive) bus=session,", &["broad-rule"]),
+            (
+                "dbus send bus=system path=/org/freedesktop/DBus interface=org.freedesktop.DBus \
+                 member=Hello peer=(name=org.freedesktop.DBus),",
+                &[],
+            ),
+            ("dbus bind bus=session,", &["broad-rule"]),
+            ("dbus bind bus=session name=org.example.Foo,", &[]),
+            ("signal send,", &["broad-rule"]),
+            ("signal send peer=foo,", &[]),
+            ("signal (receive, send) set=(\"exists\"),", &[]),
+            ("signal send set=term peer=foo,", &[]),
+            ("signal receive,", &[]),
+            ("signal receive peer=unconfined,", &[]),
+            ("unix (connect, send, receive),", &["broad-rule"]),
+            (
+                "unix (connect, receive, send) type=stream peer=(addr=@/tmp/.X11-unix/X0),",
+                &[],
+            ),
+            ("unix (bind, listen) type=stream addr=@foo,", &[]),
+            ("unix (create, getattr),", &[]),
+            ("unix (receive) type=dgram,", &[]),
+            ("ptrace read,", &["broad-rule"]),
+            ("ptrace,", &["broad-rule", "ptrace-trace"]),
+            ("ptrace (readby),", &[]),
+            ("network stream,", &["broad-rule"]),
+            ("network inet stream,", &[]),
+            ("network netlink raw,", &["raw-socket"]),
         ];
         for (rule, want) in cases {
             assert_eq!(codes(rule), want.to_vec(), "{rule}");

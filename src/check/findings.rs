@@ -23,12 +23,22 @@ pub enum Code {
     BroadPath,
     /// The rule would open a catalogued sensitive path that was never observed.
     SensitivePath,
+    /// The rule grants a catalogued sensitive target, observed or not (reading secrets,
+    /// signals to or ptrace of unconfined processes, eavesdropping on D-Bus, …).
+    SensitiveTarget,
+    /// The rule grants an access that hands over the host, the kernel or the policy
+    /// (writing `/etc/ld.so.preload`, `sudoers`, PAM, AppArmor's `.replace`, `core_pattern`,
+    /// a container runtime socket, systemd's `StartTransientUnit`, …), observed or not.
+    CriticalTarget,
     /// Write (or append) on a recursive `/**`-style glob.
     RecursiveWriteGlob,
     /// Write and execute granted on the same path.
     WriteExec,
-    /// An exec transition that leaves confinement (`ux`, `Ux`, `pux`, `cux`, …).
+    /// An exec transition that leaves confinement (`ux`, `Ux`, `pux`, `cux`,
+    /// `px -> unconfined`, …).
     UnconfinedExec,
+    /// A `px`/`cx` transition to a named profile the loaded policy does not define.
+    UnknownExecTarget,
     /// Execute permission on a globbed path.
     ExecGlob,
     /// A capability that amounts to (near) root.
@@ -37,6 +47,9 @@ pub enum Code {
     SensitiveCapability,
     /// A rule granting every access of its class (`capability,`, `network,`, `file,`, …).
     UnrestrictedRule,
+    /// A non-file rule that names no peer, address, D-Bus name or family: every process,
+    /// service or socket of its kind.
+    BroadRule,
     /// `mount`, `remount`, `umount` or `pivot_root`.
     MountRule,
     /// `ptrace` with `trace` (or all) access.
@@ -67,13 +80,17 @@ impl Code {
         Code::ExtraPerms,
         Code::BroadPath,
         Code::SensitivePath,
+        Code::SensitiveTarget,
+        Code::CriticalTarget,
         Code::RecursiveWriteGlob,
         Code::WriteExec,
         Code::UnconfinedExec,
+        Code::UnknownExecTarget,
         Code::ExecGlob,
         Code::DangerousCapability,
         Code::SensitiveCapability,
         Code::UnrestrictedRule,
+        Code::BroadRule,
         Code::MountRule,
         Code::PtraceTrace,
         Code::RawSocket,
@@ -95,13 +112,17 @@ impl Code {
             Code::ExtraPerms => "extra-perms",
             Code::BroadPath => "broad-path",
             Code::SensitivePath => "sensitive-path",
+            Code::SensitiveTarget => "sensitive-target",
+            Code::CriticalTarget => "critical-target",
             Code::RecursiveWriteGlob => "recursive-write-glob",
             Code::WriteExec => "write-exec",
             Code::UnconfinedExec => "unconfined-exec",
+            Code::UnknownExecTarget => "unknown-exec-target",
             Code::ExecGlob => "exec-glob",
             Code::DangerousCapability => "dangerous-capability",
             Code::SensitiveCapability => "sensitive-capability",
             Code::UnrestrictedRule => "unrestricted-rule",
+            Code::BroadRule => "broad-rule",
             Code::MountRule => "mount-rule",
             Code::PtraceTrace => "ptrace-trace",
             Code::RawSocket => "raw-socket",
@@ -121,9 +142,11 @@ impl Code {
             | Code::NoEvidence
             | Code::UntrustedEvidence
             | Code::SensitivePath
+            | Code::CriticalTarget
             | Code::RecursiveWriteGlob
             | Code::WriteExec
             | Code::UnconfinedExec
+            | Code::UnknownExecTarget
             | Code::DangerousCapability
             | Code::UnrestrictedRule
             | Code::MountRule
@@ -134,6 +157,8 @@ impl Code {
             Code::UnsupportedClaim
             | Code::ExtraPerms
             | Code::BroadPath
+            | Code::SensitiveTarget
+            | Code::BroadRule
             | Code::ExecGlob
             | Code::SensitiveCapability
             | Code::UsernsCreate

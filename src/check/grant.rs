@@ -216,7 +216,8 @@ pub fn effective(p: FilePerms) -> FilePerms {
     }
 }
 
-fn aare_match(pattern: &str, value: &str) -> bool {
+/// Does the condition value pattern `pattern` (AARE, maybe quoted) match `value`?
+pub(crate) fn aare_match(pattern: &str, value: &str) -> bool {
     if pattern == value {
         return true;
     }

@@ -10,7 +10,9 @@ pub mod danger;
 pub mod findings;
 pub mod grant;
 pub mod injection;
+pub mod names;
 pub mod sensitive;
+pub mod target;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -391,6 +393,8 @@ pub struct Checker {
     universe: Vec<(String, Option<sensitive::Score>)>,
     universe_index: std::collections::HashMap<String, usize>,
     options: CheckOptions,
+    /// Profile names the profile directory defines, read on first need.
+    known_names: std::sync::OnceLock<BTreeSet<String>>,
 }
 
 /// Groups a parsed proposal covers, and what was observed on them.
@@ -482,7 +486,14 @@ impl Checker {
             universe,
             universe_index,
             options,
+            known_names: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Profile names the profile directory defines; `None` without a profile directory.
+    fn known_names(&self) -> Option<&BTreeSet<String>> {
+        let (dir, _) = self.options.include.as_ref()?;
+        Some(self.known_names.get_or_init(|| names::names_in_dir(dir)))
     }
 
     /// The evidence the checker judges against.
@@ -655,13 +666,27 @@ impl Checker {
         };
         // danger of every rule granted (an include may bring many): each code once
         for g in &grants {
-            for f in danger::analyse(&g.rule) {
+            let exec_target = matches!(&g.rule.kind, RuleKind::File(f) if f.target.is_some());
+            let unknown = exec_target
+                .then(|| self.known_names())
+                .flatten()
+                .and_then(|known| names::unknown_exec_target(&g.rule, &proposal.profile, known));
+            for f in danger::analyse(&g.rule).into_iter().chain(unknown) {
                 if !findings.iter().any(|x: &Finding| x.code == f.code) {
                     findings.push(f);
                 }
             }
         }
         let cov = self.covered(&proposal.profile, &grants);
+        // what the rule reaches, observed or not: a logged path is no excuse
+        let observed: Vec<&str> = cov.paths.iter().map(String::as_str).collect();
+        for g in &grants {
+            for f in target::analyse(g, &observed) {
+                if !findings.iter().any(|x: &Finding| x.code == f.code) {
+                    findings.push(f);
+                }
+            }
+        }
         checked.covers = cov.ids.clone();
         checked.partial = cov.partial.clone();
         checked.unsupported_claims = proposal
@@ -842,6 +867,29 @@ impl Checker {
     pub fn check_all(&self, proposals: &[Proposal]) -> Vec<Checked> {
         proposals.iter().map(|p| self.check(p)).collect()
     }
+}
+
+/// Every finding the rule text alone gives, as `review PROFILE` reports them for a rule
+/// already in a profile: danger ([`danger::analyse`]), sensitive and critical targets
+/// ([`target::analyse`], variables expanded with `vars`) and, when `known` profile names are
+/// given, `unknown-exec-target` for a rule of `profile`. Each code once.
+pub fn rule_findings(
+    rule: &Rule,
+    vars: &BTreeMap<String, Vec<String>>,
+    profile: &str,
+    known: Option<&BTreeSet<String>>,
+) -> Vec<Finding> {
+    let mut out = danger::analyse(rule);
+    let targets = Grant::compile(rule.clone(), vars)
+        .map(|g| target::analyse(&g, &[]))
+        .unwrap_or_default();
+    let unknown = known.and_then(|k| names::unknown_exec_target(rule, profile, k));
+    for f in targets.into_iter().chain(unknown) {
+        if !out.iter().any(|x| x.code == f.code) {
+            out.push(f);
+        }
+    }
+    out
 }
 
 fn finish(mut checked: Checked, mut findings: Vec<Finding>) -> Checked {

@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use aa_assist::check::coverage::profile_log_name;
 use aa_assist::check::{Finding, Severity};
-use aa_assist::explain::profile::{explain_profile, ProfileExplanation, RuleExplanation};
+use aa_assist::explain::profile::{
+    explain_profile_in, ProfileExplanation, RuleContext, RuleExplanation,
+};
 use aa_assist::log::group::{group_events, Filter};
 use aa_assist::prompt::{ProfileData, Task};
 use aa_assist::review::sanitize;
@@ -66,10 +68,11 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .first()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| path.display().to_string());
+    let ctx = context(&policy, args.dirs.dir());
     let explained: Vec<ProfileExplanation> = policy
         .profiles
         .iter()
-        .map(|p| explain_profile(p, &main))
+        .map(|p| explain_profile_in(p, &main, &ctx))
         .collect();
 
     let (model, notes) = if args.llm.llm {
@@ -126,6 +129,17 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Variables and profile names for judging the rules: the standard tunables and the
+/// policy's own variables; the names the profile directory and the file define.
+fn context(policy: &aa_assist::profile::LoadedPolicy, dir: &std::path::Path) -> RuleContext {
+    let mut ctx = RuleContext::default();
+    ctx.vars.extend(policy.variables.clone());
+    let mut known = aa_assist::check::names::names_in_dir(dir);
+    known.extend(policy.profiles.iter().map(profile_log_name));
+    ctx.known_profiles = Some(known);
+    ctx
 }
 
 fn severity(s: Severity) -> &'static str {

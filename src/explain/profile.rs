@@ -3,15 +3,16 @@
 //!
 //! Permission letters become words, globs say what they match, exec modes say which profile
 //! the new program runs under; every rule pulled in by an include is counted under that
-//! include, and the notable ones (those with findings) are listed. Danger findings come from
-//! [`crate::check::danger::analyse`]; this module adds none of its own.
+//! include, and the notable ones (those with findings) are listed. Findings come from the
+//! cross-check's rule-text analyses ([`crate::check::rule_findings`]: danger, sensitive and
+//! critical targets, unknown exec targets); this module adds none of its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::check::coverage::profile_log_name;
-use crate::check::{danger, Finding, Severity};
+use crate::check::{default_vars, rule_findings, Finding, Severity};
 use crate::profile::rule::{CondRule, ExecMode, FilePerms, Rule, RuleKind};
 use crate::profile::EffectiveProfile;
 
@@ -64,8 +65,37 @@ impl ProfileExplanation {
     }
 }
 
+/// What judging a profile's rules needs beyond their text.
+#[derive(Debug, Clone)]
+pub struct RuleContext {
+    /// Variables for expanding `@{…}`: the standard tunables plus the policy's own.
+    pub vars: BTreeMap<String, Vec<String>>,
+    /// Profile names the loaded policy defines (profile directory and the file itself), for
+    /// `unknown-exec-target`; `None` to skip that check.
+    pub known_profiles: Option<BTreeSet<String>>,
+}
+
+impl Default for RuleContext {
+    fn default() -> RuleContext {
+        RuleContext {
+            vars: default_vars(),
+            known_profiles: None,
+        }
+    }
+}
+
 /// Explain `profile`; rules whose file is not `main_file` are summarized per include.
 pub fn explain_profile(profile: &EffectiveProfile, main_file: &str) -> ProfileExplanation {
+    explain_profile_in(profile, main_file, &RuleContext::default())
+}
+
+/// [`explain_profile`] with the policy's variables and profile names.
+pub fn explain_profile_in(
+    profile: &EffectiveProfile,
+    main_file: &str,
+    ctx: &RuleContext,
+) -> ProfileExplanation {
+    let name = profile_log_name(profile);
     let mut rules = Vec::new();
     let mut order: Vec<String> = Vec::new();
     let mut by_file: BTreeMap<String, IncludeSummary> = BTreeMap::new();
@@ -74,7 +104,7 @@ pub fn explain_profile(profile: &EffectiveProfile, main_file: &str) -> ProfileEx
             rule: r.text.trim().to_string(),
             source: format!("{}:{}", r.file, r.pos.line),
             meaning: meaning(&r.rule),
-            findings: danger::analyse(&r.rule),
+            findings: rule_findings(&r.rule, &ctx.vars, &name, ctx.known_profiles.as_ref()),
         };
         if r.file == main_file {
             rules.push(ex);
@@ -94,7 +124,7 @@ pub fn explain_profile(profile: &EffectiveProfile, main_file: &str) -> ProfileEx
         }
     }
     ProfileExplanation {
-        profile: profile_log_name(profile),
+        profile: name,
         flags: profile.header.flags.clone(),
         rules,
         includes: order

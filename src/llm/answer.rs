@@ -21,6 +21,23 @@ use crate::redact::Redactor;
 pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// Longest rule we accept.
 pub const MAX_RULE_CHARS: usize = 400;
+/// Most proposals one answer may make, whatever the batch: each becomes a card a human must
+/// judge, and an answer steered by text in the log could otherwise bury the reviewer
+/// (approval fatigue). See [`proposal_limit`].
+pub const MAX_PROPOSALS_PER_ANSWER: usize = 20;
+
+/// How many proposals an answer to a batch with `groups` group ids may make: two a group (a
+/// group may need two rules, e.g. a socket seen with and without addresses), at least
+/// [`MIN_PROPOSALS_PER_ANSWER`], at most [`MAX_PROPOSALS_PER_ANSWER`]. Proposals past it are
+/// set aside and reported.
+pub fn proposal_limit(groups: usize) -> usize {
+    groups
+        .saturating_mul(2)
+        .clamp(MIN_PROPOSALS_PER_ANSWER, MAX_PROPOSALS_PER_ANSWER)
+}
+
+/// The limit of [`proposal_limit`] for the smallest batches.
+pub const MIN_PROPOSALS_PER_ANSWER: usize = 8;
 
 /// How risky the model says a proposal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -139,6 +156,21 @@ pub enum Problem {
         /// What is wrong.
         reason: String,
     },
+    /// The answer proposes more rules than a batch of its size may; the first `limit` are
+    /// kept, the others set aside (not reviewed).
+    #[error(
+        "the answer proposes {proposed} rules, more than the {limit} a batch of this size may: \
+         proposals {first}..{proposed} (numbered from 1) were set aside, not reviewed; ask again \
+         with smaller batches if they are needed"
+    )]
+    TooManyProposals {
+        /// Proposals in the answer.
+        proposed: usize,
+        /// How many were kept.
+        limit: usize,
+        /// The first one set aside (1-based).
+        first: usize,
+    },
 }
 
 impl Problem {
@@ -150,7 +182,10 @@ impl Problem {
             | Problem::NoEvidence { item }
             | Problem::WrongProfile { item, .. }
             | Problem::SuspiciousRule { item, .. } => Some(*item),
-            Problem::Empty { .. } | Problem::NotJson { .. } | Problem::Truncated { .. } => None,
+            Problem::Empty { .. }
+            | Problem::NotJson { .. }
+            | Problem::Truncated { .. }
+            | Problem::TooManyProposals { .. } => None,
         }
     }
 }
@@ -325,7 +360,15 @@ pub fn parse_answer(text: &str, cut_off: bool, ctx: &BatchContext) -> ParsedAnsw
         }
     }
     if let Some(Value::Array(items)) = top.get("proposals") {
-        for (i, v) in items.iter().enumerate() {
+        let limit = proposal_limit(ctx.group_ids.len());
+        if items.len() > limit {
+            out.problems.push(Problem::TooManyProposals {
+                proposed: items.len(),
+                limit,
+                first: limit + 1,
+            });
+        }
+        for (i, v) in items.iter().enumerate().take(limit) {
             let item = ItemRef::Proposal(i);
             match proposal_from(v, i) {
                 Ok(p) => {
@@ -743,6 +786,35 @@ mod tests {
         assert!(p.proposals.iter().all(|c| !c.problems.is_empty()));
         assert!(p.explanations.iter().all(|c| !c.problems.is_empty()));
         assert!(p.clean().proposals.is_empty() && p.clean().explanations.is_empty());
+    }
+
+    #[test]
+    fn proposals_past_the_limit_are_set_aside_and_reported() {
+        let one = r#"{"profile":"/usr/bin/foo","rule":"/etc/foo.conf r,","evidence":["G1"],"rationale":"","risk":"low"}"#;
+        let limit = proposal_limit(ctx().group_ids.len());
+        assert_eq!(limit, MIN_PROPOSALS_PER_ANSWER);
+        let many = vec![one; 50].join(",");
+        let p = parse_answer(
+            &format!(r#"{{"proposals":[{many}],"explanations":[]}}"#),
+            false,
+            &ctx(),
+        );
+        assert_eq!(p.proposals.len(), limit);
+        assert_eq!(
+            p.problems,
+            vec![Problem::TooManyProposals {
+                proposed: 50,
+                limit,
+                first: limit + 1
+            }]
+        );
+        assert!(
+            p.problems[0].to_string().contains("9..50"),
+            "{}",
+            p.problems[0]
+        );
+        assert!(p.is_json(), "the kept proposals are still used");
+        assert_eq!(proposal_limit(100), MAX_PROPOSALS_PER_ANSWER);
     }
 
     #[test]

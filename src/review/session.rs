@@ -307,11 +307,7 @@ impl<'a> Session<'a> {
             self.prompter.show(&card)?;
             let actions = menu(&current, placed.is_ok());
             let labels: Vec<String> = actions.iter().map(|a| label(*a).to_string()).collect();
-            let default = actions
-                .iter()
-                .position(|a| *a == Action::Approve)
-                .or_else(|| actions.iter().position(|a| *a == Action::Skip))
-                .unwrap_or(0);
+            let default = default_action(&current, &actions);
             let picked = self.prompter.select(
                 &format!("{}: what to do?", current.proposal.id),
                 &labels,
@@ -522,6 +518,18 @@ fn menu(c: &Checked, placeable: bool) -> Vec<Action> {
     m.push(Action::Skip);
     m.push(Action::Quit);
     m
+}
+
+/// The entry Enter picks: approve only for an `ok` card; a card a human must look at
+/// closely (`review`) or cannot approve (`blocked`) defaults to skip, so that pressing Enter
+/// through a long list (approval fatigue) approves nothing that needed a look.
+fn default_action(c: &Checked, actions: &[Action]) -> usize {
+    let approve = (c.verdict == Verdict::Ok)
+        .then(|| actions.iter().position(|a| *a == Action::Approve))
+        .flatten();
+    approve
+        .or_else(|| actions.iter().position(|a| *a == Action::Skip))
+        .unwrap_or(0)
 }
 
 fn label(a: Action) -> &'static str {
