@@ -377,6 +377,7 @@ fn proposals_blocked_only_by_untrusted_evidence_say_why_and_what_to_do() {
     assert!(summary.contains("--trust-userspace"), "{summary}");
     assert!(summary.contains("journalctl -k -o json"), "{summary}");
     assert!(summary.contains("ausearch"), "{summary}");
+}
 
 /// One trusted (kernel) denial of each sensitive target, and a few ordinary ones. The
 /// drafter's exact rule for each sensitive target is never `ok`: a plain-words finding says
