@@ -12,7 +12,7 @@ pub enum EditError {
     #[error("no profile or hat named {0:?}")]
     NoSuchProfile(Vec<String>),
     /// The rule text does not parse as exactly one rule.
-    #[error("not a single valid rule: {0}")]
+    #[error("not a single valid rule: {}", crate::display::Untrusted(.0))]
     BadRule(String),
     /// The rule to replace or remove is not in the profile.
     #[error("rule {0:?} not found in the profile")]
