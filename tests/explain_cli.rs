@@ -312,3 +312,35 @@ async fn review_with_a_model_narrative() {
         "{text}"
     );
 }
+
+/// `redact` and `explain` on a log whose name, comm and profile carry OSC 52, OSC 8, CSI,
+/// U+202E, U+200B and U+E0041: neither the printed prompt nor the table carries a raw one,
+/// and the prompt shows them as `\xHH` escapes (what the model receives).
+#[test]
+fn redact_and_explain_never_print_hostile_characters_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        format!(
+            "type=AVC msg=audit(1700000100.000:2): apparmor=\"DENIED\" operation=\"open\" profile={} name={} pid=11 comm={} requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+            common::audit_hex(&common::hostile_name("/usr/bin/p")),
+            common::audit_hex(&common::hostile_name("/srv/n")),
+            common::audit_hex(&common::hostile_name("c")),
+        ),
+    )
+    .unwrap();
+    let out = aa(&["redact", "--base-url", "http://127.0.0.1:9/v1"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    common::assert_no_raw_hostile("redact stdout", &out.stdout);
+    common::assert_no_raw_hostile("redact stderr", &out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/srv/n\\\\x1b]52;c;"), "{text}");
+    assert!(text.contains("\\\\xe2\\\\x80\\\\xae"), "{text}");
+    let out = aa(&["explain"]).arg(&log).output().unwrap();
+    common::assert_no_raw_hostile("explain stdout", &out.stdout);
+    common::assert_no_raw_hostile("explain stderr", &out.stderr);
+}

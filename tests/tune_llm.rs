@@ -29,7 +29,7 @@ fn sent_profile(req: &Request) -> String {
         .map(|m| m["content"].as_str().unwrap_or_default().to_string())
         .collect::<String>();
     let list = text
-        .split("Profiles in this request: ")
+        .split("PROFILES in this request (untrusted; as logged):\n```json\n")
         .nth(1)
         .and_then(|t| t.lines().next())
         .unwrap();
