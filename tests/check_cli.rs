@@ -233,3 +233,57 @@ fn profile_parse_errors_are_escaped() {
         "the error quotes the text, escaped: {err}"
     );
 }
+
+/// `review PROFILE` (rule text from the profile) and `status` (profile names and load records
+/// from the log) show OSC 52, OSC 8, CSI, U+202E, U+200B and U+E0041 escaped.
+#[test]
+fn review_and_status_show_hostile_text_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("usr.bin.demo");
+    std::fs::write(
+        &profile,
+        "profile demo /usr/bin/demo {\n  \"/srv/a\x1bP\x07\u{202e}z\u{200b}\u{e0041}\" r,\n  # c \x1b]52;c;AA==\x07\n}\n",
+    )
+    .expect("write profile");
+    let h = common::hostile_name("");
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        format!(
+            "type=AVC msg=audit(1700000000.001:1): apparmor=\"DENIED\" operation=\"open\" class=\"file\" profile=\"demo\" name={} pid=1 comm={} requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n\
+             type=AVC msg=audit(1700000000.002:2): apparmor=\"STATUS\" operation=\"profile_replace\" profile=\"unconfined\" name={} pid=1 comm=\"apparmor_parser\"\n",
+            common::audit_hex(&format!("/srv/n{h}")),
+            common::audit_hex(&format!("c{h}")),
+            common::audit_hex(&format!("demo{h}")),
+        ),
+    )
+    .expect("write log");
+    for args in [
+        vec![
+            "review".to_string(),
+            profile.display().to_string(),
+            "-d".into(),
+            dir.path().display().to_string(),
+        ],
+        vec![
+            "status".to_string(),
+            "demo".into(),
+            "--log".into(),
+            log.display().to_string(),
+        ],
+        vec![
+            "status".to_string(),
+            format!("demo{h}"),
+            "--log".into(),
+            log.display().to_string(),
+        ],
+    ] {
+        let out = Command::new(common::bin())
+            .args(&args)
+            .env("AA_ASSIST_CONFIG", "/nonexistent/config.toml")
+            .output()
+            .expect("runs");
+        common::assert_no_raw_hostile(&format!("{args:?} stdout"), &out.stdout);
+        common::assert_no_raw_hostile(&format!("{args:?} stderr"), &out.stderr);
+    }
+}
