@@ -150,9 +150,69 @@ impl Config {
     }
 }
 
+/// The one owner check of the config file, for settings that choose where a secret comes
+/// from (`llm.api_key_env`): `path` must be owned by the invoking user (effective uid) or by
+/// root, and not writable by group or others. Otherwise anyone who can write the file could
+/// have any variable of the caller's environment (`AWS_SECRET_ACCESS_KEY`, …) sent to a server
+/// as the bearer token. The error names the file, the setting and what is wrong.
+pub fn check_private(path: &Path, setting: &str) -> Result<(), ConfigError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let me = rustix::process::geteuid().as_raw();
+    let mut wrong = Vec::new();
+    if meta.uid() != me && meta.uid() != 0 {
+        wrong.push(format!(
+            "it is owned by uid {}, not by you (uid {me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        wrong.push(format!(
+            "it is writable by {} (mode {:o}; chmod go-w)",
+            if meta.mode() & 0o002 != 0 {
+                "others"
+            } else {
+                "its group"
+            },
+            meta.mode() & 0o7777
+        ));
+    }
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: format!(
+            "{setting} may only be set in a config file that is yours and not writable by \
+             others: {}",
+            wrong.join(" and ")
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_source_needs_a_private_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "").unwrap();
+        for (mode, ok) in [(0o600, true), (0o644, true), (0o664, false), (0o646, false)] {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            let r = check_private(&f, "llm.api_key_env");
+            assert_eq!(r.is_ok(), ok, "{mode:o}: {r:?}");
+            if let Err(e) = r {
+                let m = e.to_string();
+                assert!(m.contains("c.toml") && m.contains("llm.api_key_env"), "{m}");
+            }
+        }
+    }
 
     #[test]
     fn parses_documented_keys() {

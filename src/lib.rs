@@ -20,6 +20,7 @@
 pub mod aare;
 pub mod check;
 pub mod config;
+pub mod display;
 pub mod draft;
 pub mod explain;
 pub mod llm;

@@ -22,7 +22,13 @@ fn main() -> ExitCode {
             if cmd::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("aa-assist: error: {}", cmd::inputs::error_line(&err));
+            // Error chains quote paths, profile text and server answers: escaped here once
+            // more, whatever each error's own Display did.
+            let line = cmd::inputs::error_line(&err);
+            eprintln!(
+                "aa-assist: error: {}",
+                aa_assist::display::escape_lines(&line)
+            );
             ExitCode::from(cmd::Outcome::Error as u8)
         }
     }

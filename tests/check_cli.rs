@@ -144,3 +144,146 @@ fn missing_includes_are_warnings_unless_strict() {
     assert_eq!(strict.status.code(), Some(2), "{strict:?}");
     assert!(String::from_utf8_lossy(&strict.stderr).contains("tunables/global"));
 }
+
+/// A log and a profile carrying OSC 52, OSC 8, CSI, U+202E, U+200B and U+E0041 in names and
+/// rule text: the table shows them escaped, and `--json` keeps them exact.
+#[test]
+fn hostile_names_and_rule_text_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // rule text cannot hold an unbalanced `]` or a lone `\\`: the controls and invisibles only
+    let allowed = "/srv/a\x1bP\x07\u{9b}2J\u{202e}z\u{200b}z\u{e0041}z".to_string();
+    let missing = common::hostile_name("/opt/m");
+    let profile = dir.path().join("usr.bin.demo");
+    std::fs::write(
+        &profile,
+        format!("profile demo /usr/bin/demo {{\n  \"{allowed}\" r,\n}}\n"),
+    )
+    .expect("write profile");
+    let line = |serial: u32, name: &str| {
+        format!(
+            "type=AVC msg=audit(1700000000.{serial:03}:{serial}): apparmor=\"DENIED\" operation=\"open\" \
+             class=\"file\" profile=\"demo\" name={} pid=1 comm={} requested_mask=\"r\" \
+             denied_mask=\"r\" fsuid=0 ouid=0\n",
+            common::audit_hex(name),
+            common::audit_hex(&common::hostile_name("c")),
+        )
+    };
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, line(1, &allowed) + &line(2, &missing)).expect("write log");
+    let run = |json: bool| {
+        let mut c = Command::new(common::bin());
+        c.arg("check")
+            .arg(&profile)
+            .arg("-d")
+            .arg(dir.path())
+            .arg("--log")
+            .arg(&log);
+        if json {
+            c.arg("--json");
+        }
+        c.output().expect("runs")
+    };
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    common::assert_no_raw_hostile("check stdout", &out.stdout);
+    common::assert_no_raw_hostile("check stderr", &out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/opt/m\\x1b]52;c;"), "{text}");
+    assert!(text.contains("\\u{202e}z\\u{200b}z\\u{e0041}z"), "{text}");
+    assert!(text.contains("\"/srv/a\\x1bP\\x07\\x9b2J"), "{text}");
+    assert!(text.contains("allowed by:"), "{text}");
+    let out = run(true);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("exact JSON");
+    let resources: Vec<&str> = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["resource"].as_str())
+        .collect();
+    assert!(resources.contains(&missing.as_str()), "{resources:?}");
+}
+
+/// A profile parse error quotes the offending text: escaped, never raw.
+#[test]
+fn profile_parse_errors_are_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("usr.bin.demo");
+    std::fs::write(
+        &profile,
+        format!("profile demo {{\n  {} r,\n}}\n", common::hostile_name("/x")),
+    )
+    .expect("write profile");
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, "").expect("write log");
+    let out = Command::new(common::bin())
+        .arg("check")
+        .arg(&profile)
+        .arg("-d")
+        .arg(dir.path())
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    common::assert_no_raw_hostile("check stderr", &out.stderr);
+    common::assert_no_raw_hostile("check stdout", &out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/x\\x1b]52;c;"),
+        "the error quotes the text, escaped: {err}"
+    );
+}
+
+/// `review PROFILE` (rule text from the profile) and `status` (profile names and load records
+/// from the log) show OSC 52, OSC 8, CSI, U+202E, U+200B and U+E0041 escaped.
+#[test]
+fn review_and_status_show_hostile_text_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("usr.bin.demo");
+    std::fs::write(
+        &profile,
+        "profile demo /usr/bin/demo {\n  \"/srv/a\x1bP\x07\u{202e}z\u{200b}\u{e0041}\" r,\n  # c \x1b]52;c;AA==\x07\n}\n",
+    )
+    .expect("write profile");
+    let h = common::hostile_name("");
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        format!(
+            "type=AVC msg=audit(1700000000.001:1): apparmor=\"DENIED\" operation=\"open\" class=\"file\" profile=\"demo\" name={} pid=1 comm={} requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n\
+             type=AVC msg=audit(1700000000.002:2): apparmor=\"STATUS\" operation=\"profile_replace\" profile=\"unconfined\" name={} pid=1 comm=\"apparmor_parser\"\n",
+            common::audit_hex(&format!("/srv/n{h}")),
+            common::audit_hex(&format!("c{h}")),
+            common::audit_hex(&format!("demo{h}")),
+        ),
+    )
+    .expect("write log");
+    for args in [
+        vec![
+            "review".to_string(),
+            profile.display().to_string(),
+            "-d".into(),
+            dir.path().display().to_string(),
+        ],
+        vec![
+            "status".to_string(),
+            "demo".into(),
+            "--log".into(),
+            log.display().to_string(),
+        ],
+        vec![
+            "status".to_string(),
+            format!("demo{h}"),
+            "--log".into(),
+            log.display().to_string(),
+        ],
+    ] {
+        let out = Command::new(common::bin())
+            .args(&args)
+            .env("AA_ASSIST_CONFIG", "/nonexistent/config.toml")
+            .output()
+            .expect("runs");
+        common::assert_no_raw_hostile(&format!("{args:?} stdout"), &out.stdout);
+        common::assert_no_raw_hostile(&format!("{args:?} stderr"), &out.stderr);
+    }
+}

@@ -384,3 +384,145 @@ async fn review_with_a_model_narrative() {
         "{text}"
     );
 }
+
+/// `redact` and `explain` on a log whose name, comm and profile carry OSC 52, OSC 8, CSI,
+/// U+202E, U+200B and U+E0041: neither the printed prompt nor the table carries a raw one,
+/// and the prompt shows them as `\xHH` escapes (what the model receives).
+#[test]
+fn redact_and_explain_never_print_hostile_characters_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        format!(
+            "type=AVC msg=audit(1700000100.000:2): apparmor=\"DENIED\" operation=\"open\" profile={} name={} pid=11 comm={} requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+            common::audit_hex(&common::hostile_name("/usr/bin/p")),
+            common::audit_hex(&common::hostile_name("/srv/n")),
+            common::audit_hex(&common::hostile_name("c")),
+        ),
+    )
+    .unwrap();
+    let out = aa(&["redact", "--base-url", "http://127.0.0.1:9/v1"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    common::assert_no_raw_hostile("redact stdout", &out.stdout);
+    common::assert_no_raw_hostile("redact stderr", &out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/srv/n\\\\x1b]52;c;"), "{text}");
+    assert!(text.contains("\\\\xe2\\\\x80\\\\xae"), "{text}");
+    let out = aa(&["explain"]).arg(&log).output().unwrap();
+    common::assert_no_raw_hostile("explain stdout", &out.stdout);
+    common::assert_no_raw_hostile("explain stderr", &out.stderr);
+}
+
+/// A server that echoes the API key in its answer (in the narrative, and JSON-escaped): the key
+/// is printed nowhere and stored in no cache file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echoed_key_is_never_printed_or_cached() {
+    let key = "sk-echo-test-5ecr3t-key-0123456789";
+    let escaped: String = key
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let content = format!(
+        r#"{{"proposals": [], "explanations": [{{"group": "G1", "text": "your key is {key} or {escaped}"}}]}}"#
+    );
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_string(common::completion(&content, "stop").to_string()),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let transcript = dir.path().join("t.jsonl");
+    for json in [false, true] {
+        let mut cmd = aa(&["explain", "--llm", "--model", "m", "--base-url"]);
+        cmd.arg(format!("{}/v1", server.uri()))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--transcript")
+            .arg(&transcript)
+            .env("OPENAI_API_KEY", key)
+            .arg(fixture("svc.log"));
+        if json {
+            cmd.arg("--json");
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{all}");
+        assert!(!all.contains(key), "key printed: {all}");
+        assert!(
+            all.contains("your key is ***"),
+            "the answer is shown, scrubbed: {all}"
+        );
+    }
+    let mut files = 0;
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !text.contains(key) && !text.contains(&escaped),
+            "key cached: {text}"
+        );
+        files += 1;
+    }
+    assert!(files > 0, "the answer was cached");
+    let t = std::fs::read_to_string(&transcript).unwrap();
+    assert!(!t.contains(key) && !t.contains(&escaped), "{t}");
+}
+
+/// The config file may name another environment variable as the key source only when it is
+/// owned by the invoking user (or root) and not writable by group or others: otherwise anyone
+/// who can write it could have, say, AWS_SECRET_ACCESS_KEY sent as a bearer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_may_name_the_key_variable_only_when_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = common::server_answering(r#"{"proposals":[],"explanations":[]}"#.into()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[llm]\napi_key_env = \"AA_TEST_OTHER_SECRET\"\n").unwrap();
+    let run = |mode: u32| {
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut cmd = aa(&[
+            "explain",
+            "--llm",
+            "--model",
+            "m",
+            "--no-cache",
+            "--base-url",
+        ]);
+        cmd.arg(format!("{}/v1", server.uri()))
+            .env("AA_ASSIST_CONFIG", &config)
+            .env("AA_TEST_OTHER_SECRET", "sk-other-secret-value-42")
+            .arg(fixture("svc.log"));
+        cmd.output().unwrap()
+    };
+    for mode in [0o666, 0o620, 0o602] {
+        let out = run(mode);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "mode {mode:o}: {err}");
+        assert!(err.contains(&config.display().to_string()), "{err}");
+        assert!(err.contains("api_key_env"), "{err}");
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing sent with an unsafe key source"
+    );
+    let out = run(0o600);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(
+        reqs[0].headers.get("authorization").unwrap(),
+        "Bearer sk-other-secret-value-42"
+    );
+}

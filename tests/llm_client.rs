@@ -493,6 +493,82 @@ async fn cache_makes_a_rerun_send_nothing() {
     assert_eq!(requests(&server).await.len(), 4);
 }
 
+/// The cache key includes the base URL: one server's answers are never replayed as another's.
+#[tokio::test]
+async fn cache_is_per_server() {
+    let b = batches(1);
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(completion(&good_answer(&b[0]), "stop")),
+            )
+            .mount(&server)
+            .await;
+        servers.push(server);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for server in &servers {
+        let c = client(LlmConfig {
+            cache_dir: Some(dir.path().to_path_buf()),
+            ..config(server)
+        });
+        assert!(!c.complete(&b[0]).await.unwrap().from_cache);
+        assert_eq!(requests(server).await.len(), 1);
+    }
+    let c = client(LlmConfig {
+        cache_dir: Some(dir.path().to_path_buf()),
+        ..config(&servers[0])
+    });
+    let key = c.cache_key(&b[0]);
+    let c2 = client(LlmConfig {
+        cache_dir: Some(dir.path().to_path_buf()),
+        ..config(&servers[1])
+    });
+    assert_ne!(key, c2.cache_key(&b[0]));
+}
+
+/// A server that echoes the key in its answer, plainly and JSON-escaped: the key is in no
+/// reply, no cache file and no transcript line.
+#[tokio::test]
+async fn an_echoed_key_is_scrubbed_from_replies_cache_and_transcript() {
+    let server = MockServer::start().await;
+    let b = batches(1);
+    let escaped: String = KEY
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    // the answer's own JSON spells the key a second time with \u escapes
+    let answer = format!(
+        r#"{{"proposals": [], "explanations": [{{"group": "{}", "text": "key {KEY} {escaped}"}}]}}"#,
+        b[0].group_ids[0]
+    );
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&answer, "stop")))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let cfg = LlmConfig {
+        cache_dir: Some(dir.path().join("cache")),
+        transcript: Some(transcript.clone()),
+        ..config(&server)
+    };
+    let reply = client(cfg.clone()).complete(&b[0]).await.unwrap();
+    let shown = format!("{} {:?}", reply.content, reply.parsed);
+    assert!(!shown.contains(KEY), "{shown}");
+    assert!(shown.contains("key ***"), "{shown}");
+    let again = client(cfg).complete(&b[0]).await.unwrap();
+    assert!(again.from_cache);
+    for entry in std::fs::read_dir(dir.path().join("cache")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains(KEY) && !text.contains(&escaped), "{text}");
+    }
+    let t = std::fs::read_to_string(&transcript).unwrap();
+    assert!(!t.contains(KEY) && !t.contains(&escaped), "{t}");
+}
+
 #[tokio::test]
 async fn unusable_answers_are_not_cached() {
     let server = MockServer::start().await;

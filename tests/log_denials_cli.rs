@@ -279,3 +279,37 @@ fn bad_thread_counts_are_refused() {
         );
     }
 }
+
+/// Bidi overrides, zero-width and tag characters, OSC 52 and OSC 8 in the name, comm and
+/// profile: the table shows every one as an escape; `--json` keeps them exact.
+#[test]
+fn table_escapes_bidi_zero_width_and_tag_characters() {
+    let name = common::hostile_name("/tmp/n");
+    let short = "/t\u{202e}\u{200b}\u{e0041}";
+    let line = format!(
+        "type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile={} name={} \
+         pid=1 comm={} requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+        common::audit_hex(&common::hostile_name("/usr/bin/p")),
+        common::audit_hex(&name),
+        common::audit_hex(&common::hostile_name("c")),
+    ) + &format!(
+        "type=AVC msg=audit(1.2:4): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name={} \
+         pid=1 comm=\"c\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+        common::audit_hex(short),
+    );
+    let out = run(&["denials", "-"], Some(line.as_bytes()));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    common::assert_no_raw_hostile("denials stdout", &out.stdout);
+    common::assert_no_raw_hostile("denials stderr", &out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/t\\u{202e}\\u{200b}\\u{e0041}"), "{text}");
+    let out = run(&["denials", "-", "--json"], Some(line.as_bytes()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .chain(serde_json::from_str::<serde_json::Value>(&text).ok())
+            .any(|v| v.to_string().contains("\\u001b]52")),
+        "JSON keeps the exact name: {text}"
+    );
+}

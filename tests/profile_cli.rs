@@ -93,3 +93,42 @@ fn roundtrip_is_byte_identical_even_for_invalid_text() {
         .expect("runs");
     assert_eq!(out.stdout, text.as_bytes());
 }
+
+/// A profile whose parse error quotes OSC 52, OSC 8, CSI, U+202E, U+200B and U+E0041: every
+/// command that parses profiles (`debug check-profile`, `check`, `review`, `tune`) shows the
+/// error escaped.
+#[test]
+fn parse_errors_quoting_hostile_text_are_escaped_in_every_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("usr.bin.demo");
+    std::fs::write(
+        &f,
+        format!("profile demo {{\n  {} r,\n}}\n", common::hostile_name("/x")),
+    )
+    .expect("write");
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, "").expect("log");
+    let d = dir.path().to_str().expect("utf8 path");
+    let p = f.to_str().expect("utf8 path");
+    let l = log.to_str().expect("utf8 path");
+    let state = dir.path().join("state");
+    for args in [
+        vec!["debug", "check-profile", "-d", d, p],
+        vec!["check", p, "-d", d, "--log", l],
+        vec!["review", p, "-d", d],
+        vec!["tune", p, "-d", d, "--dry-run", "--log", l],
+    ] {
+        let out = Command::new(common::bin())
+            .args(&args)
+            .env("AA_ASSIST_STATE_DIR", &state)
+            .env_remove("OPENAI_API_KEY")
+            .output()
+            .expect("runs");
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        common::assert_no_raw_hostile(&format!("{args:?} stdout"), &out.stdout);
+        common::assert_no_raw_hostile(&format!("{args:?} stderr"), &out.stderr);
+        let all = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(all.contains("/x\\x1b]52;c;"), "{args:?}: {all}");
+    }
+}

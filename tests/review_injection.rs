@@ -225,3 +225,73 @@ fn review_of_a_profile_flags_rules_whose_names_read_like_instructions() {
         "{rules:?}"
     );
 }
+
+/// A log whose file names, comm and exec target carry OSC 52, OSC 8, CSI, U+202E, U+200B and
+/// U+E0041: every drafted rule writes them as AppArmor `\xHH` escapes (never raw), still
+/// covers its evidence, and neither the cards, the JSON report nor `--patch` carries a raw one.
+#[test]
+fn hostile_names_never_reach_a_rule_a_card_or_a_patch_raw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("audit.log");
+    // (a kernel path never holds `//`; the OSC 8 link's `http://` would)
+    let name = common::hostile_name("/var/lib/exampled/cache/n").replace("//", "/");
+    let line = |serial: u32, name: &str| {
+        format!(
+            "type=AVC msg=audit(1795082402.{serial:03}:{serial}): apparmor=\"DENIED\" \
+             operation=\"open\" class=\"file\" profile=\"exampled\" name={} pid=1423 \
+             comm={} requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+            hex(name),
+            hex(&common::hostile_name("c")),
+        )
+    };
+    std::fs::write(&log, line(401, &name) + &line(402, "/tmp/\u{202e}fdp.exe")).expect("log");
+    let state = dir.path().join("state");
+    let out = tune(&log, &state).assert().code(1).get_output().clone();
+    common::assert_no_raw_hostile("tune stdout", &out.stdout);
+    common::assert_no_raw_hostile("tune stderr", &out.stderr);
+
+    let patch = dir.path().join("t.patch");
+    let out = tune(&log, &state)
+        .arg("--json")
+        .arg("--patch")
+        .arg(&patch)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("exact JSON");
+    let proposals = v["proposals"].as_array().expect("proposals");
+    let rules: Vec<&str> = proposals
+        .iter()
+        .filter_map(|p| p["rule"].as_str())
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("/var/lib/exampled/cache/n\\x1b\\]52;c;")),
+        "the drafted rule writes ESC as \\x1b: {rules:?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("/tmp/\\xe2\\x80\\xaefdp.exe")),
+        "{rules:?}"
+    );
+    for p in proposals {
+        let rule = p["rule"].as_str().expect("rule");
+        assert!(
+            !rule.chars().any(|c| c.is_control()
+                || c as u32 >= 0x200b && c as u32 <= 0x206f
+                || c as u32 >= 0xe0000),
+            "raw character in a drafted rule: {rule:?}"
+        );
+        if rule.contains("cache/n") {
+            assert!(
+                !p["evidence"].as_array().expect("evidence").is_empty(),
+                "the escaped rule still covers its event: {p}"
+            );
+        }
+    }
+    let text = std::fs::read(&patch).expect("patch written");
+    common::assert_no_raw_hostile("--patch", &text);
+}

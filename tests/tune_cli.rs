@@ -512,3 +512,47 @@ fn observed_sensitive_targets_are_never_ok() {
         assert_eq!(p["verdict"], "ok", "{path}: {p:#}");
     }
 }
+
+/// A rule holding raw OSC 52, OSC 8, CSI, U+202E, U+200B and U+E0041 (here from a hand-made
+/// proposals file that even calls it `ok`) never reaches the profile or the patch raw, and a
+/// profile whose own text holds them (a comment) is shown escaped in the patch.
+#[test]
+fn raw_hidden_characters_never_reach_the_patch_or_the_profile() {
+    let f = fixture();
+    let hostile = common::hostile_name("# note ");
+    let mut original = String::from_utf8(f.original.clone()).expect("utf8");
+    // right where the new file rule goes, so the patch's context shows it
+    let anchor = "owner /var/lib/exampled/cache/* r,\n";
+    let at = original.find(anchor).expect("anchor") + anchor.len();
+    original.insert_str(at, &format!("  {hostile}\n"));
+    std::fs::write(&f.profile, &original).expect("write");
+    let json = serde_json::json!({
+        "groups": [
+            {"id": "G1", "profile": "exampled", "class": "file", "operation": "open",
+             "resource": "/etc/exampled/exampled.conf", "mask": "r", "count": 2, "covered_by": null},
+        ],
+        "checked": [
+            checked("P1", &format!("{} r,", common::hostile_name("/etc/exampled/x")), &["G1"], Verdict::Ok),
+            checked("P2", "/etc/exampled/exampled.conf r,", &["G1"], Verdict::Ok),
+        ],
+    });
+    std::fs::write(&f.proposals, json.to_string()).expect("write");
+    let patch = f.root.join("tune.patch");
+    let out = tune(&f)
+        .arg("--dry-run")
+        .arg("--patch")
+        .arg(&patch)
+        .output()
+        .expect("runs");
+    common::assert_no_raw_hostile("tune stdout", &out.stdout);
+    common::assert_no_raw_hostile("tune stderr", &out.stderr);
+    let text = std::fs::read(&patch).expect("patch written");
+    common::assert_no_raw_hostile("--patch", &text);
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("# P1 [cannot be placed"), "{text}");
+    assert!(
+        text.contains("\n+  /etc/exampled/exampled.conf r,\n"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read_to_string(&f.profile).expect("read"), original);
+}

@@ -29,7 +29,7 @@ fn sent_profile(req: &Request) -> String {
         .map(|m| m["content"].as_str().unwrap_or_default().to_string())
         .collect::<String>();
     let list = text
-        .split("Profiles in this request: ")
+        .split("PROFILES in this request (untrusted; as logged):\n```json\n")
         .nth(1)
         .and_then(|t| t.lines().next())
         .unwrap();
@@ -240,4 +240,49 @@ fn llm_without_a_server_is_a_clear_error() {
         stderr.contains("--base-url") && stderr.contains("--model"),
         "{stderr}"
     );
+}
+
+/// A model whose rule and rationale carry OSC 52, OSC 8, CSI, U+202E, U+200B and U+E0041: the
+/// rule is refused (never a proposal that could reach the profile), and nothing of it reaches
+/// the terminal raw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_rules_with_hidden_characters_are_refused_and_shown_escaped() {
+    let hostile = common::hostile_name("/etc/{P}/x");
+    let answer = json!({
+        "proposals": [
+            {"profile": "{P}", "rule": format!("{hostile} r,"), "evidence": ["G1"],
+             "rationale": common::hostile_name("why"), "risk": "low"},
+            {"profile": "{P}", "rule": "/etc/{P}/{P}.conf\u{202e} r,", "evidence": ["G1"],
+             "rationale": "reads its config", "risk": "low"}
+        ],
+        "explanations": []
+    })
+    .to_string();
+    let server = server_answering_in_kind(answer).await;
+    let (out, _dir, _) = run_tune(&server, &["--dry-run"]).await;
+    common::assert_no_raw_hostile("tune --llm stdout", &out.stdout);
+    common::assert_no_raw_hostile("tune --llm stderr", &out.stderr);
+    let (out, _dir, _) = run_tune(&server, &["--dry-run", "--json"]).await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let model = model_proposals(&report);
+    assert!(
+        model.iter().all(|p| p["verdict"] == "blocked"),
+        "a rule with a hidden character is never approvable: {model:#?} {stderr}"
+    );
+    assert_eq!(model.len(), 2, "{report:#}");
+    for p in &model {
+        assert!(
+            p["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["code"] == "invalid-rule"
+                    && f["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("raw control, bidirectional or invisible character")),
+            "refused for its hidden character, whatever else is wrong: {p:#}"
+        );
+    }
 }

@@ -606,3 +606,59 @@ fn no_backup_directory_refuses_before_any_question() {
         f.original.as_bytes()
     );
 }
+
+/// `debug roundtrip` and `debug parse-log` are byte-exact into a pipe (their purpose), but on a
+/// terminal a profile or log holding OSC 52, OSC 8, CSI, U+202E, U+200B or U+E0041 is shown
+/// escaped.
+#[test]
+fn debug_tools_escape_hostile_text_on_a_terminal_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("p");
+    let hostile = common::hostile_name("# c ");
+    let text = format!("profile demo {{\n  {hostile}\n}}\n");
+    std::fs::write(&profile, &text).expect("write");
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        format!(
+            "type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name={} pid=1 comm=\"x\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+            common::audit_hex(&common::hostile_name("/t/n"))
+        ),
+    )
+    .expect("write");
+    for args in [
+        vec![
+            "debug".to_string(),
+            "roundtrip".into(),
+            profile.display().to_string(),
+        ],
+        vec![
+            "debug".to_string(),
+            "parse-log".into(),
+            log.display().to_string(),
+        ],
+    ] {
+        let mut cmd = Command::new(common::bin());
+        cmd.args(&args).env("TERM", "xterm");
+        let mut s = Session::spawn(cmd).expect("spawn in a pty");
+        s.set_expect_timeout(Some(Duration::from_secs(20)));
+        let end = s.expect(Eof).expect("exits");
+        let shown: Vec<u8> = end
+            .matches()
+            .flat_map(|m| m.to_vec())
+            .chain(end.before().to_vec())
+            .collect();
+        common::assert_no_raw_hostile(&format!("{args:?} on a terminal"), &shown);
+        assert!(
+            String::from_utf8_lossy(&shown).contains("\\x1b]52;c;"),
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&shown)
+        );
+    }
+    let piped = std::process::Command::new(common::bin())
+        .args(["debug", "roundtrip"])
+        .arg(&profile)
+        .output()
+        .expect("runs");
+    assert_eq!(String::from_utf8(piped.stdout).expect("utf8"), text);
+}

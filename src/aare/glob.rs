@@ -95,10 +95,19 @@ pub fn glob_path_withext(path: &str) -> String {
 }
 
 /// Quote a literal path (e.g. from an audit log) so that, as AARE, it matches only itself:
-/// `\ ? * [ ] { } " !` get a backslash (the utils' `convert_expression_to_aare`).
+/// `\ ? * [ ] { } " !` get a backslash (the utils' `convert_expression_to_aare`), and every
+/// control, bidirectional or invisible character ([`crate::display::is_hidden`], tabs too) is
+/// written byte by byte as AppArmor's hex escape `\xHH`, so a profile never receives one raw.
 pub fn escape(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for c in path.chars() {
+        if crate::display::is_hidden(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+            continue;
+        }
         if matches!(c, '\\' | '?' | '*' | '[' | ']' | '{' | '}' | '"' | '!') {
             out.push('\\');
         }
@@ -139,6 +148,20 @@ pub fn filter_slashes(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_writes_hidden_characters_as_hex_escapes_that_still_match() {
+        let name = "/tmp/a\x1b]52;c;AA==\x07 b\u{202e}\u{200b}\u{e0041}\tc[1]";
+        let esc = escape(name);
+        assert_eq!(
+            esc,
+            "/tmp/a\\x1b\\]52;c;AA==\\x07 b\\xe2\\x80\\xae\\xe2\\x80\\x8b\\xf3\\xa0\\x81\\x81\\x09c\\[1\\]"
+        );
+        assert!(!crate::display::has_hidden(&esc));
+        let p = crate::aare::Pattern::compile(&esc).expect("compiles");
+        assert!(p.is_match(name), "{esc}");
+        assert!(!p.is_match("/tmp/a"));
+    }
 
     #[test]
     fn filter_slashes_keeps_namespace_prefix() {

@@ -464,6 +464,22 @@ mod tests {
     }
 
     #[test]
+    fn byte_escapes_in_rule_paths_match_the_bytes_they_stand_for() {
+        for (rule, path) in [
+            ("owner \"/t/a\\x1bb\" r,", "/t/a\x1bb"),
+            ("/t/a\\x1bb r,", "/t/a\x1bb"),
+            ("\"/t/a\\033b\" r,", "/t/a\x1bb"),
+            ("\"/t/a\\xe2\\x80\\xaeb\" r,", "/t/a\u{202e}b"),
+            ("\"/t/a\\]b\" r,", "/t/a]b"),
+            ("\"/t/a\\\\b\" r,", "/t/a\\b"),
+        ] {
+            let g = Grant::parse(rule, &default_vars()).expect("compiles");
+            assert!(g.satisfies(&file(path, "r", true), None), "{rule} {path:?}");
+            assert!(!g.satisfies(&file("/t/ax1bb", "r", true), None), "{rule}");
+        }
+    }
+
+    #[test]
     fn invalid_text_is_an_error() {
         assert!(Grant::parse("/etc/hosts rz,", &default_vars()).is_err());
         assert!(Grant::parse("/etc/hosts r", &default_vars()).is_err());

@@ -53,23 +53,11 @@ impl std::fmt::Display for NameFlag {
     }
 }
 
-/// Characters that change how text around them is shown, or hide text: controls, bidi
-/// overrides and isolates, zero-width characters, the word joiner and other invisible
-/// operators, the byte order mark, soft hyphens, and Unicode tag characters (which can carry
-/// a hidden ASCII message).
+/// Characters that change how text around them is shown, or hide text: the one list,
+/// [`crate::display::is_hidden`] (controls, bidi controls, zero-width and other format
+/// characters, Unicode tag characters, …).
 pub fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{061c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{feff}'
-                | '\u{e0000}'..='\u{e007f}'
-        )
+    crate::display::is_hidden(c)
 }
 
 /// `text` with every [`is_hidden`] character written as `\x1b` or `\u{202e}` (tabs too),

@@ -656,6 +656,17 @@ impl Checker {
         if proposal.source == Source::Model {
             findings.push(Code::ModelProposal.finding("proposed by a language model"));
         }
+        if crate::display::has_hidden(&proposal.rule) {
+            // A profile never receives a raw control, bidi or invisible character: the
+            // drafter writes them as `\xHH` escapes; anyone else's rule is refused.
+            findings.push(Code::InvalidRule.finding(format!(
+                "the rule text holds a raw control, bidirectional or invisible character ({}); \
+                 write it with AppArmor's \\xHH escapes",
+                crate::display::Untrusted(&proposal.rule)
+            )));
+            checked.unsupported_claims = proposal.claimed_evidence.clone();
+            return finish(checked, findings);
+        }
         let grants = match self.grants(&proposal.rule) {
             Ok(g) => g,
             Err(f) => {

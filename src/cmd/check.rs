@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use aa_assist::check::coverage::{statuses, GroupStatus, Status};
 use aa_assist::check::group_evidence;
+use aa_assist::display::Untrusted;
 use aa_assist::log::group::{group_events, Filter, Group};
 use aa_assist::log::open_sources;
 use aa_assist::profile::{IncludeMode, Loader};
@@ -97,7 +98,7 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("loading {}", args.profile.display()))?;
     if !global.quiet {
         for w in &policy.warnings {
-            eprintln!("{w}");
+            eprintln!("{}", Untrusted(&w.to_string()));
         }
     }
     let specs = super::inputs::log_specs(&args.logs)?;
@@ -172,17 +173,31 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
 
 fn print_table(out: &mut impl Write, rows: &[Row<'_>], summary: &Summary) -> std::io::Result<()> {
     for r in rows {
-        let what = format!("{} {} {}", r.class, r.mask, r.resource);
+        let what = format!(
+            "{} {} {}",
+            Untrusted(&r.class),
+            Untrusted(&r.mask),
+            Untrusted(&r.resource)
+        );
         let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
         let head = format!(
             "{:<5} {:<8} {} ({}x) [{}]",
-            r.status.group, r.mode, what, r.count, r.status.profile
+            Untrusted(&r.status.group),
+            r.mode,
+            what,
+            r.count,
+            Untrusted(&r.status.profile)
         );
         match &r.status.status {
             Status::Allowed { rules } => {
                 writeln!(out, "{head}\n      allowed by:")?;
                 for rule in rules {
-                    writeln!(out, "        {}  ({})", rule.rule, rule.source)?;
+                    writeln!(
+                        out,
+                        "        {}  ({})",
+                        Untrusted(&rule.rule),
+                        Untrusted(&rule.source)
+                    )?;
                 }
                 if r.status.stale {
                     writeln!(
@@ -195,7 +210,8 @@ fn print_table(out: &mut impl Write, rows: &[Row<'_>], summary: &Summary) -> std
                 writeln!(
                     out,
                     "{head}\n      denied by: {}  ({})",
-                    rule.rule, rule.source
+                    Untrusted(&rule.rule),
+                    Untrusted(&rule.source)
                 )?;
             }
             Status::Missing => writeln!(out, "{head}\n      missing")?,

@@ -127,17 +127,10 @@ fn specs(args: &Args) -> anyhow::Result<Vec<SourceSpec>> {
     Ok(specs)
 }
 
-/// Replace control characters (terminal escapes in attacker-written log text) with `\xNN`.
+/// Untrusted log text for the table: [`aa_assist::display::escape`] (controls, bidi and
+/// invisible characters shown as escapes).
 fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    aa_assist::display::escape(s)
 }
 
 fn cut(s: &str, max: usize) -> String {

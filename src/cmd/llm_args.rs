@@ -120,6 +120,13 @@ impl LlmArgs {
         } else {
             self.cache_dir.clone().or(defaults.cache_dir.clone())
         };
+        if self.api_key_env.is_none() {
+            if let (Some(name), Some(path)) = (&file.api_key_env, Config::default_path()) {
+                if name != DEFAULT_API_KEY_ENV {
+                    aa_assist::config::check_private(&path, "llm.api_key_env")?;
+                }
+            }
+        }
         let client = LlmConfig {
             base_url: base_url.unwrap_or(defaults.base_url.clone()),
             model: model.unwrap_or(defaults.model.clone()),

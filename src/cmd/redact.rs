@@ -76,7 +76,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
     let groups = aa_assist::pack::group_data(&events, &grouping, &ids);
     let planned = settings.plan(task, &groups, &[])?;
-    out.write_all(render_for_model(&planned.batches).as_bytes())?;
+    // The data in a prompt is already inert (prompt::neutralise: no control, bidi or
+    // invisible character), so this prints exactly what is sent; the escape only guards
+    // against such characters in a template from --prompts-dir.
+    let text = render_for_model(&planned.batches);
+    out.write_all(aa_assist::display::escape_lines(&text).as_bytes())?;
     if !global.quiet {
         eprintln!(
             "{}; {} value(s) pseudonymised",

@@ -482,11 +482,14 @@ fn write_patch(
         match excluded {
             None => header.push_str(&format!(
                 "# {} [{}] {}: {rule}\n",
-                p.id,
+                review::sanitize(&p.id),
                 verdict_name(c.verdict),
                 review::sanitize(&p.profile)
             )),
-            Some(why) => header.push_str(&format!("# {} [{why}, not included]: {rule}\n", p.id)),
+            Some(why) => header.push_str(&format!(
+                "# {} [{why}, not included]: {rule}\n",
+                review::sanitize(&p.id)
+            )),
         }
     }
     let name = target

@@ -40,8 +40,17 @@ fn s(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|x| !x.is_empty())
 }
 
-/// Quotes a rule word when it holds whitespace or characters that end a word.
+/// Quotes a rule word when it holds whitespace or characters that end a word. Control,
+/// bidirectional and invisible characters ([`crate::display::is_hidden`]) are written as
+/// AppArmor's `\xHH` escapes, byte by byte: a profile never receives one raw.
 pub fn quote(word: &str) -> String {
+    let hex;
+    let word = if crate::display::has_hidden(word) {
+        hex = hex_hidden(word);
+        hex.as_str()
+    } else {
+        word
+    };
     if word.is_empty()
         || word
             .chars()
@@ -69,6 +78,22 @@ pub fn quote(word: &str) -> String {
     } else {
         word.to_string()
     }
+}
+
+/// `word` with every hidden character written as `\xHH` escapes of its UTF-8 bytes.
+fn hex_hidden(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 8);
+    for c in word.chars() {
+        if crate::display::is_hidden(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An access list: one word bare, several as `(a, b)`, sorted; always parenthesised when
@@ -363,6 +388,13 @@ mod tests {
         assert_eq!(access_list("receive", true), "(receive)");
         assert_eq!(access_list("send", false), "send");
         assert_eq!(access_list("rw, nosuid, bind", true), "(bind, nosuid, rw)");
+    }
+
+    #[test]
+    fn quote_writes_hidden_characters_as_hex_escapes() {
+        assert_eq!(quote("a\x1b]0;x\x07"), "a\\x1b]0;x\\x07");
+        assert_eq!(quote("p\u{202e} q"), "\"p\\xe2\\x80\\xae q\"");
+        assert!(!crate::display::has_hidden(&quote("\u{e0041}\t\u{200b}")));
     }
 
     #[test]

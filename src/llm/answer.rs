@@ -544,8 +544,8 @@ fn rule_suspicion(rule: &str) -> Option<String> {
     if r.chars().count() > MAX_RULE_CHARS {
         return Some(format!("longer than {MAX_RULE_CHARS} characters"));
     }
-    if r.chars().any(|c| c.is_control()) {
-        return Some("contains a line break or control character".into());
+    if crate::display::has_hidden(r) {
+        return Some("contains a line break, control, bidirectional or invisible character".into());
     }
     if r.contains('{') && !r.contains("@{") || r.contains('}') && !r.contains("@{") {
         return Some("opens or closes a block".into());

@@ -288,12 +288,14 @@ impl Client {
         body
     }
 
-    /// Cache key: model, messages and sampling parameters (not the transport-level response
-    /// format, so a rerun after a format downgrade still hits).
+    /// Cache key: server (base URL), model, messages and sampling parameters (not the
+    /// transport-level response format, so a rerun after a format downgrade still hits). The
+    /// base URL is part of it, so one server's answers are never replayed as another's.
     pub fn cache_key(&self, batch: &Batch) -> String {
         let c = &self.inner.config;
         let material = json!({
-            "v": 1,
+            "v": 2,
+            "base_url": c.base_url.trim_end_matches('/'),
             "model": c.model,
             "system": batch.system,
             "user": batch.user,
@@ -360,8 +362,12 @@ impl Client {
     /// fallback.
     pub async fn complete(&self, batch: &Batch) -> Result<BatchReply, LlmError> {
         let ctx = batch.context();
-        if let Some(hit) = self.cache_get(batch) {
+        if let Some(mut hit) = self.cache_get(batch) {
             self.inner.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            if let Some(k) = &self.inner.key {
+                // entries written before answers were scrubbed
+                hit.content = k.scrub(&hit.content);
+            }
             return Ok(BatchReply {
                 batch_id: batch.id.clone(),
                 parsed: parse_answer(&hit.content, hit.cut_off, &ctx),
@@ -476,7 +482,9 @@ impl Client {
         let status = resp.status().as_u16();
         let wait = retry_after(resp.headers());
         let text = match resp.text().await {
-            Ok(t) => t,
+            // A server may echo the key: scrubbed before anything is parsed, recorded,
+            // cached or shown.
+            Ok(t) => scrub(printable_escapes_decoded(&t)),
             Err(e) => {
                 let err = if e.is_timeout() {
                     LlmError::Timeout {
@@ -507,6 +515,9 @@ impl Client {
         }))?;
         if (200..300).contains(&status) {
             let (content, cut_off, usage) = read_completion(&text)?;
+            // … and again once JSON escapes (`\u0073k-…`) are decoded, here and inside the
+            // answer's own JSON.
+            let content = scrub(printable_escapes_decoded(&content));
             let parsed = parse_answer(&content, cut_off, &batch.context());
             return Ok(Attempt::Done(Box::new(BatchReply {
                 batch_id: batch.id.clone(),
@@ -652,6 +663,40 @@ fn backoff(base: Duration, retry: u32, salt: &str) -> Duration {
 
 /// Content, cut-off flag and usage from a chat-completion body. Uses `async-openai`'s type;
 /// servers that omit fields it requires are read leniently from the same JSON.
+/// `text` with every JSON escape `\uXXXX` of a printable ASCII character other than `"` and
+/// `\` written as the character itself: the same JSON, in which a key spelled with escapes
+/// becomes visible to [`ApiKey::scrub`]. Other text is unchanged.
+fn printable_escapes_decoded(text: &str) -> String {
+    if !text.contains("\\u") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\\u") {
+        // an escaped backslash before it (`\\u…`) is not an escape
+        let backslashes = rest[..i].chars().rev().take_while(|c| *c == '\\').count();
+        let hex = rest.get(i + 2..i + 6);
+        let decoded = hex
+            .filter(|_| backslashes % 2 == 0)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+            .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\');
+        match decoded {
+            Some(c) => {
+                out.push_str(&rest[..i]);
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str(&rest[..i + 2]);
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn read_completion(text: &str) -> Result<(String, bool, Option<Usage>), LlmError> {
     if let Ok(r) = serde_json::from_str::<CreateChatCompletionResponse>(text) {
         let usage = r.usage.as_ref().map(|u| Usage {
@@ -705,6 +750,18 @@ fn read_completion(text: &str) -> Result<(String, bool, Option<Usage>), LlmError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_are_decoded_and_json_stays_the_same() {
+        let t = r#"{"a":"\u0073k-1 \u0022q\u0022 \\u0073 \u00e9 \u001b"}"#;
+        let d = printable_escapes_decoded(t);
+        assert_eq!(d, r#"{"a":"sk-1 \u0022q\u0022 \\u0073 \u00e9 \u001b"}"#);
+        let a: serde_json::Value = serde_json::from_str(t).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&d).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(printable_escapes_decoded("no escapes"), "no escapes");
+        assert_eq!(printable_escapes_decoded("\\u12"), "\\u12");
+    }
 
     #[test]
     fn backoff_is_jittered_and_bounded() {

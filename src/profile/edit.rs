@@ -12,11 +12,25 @@ pub enum EditError {
     #[error("no profile or hat named {0:?}")]
     NoSuchProfile(Vec<String>),
     /// The rule text does not parse as exactly one rule.
-    #[error("not a single valid rule: {0}")]
+    #[error("not a single valid rule: {}", crate::display::Untrusted(.0))]
     BadRule(String),
+    /// The rule text holds a raw control, bidirectional or invisible character
+    /// ([`crate::display::is_hidden`]): a profile never receives one (write `\xHH` instead).
+    #[error(
+        "the rule holds a raw control, bidirectional or invisible character: {}",
+        crate::display::Untrusted(.0)
+    )]
+    HiddenCharacter(String),
     /// The rule to replace or remove is not in the profile.
     #[error("rule {0:?} not found in the profile")]
     NoSuchRule(String),
+}
+
+fn refuse_hidden(rule: &str) -> Result<(), EditError> {
+    if crate::display::has_hidden(rule) {
+        return Err(EditError::HiddenCharacter(rule.to_string()));
+    }
+    Ok(())
 }
 
 fn profile_name(n: &Node) -> Option<String> {
@@ -92,6 +106,7 @@ impl ProfileFile {
         rule_text: &str,
     ) -> Result<String, EditError> {
         let rule_text = rule_text.trim();
+        refuse_hidden(rule_text)?;
         let kind =
             rule_kind_of(rule_text).ok_or_else(|| EditError::BadRule(rule_text.to_string()))?;
         let path: Vec<String> = profile_path.iter().map(|s| s.to_string()).collect();
@@ -156,6 +171,7 @@ impl ProfileFile {
         new: &str,
     ) -> Result<String, EditError> {
         let new = new.trim();
+        refuse_hidden(new)?;
         rule_kind_of(new).ok_or_else(|| EditError::BadRule(new.to_string()))?;
         let path: Vec<String> = profile_path.iter().map(|s| s.to_string()).collect();
         let children = &mut find_block(&mut self.nodes, profile_path)
@@ -201,6 +217,24 @@ mod tests {
     use super::*;
 
     const SRC: &str = "# head\n/usr/bin/foo {\n  #include <abstractions/base>\n  capability chown,\n    /etc/a r,\n  /etc/b w, # tail\n\n  ^hat {\n    /x r,\n  }\n}\n";
+
+    #[test]
+    fn rules_with_raw_hidden_characters_are_refused() {
+        let src = "profile x {\n  /a r,\n}\n";
+        for bad in ["/b\x1b]52;c;AA==\x07 r,", "/b\u{202e} r,", "/b\u{e0041} r,"] {
+            let mut t = ProfileFile::parse("p", src).expect("parses");
+            assert!(matches!(
+                t.insert_rule(&["x"], bad),
+                Err(EditError::HiddenCharacter(_))
+            ));
+            assert!(matches!(
+                t.replace_rule(&["x"], "/a r,", bad),
+                Err(EditError::HiddenCharacter(_))
+            ));
+        }
+        let mut t = ProfileFile::parse("p", src).expect("parses");
+        assert!(t.insert_rule(&["x"], "\"/b\\xe2\\x80\\xae\" r,").is_ok());
+    }
 
     #[test]
     fn insert_after_same_kind_with_indent() {

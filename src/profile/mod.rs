@@ -36,9 +36,17 @@ pub struct Pos {
     pub col: u32,
 }
 
-/// A syntax or validity error, printed as `file:line:col: message`.
+/// A syntax or validity error, printed as `file:line:col: message`. The message may quote
+/// the profile text, and the file name is a path: both are shown through
+/// [`crate::display::Untrusted`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{}:{}: {message}", pos.line, pos.col)]
+#[error(
+    "{}:{}:{}: {}",
+    crate::display::Untrusted(.file),
+    .pos.line,
+    .pos.col,
+    crate::display::Untrusted(.message)
+)]
 pub struct ParseError {
     /// The file the error is in.
     pub file: String,

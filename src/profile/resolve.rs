@@ -42,7 +42,10 @@ impl std::fmt::Display for Warning {
         write!(
             f,
             "{}:{}:{}: warning: {}",
-            self.file, self.pos.line, self.pos.col, self.message
+            crate::display::Untrusted(&self.file),
+            self.pos.line,
+            self.pos.col,
+            crate::display::Untrusted(&self.message)
         )
     }
 }

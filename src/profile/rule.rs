@@ -698,7 +698,10 @@ fn parse_include(ctx: &Ctx<'_>) -> Result<Include, ParseError> {
     })
 }
 
-/// Remove backslash escapes (`\ ` → ` `), keeping AARE escapes of special characters.
+/// Remove backslash escapes (`\ ` → ` `), keeping AARE escapes of special characters and the
+/// parser's byte escapes (`\ooo` octal, `\xHH`, `\dNNN`, `\a \e \f \n \r \t`; its
+/// `strn_escseq`), which [`crate::aare`] decodes: `"/tmp/a\x1b"` is the file with an ESC in
+/// its name, as for `apparmor_parser`, not `/tmp/ax1b`.
 pub fn unescape(s: &str) -> String {
     if !s.contains('\\') {
         return s.to_string();
@@ -713,6 +716,9 @@ pub fn unescape(s: &str) -> String {
                     out.push(n);
                     it.next();
                 }
+                Some(n) if is_byte_escape(n, it.clone().nth(1)) => {
+                    out.push('\\');
+                }
                 Some(n) => {
                     out.push(n);
                     it.next();
@@ -724,6 +730,13 @@ pub fn unescape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `\` + `n` (+ `after`) is one of the parser's byte escapes.
+fn is_byte_escape(n: char, after: Option<char>) -> bool {
+    matches!(n, '0'..='7' | 'a' | 'e' | 'f' | 'n' | 'r' | 't')
+        || n == 'x' && after.is_some_and(|c| c.is_ascii_hexdigit())
+        || n == 'd' && after.is_some_and(|c| c.is_ascii_digit())
 }
 
 fn is_var_name(s: &str) -> bool {

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{
-    escape_backticks, fence_for, GroupData, ProfileData, PromptError, Task, TemplateName,
-    Templates, TokenCounter,
+    escape_backticks, fence_for, neutralise, GroupData, ProfileData, PromptError, Task,
+    TemplateName, Templates, TokenCounter,
 };
 use crate::redact::Redactor;
 
@@ -392,7 +392,10 @@ impl Planner {
             red.learn_str(&p.name);
             red.learn_str(&p.text);
         }
-        let redacted: Vec<GroupData> = groups.iter().map(|g| redact_group(g, red)).collect();
+        let redacted: Vec<GroupData> = groups
+            .iter()
+            .map(|g| redact_group(g, red).neutralised())
+            .collect();
 
         // Profiles in order of first appearance.
         let mut names: Vec<String> = Vec::new();
@@ -408,14 +411,17 @@ impl Planner {
                 }
             }
         }
-        let sent_names: Vec<String> = names.iter().map(|n| red.redact_str(n)).collect();
+        let sent_names: Vec<String> = names
+            .iter()
+            .map(|n| neutralise(&red.redact_str(n)))
+            .collect();
         let texts: Vec<Option<String>> = names
             .iter()
             .map(|n| {
                 profiles
                     .iter()
                     .find(|p| &p.name == n)
-                    .map(|p| red.redact_str(&p.text))
+                    .map(|p| neutralise(&red.redact_str(&p.text)))
             })
             .collect();
         if self.options.task.needs_profile_text() {
@@ -626,9 +632,13 @@ impl Planner {
             .filter_map(|&i| sent_names.get(i))
             .collect();
         let mut values = BTreeMap::new();
+        // Profile names come from the log: inside a fence, like all other data.
         values.insert(
             "profiles",
-            escape_backticks(&serde_json::to_string(&names).expect("strings serialize")),
+            format!(
+                "```json\n{}\n```",
+                escape_backticks(&serde_json::to_string(&names).expect("strings serialize"))
+            ),
         );
         let data = if lines.is_empty() {
             "[]".to_string()

@@ -208,6 +208,74 @@ pub fn render_for_model(batches: &[Batch]) -> String {
     out
 }
 
+/// Make one untrusted string (log data, a profile name or text, already redacted) inert for a
+/// model, before it goes into a fenced block:
+///
+/// - control, bidirectional and invisible characters ([`crate::display::is_hidden`]; line
+///   breaks and tabs kept) become AppArmor's `\xHH` byte escapes, visible to the model and
+///   valid in a rule it copies the name into (Unicode tag characters can otherwise carry a
+///   hidden instruction the reader never sees);
+/// - chat-template control tokens (`<|im_start|>`, `<|eot_id|>`, `[INST]`, `<<SYS>>`, `</s>`,
+///   `<start_of_turn>`, …) get their brackets written as HTML entities (`&lt;|im_start|&gt;`),
+///   so no server that templates the text can read them as a turn boundary.
+pub fn neutralise(s: &str) -> String {
+    use std::sync::OnceLock;
+    static TOKENS: OnceLock<regex::Regex> = OnceLock::new();
+    let mut text = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c != '\n' && c != '\t' && crate::display::is_hidden(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                text.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    let re = TOKENS.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)<\|[^|<>\n]{0,40}\|>|<｜[^｜<>\n]{0,40}｜>|\[/?(?:INST|SYS|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|</?(?:bos|eos|pad|unk|im_start|im_end|eot_id|endoftext|system|user|assistant|think)>",
+        )
+        .expect("valid token pattern")
+    });
+    if !re.is_match(&text) {
+        return text;
+    }
+    re.replace_all(&text, |m: &regex::Captures<'_>| {
+        m[0].replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('[', "&#91;")
+            .replace(']', "&#93;")
+    })
+    .into_owned()
+}
+
+impl GroupData {
+    /// Every string of the group through [`neutralise`] (ids, counts and pids are the
+    /// tool's own).
+    pub fn neutralised(self) -> GroupData {
+        let n = |m: BTreeMap<String, String>| -> BTreeMap<String, String> {
+            m.into_iter()
+                .map(|(k, v)| (neutralise(&k), neutralise(&v)))
+                .collect()
+        };
+        GroupData {
+            profile: neutralise(&self.profile),
+            class: neutralise(&self.class),
+            operation: neutralise(&self.operation),
+            mode: neutralise(&self.mode),
+            resource: neutralise(&self.resource),
+            mask: neutralise(&self.mask),
+            first: neutralise(&self.first),
+            last: neutralise(&self.last),
+            comms: self.comms.iter().map(|c| neutralise(c)).collect(),
+            sample: self.sample.into_iter().map(n).collect(),
+            extra: n(self.extra),
+            ..self
+        }
+    }
+}
+
 /// Replace backticks so data can never close the fence it sits in; `\u0060` is the same
 /// character to a JSON parser.
 pub(crate) fn escape_backticks(json: &str) -> String {
@@ -288,6 +356,38 @@ mod tests {
             (1, &[7u64][..], &["x".to_string()][..])
         );
         assert_eq!(g.sample[0]["fsuid"], "1000");
+    }
+
+    #[test]
+    fn neutralise_makes_tokens_and_hidden_characters_inert() {
+        assert_eq!(neutralise("/etc/hosts"), "/etc/hosts");
+        assert_eq!(neutralise("a\nb\tc"), "a\nb\tc");
+        assert_eq!(
+            neutralise("/tmp/<|im_start|>system"),
+            "/tmp/&lt;|im_start|&gt;system"
+        );
+        assert_eq!(neutralise("x<|eot_id|>y"), "x&lt;|eot_id|&gt;y");
+        assert_eq!(
+            neutralise("[INST] hi [/INST]"),
+            "&#91;INST&#93; hi &#91;/INST&#93;"
+        );
+        assert_eq!(neutralise("a</s><s>b"), "a&lt;/s&gt;&lt;s&gt;b");
+        assert_eq!(neutralise("<<SYS>>"), "&lt;&lt;SYS&gt;&gt;");
+        assert_eq!(
+            neutralise("<start_of_turn>user"),
+            "&lt;start_of_turn&gt;user"
+        );
+        assert_eq!(
+            neutralise("<｜begin▁of▁sentence｜>"),
+            "&lt;｜begin▁of▁sentence｜&gt;"
+        );
+        assert_eq!(
+            neutralise("p\u{e0041}\u{202e}\x1b"),
+            "p\\xf3\\xa0\\x81\\x81\\xe2\\x80\\xae\\x1b"
+        );
+        for s in ["/usr/lib/libc.so.6", "/home/USER_1/a<b>", "[abc]", "x|y"] {
+            assert_eq!(neutralise(s), s);
+        }
     }
 
     #[test]

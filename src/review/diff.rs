@@ -8,6 +8,7 @@ use console::Style;
 use similar::{ChangeTag, TextDiff};
 
 use super::sanitize;
+use crate::display::Untrusted;
 
 /// Render the change from `old` to `new` as hunks of line-numbered `-`/`+` lines:
 ///
@@ -73,15 +74,34 @@ pub fn render_diff(old: &str, new: &str, color: bool) -> String {
 
 /// A unified patch (`--- a/NAME` / `+++ b/NAME`) from `old` to `new`, suitable for
 /// `patch -p1` or code review. Returns an empty string when the texts are equal.
+///
+/// The patch is read by people (`cat`, `less`, a code review page): every line goes through
+/// [`crate::display::Untrusted`] (CRLF line ends kept). A hunk that shows a profile line
+/// holding a raw control, bidi or invisible character therefore no longer applies: that is
+/// the safe failure; the tool itself never writes such a character into a profile.
 pub fn unified_patch(name: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
     let diff = TextDiff::from_lines(old, new);
-    diff.unified_diff()
+    let raw = diff
+        .unified_diff()
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
+        .to_string();
+    let mut out = String::with_capacity(raw.len());
+    for line in raw.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix("\r\n") {
+            Some(b) => (b, "\r\n"),
+            None => match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            },
+        };
+        out.push_str(&Untrusted(body).to_string());
+        out.push_str(end);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -118,6 +138,16 @@ mod tests {
     fn equal_texts_give_nothing() {
         assert_eq!(render_diff(OLD, OLD, true), "");
         assert_eq!(unified_patch("p", OLD, OLD), "");
+    }
+
+    #[test]
+    fn patch_escapes_hostile_lines_and_keeps_crlf() {
+        let old = "profile x {\r\n  # \x1b]52;c;AA==\x07\u{202e}\r\n}\r\n";
+        let new = "profile x {\r\n  # \x1b]52;c;AA==\x07\u{202e}\r\n  /c w,\r\n}\r\n";
+        let p = unified_patch("p", old, new);
+        assert!(!p.contains('\x1b') && !p.contains('\u{202e}'), "{p:?}");
+        assert!(p.contains(" # \\x1b]52;c;AA==\\x07\\u{202e}\r\n"), "{p:?}");
+        assert!(p.contains("\n+  /c w,\r\n"), "{p:?}");
     }
 
     #[test]

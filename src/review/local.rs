@@ -81,6 +81,11 @@ impl Applier for LocalApplier {
         if rule.is_empty() || rule.contains('\n') {
             return Err("a local override takes exactly one rule line".into());
         }
+        if crate::display::has_hidden(rule) {
+            return Err(
+                "the rule holds a raw control, bidirectional or invisible character".into(),
+            );
+        }
         let mut out = if text.is_empty() {
             header(&self.name)
         } else {

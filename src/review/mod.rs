@@ -83,26 +83,11 @@ pub fn apply_edits(
     Ok(text)
 }
 
-/// Make attacker-controlled text safe to show on a terminal: control characters (escape
-/// sequences, carriage returns, …), bidirectional overrides and invisible characters
-/// (zero-width, Unicode tags; [`crate::check::injection::is_hidden`]) are shown as
-/// `\x1b`-style escapes instead of being interpreted. Tabs are kept.
+/// Make attacker-controlled text safe to show on a terminal: [`crate::display::escape`]
+/// (control characters, bidirectional overrides and invisible characters are shown as
+/// `\x1b`-style escapes; tabs are kept). Kept under this name for its many callers.
 pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c == '\t' {
-            out.push(c);
-        } else if crate::check::injection::is_hidden(c) {
-            if (c as u32) < 0x100 {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            } else {
-                out.push_str(&format!("\\u{{{:04x}}}", c as u32));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::display::escape(s)
 }
 
 #[cfg(test)]

@@ -99,3 +99,50 @@ pub async fn server_answering(content: String) -> wiremock::MockServer {
         .await;
     server
 }
+
+/// Text that must never reach a terminal raw (issue: what reaches a terminal): an OSC 52
+/// clipboard write, an OSC 8 link, a CSI sequence, a right-to-left override, a zero-width
+/// space and a Unicode tag character.
+pub const HOSTILE: &[&str] = &[
+    "\x1b]52;c;ZWNobyBwd25lZA==\x07",
+    "\x1b]8;;http://evil.example/\x1b\\",
+    "\x1b[2J",
+    "\u{202e}",
+    "\u{200b}",
+    "\u{e0041}",
+];
+
+/// A name carrying every [`HOSTILE`] piece, e.g. `/tmp/x<OSC52>…<tag>.txt`.
+pub fn hostile_name(prefix: &str) -> String {
+    let mut s = prefix.to_string();
+    for h in HOSTILE {
+        s.push_str(h);
+        s.push('z');
+    }
+    s
+}
+
+/// The kernel's hex encoding of an audit field value.
+pub fn audit_hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Panics when `out` (stdout or stderr of the binary) holds a raw ESC, C1 CSI, BEL, the
+/// override, the zero-width space or a tag character.
+pub fn assert_no_raw_hostile(what: &str, out: &[u8]) {
+    let text = String::from_utf8_lossy(out);
+    for bad in [
+        '\x1b',
+        '\x07',
+        '\u{9b}',
+        '\u{202e}',
+        '\u{200b}',
+        '\u{e0041}',
+    ] {
+        assert!(
+            !text.contains(bad),
+            "{what}: raw {:?} reached the output:\n{text:?}",
+            bad
+        );
+    }
+}

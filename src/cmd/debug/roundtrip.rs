@@ -31,7 +31,12 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(tree.to_text().as_bytes())?;
+    // Byte-identical into a pipe or file (its purpose); escaped on a terminal.
+    if std::io::IsTerminal::is_terminal(&out) {
+        out.write_all(aa_assist::display::escape_lines(&tree.to_text()).as_bytes())?;
+    } else {
+        out.write_all(tree.to_text().as_bytes())?;
+    }
     out.flush()?;
     Ok(Outcome::Clean)
 }
