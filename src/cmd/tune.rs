@@ -641,7 +641,7 @@ fn review_and_write(
         new_text.as_bytes(),
         WriteOptions {
             backup_dir: Some(backup_dir),
-            before_rename: None,
+            ..WriteOptions::default()
         },
     )?;
     for e in &outcome.approved {
