@@ -328,6 +328,7 @@ fn remembered_rejection_is_left_out_of_the_patch_unless_ask_again() {
         .arg("--ask-again")
         .arg("--patch")
         .arg(&patch)
+        .arg("--force")
         .assert()
         .code(1);
     let text = std::fs::read_to_string(&patch).expect("patch");
@@ -335,4 +336,57 @@ fn remembered_rejection_is_left_out_of_the_patch_unless_ask_again() {
         text.contains("\n+  /etc/exampled/exampled.conf r,\n"),
         "{text}"
     );
+}
+
+/// `--patch FILE` never follows a symlink planted at FILE (root would truncate the link's
+/// target), and never replaces an existing file without `--force`.
+#[test]
+fn patch_is_never_written_through_a_symlink_or_over_a_file() {
+    let f = fixture();
+    let victim = f.root.join("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let link = f.root.join("tune.patch");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    for force in [false, true] {
+        let mut c = tune(&f);
+        c.arg("--dry-run").arg("--patch").arg(&link);
+        if force {
+            c.arg("--force");
+        }
+        let out = c.assert().code(2).get_output().stderr.clone();
+        let err = String::from_utf8_lossy(&out);
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("read"),
+            "precious\n"
+        );
+    }
+    let out = tune(&f)
+        .arg("--dry-run")
+        .arg("--patch")
+        .arg(&victim)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "precious\n"
+    );
+    tune(&f)
+        .arg("--dry-run")
+        .arg("--patch")
+        .arg(&victim)
+        .arg("--force")
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&victim).expect("read");
+    assert!(text.contains("+  /etc/exampled/exampled.conf r,"), "{text}");
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
 }

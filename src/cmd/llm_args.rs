@@ -288,6 +288,11 @@ pub fn send(
             return Ok(None);
         }
     }
+    if let Some(t) = &settings.client.transcript {
+        // Created here, never through a symlink and not over a file unless --force; the
+        // client then appends to it.
+        super::create_output(t, true)?;
+    }
     let client = Client::new(settings.client.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

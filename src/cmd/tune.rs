@@ -475,7 +475,9 @@ fn write_patch(
         .trim_start_matches('/')
         .to_string();
     header.push_str(&unified_patch(&name, &target.base, &new));
-    std::fs::write(file, header).with_context(|| format!("writing patch {}", file.display()))?;
+    super::create_output(file, false)?
+        .write_all(header.as_bytes())
+        .with_context(|| format!("writing patch {}", file.display()))?;
     Ok(())
 }
 
