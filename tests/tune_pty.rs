@@ -69,8 +69,13 @@ fn fixture(items: &[Checked], rechecks: &[Checked]) -> Fixture {
 }
 
 fn spawn(f: &Fixture, extra_env: &[(&str, &str)]) -> Session {
+    spawn_with(f, &[], extra_env)
+}
+
+fn spawn_with(f: &Fixture, extra_args: &[&str], extra_env: &[(&str, &str)]) -> Session {
     let mut cmd = Command::new(common::bin());
     cmd.arg("tune")
+        .args(extra_args)
         .arg(&f.profile)
         .arg("--log")
         .arg(repo(LOG))
@@ -572,4 +577,71 @@ fn no_backup_directory_refuses_before_any_question() {
         std::fs::read(&f.profile).expect("read"),
         f.original.as_bytes()
     );
+}
+
+/// Runs as root here and in CI. A profile directory, `local/` directory or state directory
+/// that another user owns or anyone can write is refused before the first question, naming
+/// it and the override flag; nothing is written. With `--allow-untrusted-paths` the review
+/// goes ahead.
+#[test]
+fn untrusted_directories_are_refused_as_root_before_any_question() {
+    use std::os::unix::fs::PermissionsExt;
+    if !aa_assist::fsguard::Policy::current().enforced() {
+        eprintln!("notice: not running as root; the refusal is tested by fsguard's unit tests");
+        return;
+    }
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, true);
+    let env = [("AA_ASSIST_APPARMOR_PARSER", parser.as_str())];
+    let pdir = f.profile.parent().expect("dir").to_path_buf();
+    let refused = |s: &mut Session, what: &str| {
+        let said = s.expect("refusing to write").expect(what);
+        assert!(
+            !String::from_utf8_lossy(said.before()).contains("what to do?"),
+            "{what}: refused before the first question"
+        );
+        s.expect("--allow-untrusted-paths").expect("the way out");
+        s.expect(Eof).expect("exits");
+        assert_eq!(exit_code(s), 2, "{what}");
+        assert_eq!(
+            std::fs::read(&f.profile).expect("read"),
+            f.original.as_bytes(),
+            "{what}"
+        );
+        assert!(!f.state.join("decisions.json").exists(), "{what}");
+        assert!(!pdir.join("local").exists(), "{what}");
+    };
+
+    // The profile directory belongs to another user (nobody).
+    std::os::unix::fs::chown(&pdir, Some(65534), Some(65534)).expect("chown");
+    let mut s = spawn_with(&f, &[], &env);
+    refused(&mut s, "profile dir owned by nobody");
+    std::os::unix::fs::chown(&pdir, Some(0), Some(0)).expect("chown back");
+
+    // --local: the override directory is world-writable.
+    let local = pdir.join("local");
+    std::fs::create_dir(&local).expect("mkdir");
+    std::fs::set_permissions(&local, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mut s = spawn_with(&f, &["--local"], &env);
+    let said = s.expect("refusing to write").expect("local dir");
+    assert!(!String::from_utf8_lossy(said.before()).contains("what to do?"));
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert!(!local.join("usr.sbin.exampled").exists());
+    std::fs::remove_dir(&local).expect("rmdir");
+
+    // The state directory is world-writable.
+    std::fs::create_dir_all(&f.state).expect("mkdir");
+    std::fs::set_permissions(&f.state, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mut s = spawn_with(&f, &[], &env);
+    refused(&mut s, "state dir world-writable");
+    assert!(!f.state.join("backups").exists());
+
+    // Overridden: the review starts.
+    let mut s = spawn_with(&f, &["--allow-untrusted-paths"], &env);
+    s.expect("P1: what to do?").expect("the review starts");
+    s.send("k").expect("up to quit");
+    s.send("\r").expect("quit");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 1);
 }

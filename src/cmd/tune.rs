@@ -14,6 +14,7 @@ use anyhow::{bail, Context};
 use console::Term;
 
 use aa_assist::check::{Checked, Verdict};
+use aa_assist::fsguard::{Policy, Usage};
 use aa_assist::review::decisions::{self, Decision, DecisionStore};
 use aa_assist::review::report::{self, GroupEntry, ProposalEntry, Report, SCHEMA_VERSION};
 use aa_assist::review::write::{atomic_write_with, WriteOptions};
@@ -219,19 +220,34 @@ pub(crate) fn run_plan(
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
-    let backups = backup_dir()?;
+    // As root, the file written, its directories and the state directory must be root's
+    // and not writable by others: checked before the first question, and again at the write.
+    let policy = Policy::current();
+    policy.check(&target.path, Usage::Write).map_err(refused)?;
+    let backups = backup_dir(&policy)?;
     review_and_write(args, target, plan, store, parser, backups)
+}
+
+/// An ownership/permission refusal, said to have written nothing.
+fn refused(e: aa_assist::fsguard::Untrusted) -> anyhow::Error {
+    anyhow::anyhow!("{e}; nothing was written")
 }
 
 /// Where the original goes before a write, created now: every write leaves a backup, so a
 /// review that could not keep one must not start (rather than fail after the approvals).
-fn backup_dir() -> anyhow::Result<PathBuf> {
+fn backup_dir(policy: &Policy) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
     let what_to_do = "set AA_ASSIST_STATE_DIR to a writable directory; nothing was written";
     let Some(state) = decisions::state_dir() else {
         bail!("no state directory to keep a backup of the profile in (no HOME); {what_to_do}");
     };
     let dir = state.join("backups");
-    if let Err(e) = std::fs::create_dir_all(&dir) {
+    policy.check(&dir, Usage::Write).map_err(refused)?;
+    if let Err(e) = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+    {
         let why = if dir.exists() && !dir.is_dir() {
             "it exists and is not a directory".to_string()
         } else {
@@ -242,6 +258,7 @@ fn backup_dir() -> anyhow::Result<PathBuf> {
             dir.display()
         );
     }
+    policy.check(&dir, Usage::Write).map_err(refused)?;
     Ok(dir)
 }
 
@@ -634,7 +651,15 @@ fn review_and_write(
 
     if let Some(dir) = target.path.parent() {
         if target.local_rel.is_some() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            use std::os::unix::fs::DirBuilderExt;
+            Policy::current()
+                .check(dir, Usage::Write)
+                .map_err(refused)?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
         }
     }
     // Every write leaves a backup (the directory was made before the review began).
@@ -643,6 +668,7 @@ fn review_and_write(
         new_text.as_bytes(),
         WriteOptions {
             backup_dir: Some(backup_dir),
+            trust: Some(Policy::current()),
             ..WriteOptions::default()
         },
     )?;
