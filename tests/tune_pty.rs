@@ -645,3 +645,36 @@ fn untrusted_directories_are_refused_as_root_before_any_question() {
     s.expect(Eof).expect("exits");
     assert_eq!(exit_code(&mut s), 1);
 }
+
+/// A remembered approval never spares the question: only a rejection may be remembered
+/// that way (a decision file someone else wrote must not be able to pre-approve a rule).
+#[test]
+fn a_remembered_approval_is_asked_again() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, true);
+    std::fs::create_dir_all(&f.state).expect("mkdir");
+    let file = std::fs::canonicalize(&f.profile).expect("canon");
+    let text = serde_json::json!({"version": 1, "decisions": [
+        {"file": file, "profile": "exampled", "rule": "/etc/exampled/exampled.conf r,",
+         "decision": "approved", "at": 0},
+        {"file": file, "profile": "exampled", "rule": "capability net_bind_service,",
+         "decision": "rejected", "at": 0},
+    ]})
+    .to_string();
+    std::fs::write(f.state.join("decisions.json"), text).expect("seed");
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    let asked = s.expect("P1: what to do?").expect("asked again");
+    assert!(!String::from_utf8_lossy(asked.before()).contains("approved before"));
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("rejected before, not asked again")
+        .expect("the rejection is remembered");
+    s.expect("Nothing approved").expect("nothing to write");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 1);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+}

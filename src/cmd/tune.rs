@@ -171,14 +171,15 @@ pub(crate) fn run_plan(
 
     let state = decisions::state_dir();
     let store = match &state {
-        Some(dir) => DecisionStore::load(&dir.join("decisions.json")).with_context(|| {
-            format!(
-                "the state directory {} cannot be used (set AA_ASSIST_STATE_DIR to a writable \
+        Some(dir) => DecisionStore::load(&dir.join("decisions.json"), &target.profile_path)
+            .with_context(|| {
+                format!(
+                    "the state directory {} cannot be used (set AA_ASSIST_STATE_DIR to a writable \
                  directory)",
-                dir.display()
-            )
-        })?,
-        None => DecisionStore::empty(PathBuf::from("decisions.json")),
+                    dir.display()
+                )
+            })?,
+        None => DecisionStore::empty(PathBuf::from("decisions.json"), &target.profile_path),
     };
 
     if let Some(patch_file) = &args.review.patch {
