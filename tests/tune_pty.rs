@@ -678,3 +678,92 @@ fn a_remembered_approval_is_asked_again() {
         f.original.as_bytes()
     );
 }
+
+/// A stand-in `apparmor_parser` that accepts every policy and, the first time it validates,
+/// does what another administrator might do meanwhile: `edit` is a shell command run on the
+/// profile file (`$P`).
+fn meddling_parser(dir: &Path, profile: &Path, edit: &str) -> String {
+    let p = dir.join("meddling_apparmor_parser");
+    let marker = dir.join("meddled");
+    let script = format!(
+        "#!/bin/sh\ncat >/dev/null\nP='{}'\nif [ ! -e '{}' ]; then touch '{}'; {edit}; fi\nexit 0\n",
+        profile.display(),
+        marker.display(),
+        marker.display()
+    );
+    std::fs::write(&p, script).expect("write");
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    p.to_string_lossy().into_owned()
+}
+
+/// Lost update: the profile changes between the read and the write. When the approved rule
+/// still applies to the new text, the new diff is shown and confirmed again, and the other
+/// change is kept; when it no longer applies, nothing is written, the other change stays,
+/// and the approved rules are kept in the state directory.
+#[test]
+fn a_profile_changed_meanwhile_is_never_overwritten() {
+    let f = fixture(&two_ok(), &[]);
+    let theirs = "  # added meanwhile by someone else";
+    let parser = meddling_parser(
+        &f.root,
+        &f.profile,
+        &format!("sed -i 's|^}}$|{theirs}\\n}}|' \"$P\""),
+    );
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("Write 1 rule(s)").expect("first confirmation");
+    s.send("y").expect("yes");
+    s.expect("changed by someone else")
+        .expect("the change is noticed");
+    s.expect("still apply").expect("re-applied to the new text");
+    s.expect("/etc/exampled/exampled.conf r,")
+        .expect("the diff against the new text");
+    s.expect("Write 1 rule(s)").expect("asked again");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert!(new.contains(theirs), "their change is kept: {new}");
+    assert!(new.contains("  /etc/exampled/exampled.conf r,\n"), "{new}");
+
+    // The profile is renamed meanwhile: the approved rule no longer applies.
+    let f = fixture(&two_ok(), &[]);
+    let parser = meddling_parser(
+        &f.root,
+        &f.profile,
+        "sed -i 's|^profile exampled |profile renamed |' \"$P\"",
+    );
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 2 rule(s)").expect("confirmation");
+    s.send("y").expect("yes");
+    s.expect("changed by someone else")
+        .expect("the change is noticed");
+    s.expect("nothing was written").expect("refused");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    let now = std::fs::read_to_string(&f.profile).expect("read");
+    assert!(
+        now.contains("profile renamed "),
+        "their change is kept: {now}"
+    );
+    assert!(!now.contains("exampled.conf r,"), "{now}");
+    let kept: Vec<_> = std::fs::read_dir(f.state.join("unwritten"))
+        .expect("approvals kept")
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let text = std::fs::read_to_string(kept[0].path()).expect("read");
+    assert!(text.contains("/etc/exampled/exampled.conf r,"), "{text}");
+    assert!(text.contains("capability net_bind_service,"), "{text}");
+}

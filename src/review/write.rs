@@ -307,12 +307,19 @@ fn current(dir_fd: &OwnedFd, name: &std::ffi::OsStr, path: &Path) -> Result<Expe
 
 /// Copy `path` to `dir/NAME.UNIXTIME` (then `.1`, `.2`, … if taken), synced, mode 0600.
 fn backup(path: &Path, name: &str, dir: &Path) -> Result<PathBuf, WriteError> {
+    let bytes = fs::read(path).map_err(err("reading", path))?;
+    save_aside(dir, name, &bytes)
+}
+
+/// Write `bytes` to a new file `dir/NAME.UNIXTIME` (then `.1`, `.2`, … if taken), created
+/// exclusively and never through a symlink, mode 0600, synced; `dir` is created (0700) if
+/// needed. For backups, and for approved rules that could not be written.
+pub fn save_aside(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(err("creating the backup directory", dir))?;
-    let bytes = fs::read(path).map_err(err("reading", path))?;
+        .map_err(err("creating the directory", dir))?;
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -331,18 +338,18 @@ fn backup(path: &Path, name: &str, dir: &Path) -> Result<PathBuf, WriteError> {
             .open(&target)
         {
             Ok(mut f) => {
-                f.write_all(&bytes)
+                f.write_all(bytes)
                     .and_then(|()| f.sync_all())
-                    .map_err(err("writing the backup", &target))?;
+                    .map_err(err("writing", &target))?;
                 return Ok(target);
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(err("creating the backup", &target)(e)),
+            Err(e) => return Err(err("creating", &target)(e)),
         }
     }
-    Err(err("creating a backup in", dir)(io::Error::new(
+    Err(err("creating a file in", dir)(io::Error::new(
         io::ErrorKind::AlreadyExists,
-        "too many backups this second",
+        "too many files this second",
     )))
 }
 
