@@ -49,9 +49,9 @@ pub struct GlobalArgs {
     /// Print more about what the tool is doing (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// As root, also write into and read state, configuration and prompt templates from
-    /// files and directories that another user owns or that group or others can write
-    /// (refused otherwise, since that user could redirect what root writes).
+    /// As root, use files and directories that another user owns or that group or others
+    /// can write (profile and state directories, config file, prompt templates). Refused by
+    /// default: that user could redirect what root writes or choose what it reads.
     #[arg(long, global = true)]
     pub allow_untrusted_paths: bool,
     /// Overwrite an output file that already exists (`--patch`, `--transcript`); it is never
