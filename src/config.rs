@@ -27,6 +27,10 @@ pub enum ConfigError {
         /// What is wrong, with line and column where TOML gives them.
         message: String,
     },
+    /// Running as root, the file or a directory above it is another user's or writable by
+    /// others ([`crate::fsguard`]).
+    #[error(transparent)]
+    Untrusted(#[from] crate::fsguard::Untrusted),
 }
 
 /// The `[llm]` table.
@@ -108,10 +112,23 @@ impl Config {
         }
     }
 
-    /// Load from [`Config::default_path`], then apply environment overrides.
+    /// [`Config::load`], refusing a file that fails `policy` (checked after reading, so
+    /// what was read is what was checked: a directory that passes cannot have been another
+    /// user's a moment before). A missing file is an empty config.
+    pub fn load_trusted(path: &Path, policy: &crate::fsguard::Policy) -> Result<Self, ConfigError> {
+        let cfg = Self::load(path)?;
+        if path.exists() {
+            policy.check(path, crate::fsguard::Usage::Read)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Load from [`Config::default_path`], then apply environment overrides. As root, a
+    /// file that another user owns or could replace is refused
+    /// ([`crate::fsguard::Policy::current`]).
     pub fn load_default() -> Result<Self, ConfigError> {
         let mut cfg = match Self::default_path() {
-            Some(p) => Self::load(&p)?,
+            Some(p) => Self::load_trusted(&p, &crate::fsguard::Policy::current())?,
             None => Self::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok());

@@ -15,6 +15,8 @@
 //! - [`prompt`]: prompt templates, token counting and batching.
 //! - [`llm`]: the OpenAI-compatible client and the model-answer parser.
 //! - [`pack`]: offline prompt packs (carry prompts to a model elsewhere, ingest the answers).
+//! - [`fsguard`]: ownership and permission checks on the paths root writes into or reads
+//!   state from.
 #![warn(missing_docs)]
 
 pub mod aare;
@@ -23,6 +25,7 @@ pub mod config;
 pub mod display;
 pub mod draft;
 pub mod explain;
+pub mod fsguard;
 pub mod llm;
 pub mod log;
 pub mod pack;

@@ -552,3 +552,59 @@ fn profile_and_state_untouched(s: &Scratch) {
         "no state written"
     );
 }
+
+/// Runs as root here and in CI. As root, a config file or prompt-template directory that
+/// another user owns or anyone can write is refused (one error naming it and the override
+/// flag; nothing written): that user would choose what root reads.
+#[test]
+fn untrusted_config_and_prompts_dir_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    if !aa_assist::fsguard::Policy::current().enforced() {
+        eprintln!("notice: not running as root; the refusal is tested by fsguard's unit tests");
+        return;
+    }
+    let s = Scratch::new();
+    let log = Scratch::s(&common::repo(LOG));
+    let config = s.path("config.toml");
+    std::fs::write(&config, "[llm]\nmodel = \"m\"\n").expect("write");
+    std::os::unix::fs::chown(&config, Some(65534), Some(65534)).expect("chown");
+    let run = |extra: &[&str], config: &Path| {
+        Command::new(common::bin())
+            .args(["redact", &log])
+            .args(extra)
+            .env("AA_ASSIST_CONFIG", config)
+            .env("AA_ASSIST_STATE_DIR", s.path("state"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs")
+    };
+    let cfg = Scratch::s(&config);
+    assert_error(
+        "config owned by nobody",
+        &run(&[], &config),
+        &[&cfg, "owned by another user", "--allow-untrusted-paths"],
+    );
+    let out = run(&["--allow-untrusted-paths"], &config);
+    assert_eq!(out.status.code(), Some(0), "overridden: {out:?}");
+
+    let prompts = s.path("prompts");
+    std::fs::create_dir(&prompts).expect("mkdir");
+    std::fs::set_permissions(&prompts, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let none = s.path("no-config.toml");
+    let p = Scratch::s(&prompts);
+    assert_error(
+        "world-writable prompts dir",
+        &run(&["--prompts-dir", &p], &none),
+        &[&p, "writable by everyone", "--allow-untrusted-paths"],
+    );
+    let out = Command::new(common::bin())
+        .args(["pack", "--log", &log, "--out"])
+        .arg(s.path("pack"))
+        .args(["--prompts-dir", &p])
+        .env("AA_ASSIST_CONFIG", &none)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert_error("pack with a world-writable prompts dir", &out, &[&p]);
+    s.nothing_written("untrusted prompts dir");
+}

@@ -154,11 +154,12 @@ async fn model_narrative_beside_the_causes() {
     assert!(stdout.contains("set aside"), "{stdout}");
     assert!(stderr.contains("prompt tokens"), "{stderr}");
 
-    let transcript = tempfile::NamedTempFile::new().unwrap();
-    let t = transcript.path().to_str().unwrap().to_string();
+    let tdir = tempfile::tempdir().unwrap();
+    let transcript = tdir.path().join("transcript.jsonl");
+    let t = transcript.to_str().unwrap().to_string();
     let out = explain_llm(&server, &["--json", "--transcript", &t]).await;
     let r = json_of(&out);
-    let lines = std::fs::read_to_string(transcript.path()).unwrap();
+    let lines = std::fs::read_to_string(&transcript).unwrap();
     assert_eq!(lines.lines().count(), 1, "one line per attempt: {lines}");
     let entry: Value = serde_json::from_str(lines.trim()).unwrap();
     assert!(
@@ -524,5 +525,50 @@ async fn config_may_name_the_key_variable_only_when_private() {
     assert_eq!(
         reqs[0].headers.get("authorization").unwrap(),
         "Bearer sk-other-secret-value-42"
+    );
+}
+
+/// `--transcript FILE` never follows a symlink planted at FILE (root would append to, or
+/// create, the link's target), and never writes into an existing file without `--force`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcript_is_never_written_through_a_symlink_or_over_a_file() {
+    let answer = json!({"proposals": [], "explanations": []});
+    let server = common::server_answering(answer.to_string()).await;
+    let d = tempfile::tempdir().unwrap();
+    let victim = d.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let link = d.path().join("transcript.jsonl");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let l = link.to_str().unwrap().to_string();
+    let out = explain_llm(&server, &["--json", "--transcript", &l]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let out = explain_llm(&server, &["--json", "--force", "--transcript", &l]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--force does not follow links either"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+
+    let v = victim.to_str().unwrap().to_string();
+    let out = explain_llm(&server, &["--json", "--transcript", &v]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let out = explain_llm(&server, &["--json", "--force", "--transcript", &v]).await;
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&victim).unwrap();
+    assert!(
+        text.starts_with("precious\n{"),
+        "appended with --force: {text}"
     );
 }

@@ -298,7 +298,8 @@ fn remembered_rejection_is_left_out_of_the_patch_unless_ask_again() {
     std::fs::write(
         state.join("decisions.json"),
         serde_json::json!({"version": 1, "decisions": [
-            {"profile": "exampled", "rule": "/etc/exampled/exampled.conf r,",
+            {"file": std::fs::canonicalize(&f.profile).expect("canon"),
+             "profile": "exampled", "rule": "/etc/exampled/exampled.conf r,",
              "decision": "rejected", "at": 0}
         ]})
         .to_string(),
@@ -328,6 +329,7 @@ fn remembered_rejection_is_left_out_of_the_patch_unless_ask_again() {
         .arg("--ask-again")
         .arg("--patch")
         .arg(&patch)
+        .arg("--force")
         .assert()
         .code(1);
     let text = std::fs::read_to_string(&patch).expect("patch");
@@ -555,4 +557,104 @@ fn raw_hidden_characters_never_reach_the_patch_or_the_profile() {
         "{text}"
     );
     assert_eq!(std::fs::read_to_string(&f.profile).expect("read"), original);
+}
+
+/// `--patch FILE` never follows a symlink planted at FILE (root would truncate the link's
+/// target), and never replaces an existing file without `--force`.
+#[test]
+fn patch_is_never_written_through_a_symlink_or_over_a_file() {
+    let f = fixture();
+    let victim = f.root.join("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let link = f.root.join("tune.patch");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    for force in [false, true] {
+        let mut c = tune(&f);
+        c.arg("--dry-run").arg("--patch").arg(&link);
+        if force {
+            c.arg("--force");
+        }
+        let out = c.assert().code(2).get_output().stderr.clone();
+        let err = String::from_utf8_lossy(&out);
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("read"),
+            "precious\n"
+        );
+    }
+    let out = tune(&f)
+        .arg("--dry-run")
+        .arg("--patch")
+        .arg(&victim)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "precious\n"
+    );
+    tune(&f)
+        .arg("--dry-run")
+        .arg("--patch")
+        .arg(&victim)
+        .arg("--force")
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&victim).expect("read");
+    assert!(text.contains("+  /etc/exampled/exampled.conf r,"), "{text}");
+    assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+}
+
+/// A remembered decision is bound to the profile file it was made for: a rejection recorded
+/// for another file with a profile of the same name, or with no file at all (written by an
+/// older version, or by hand), spares no question. A decision file that others can write is
+/// ignored with a warning.
+#[test]
+fn remembered_decisions_are_bound_to_the_file_and_must_be_the_users_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let state = f.root.join("state");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    let decisions = state.join("decisions.json");
+    let rule = "/etc/exampled/exampled.conf r,";
+    let seed = |file: Option<&std::path::Path>| {
+        let mut r = serde_json::json!({"profile": "exampled", "rule": rule,
+                                       "decision": "rejected", "at": 0});
+        if let Some(file) = file {
+            r["file"] = serde_json::json!(file);
+        }
+        let text = serde_json::json!({"version": 1, "decisions": [r]}).to_string();
+        std::fs::write(&decisions, text).expect("seed memory");
+    };
+    let remembered = |f: &Fixture| -> (serde_json::Value, String) {
+        let out = tune(f).arg("--json").assert().code(1).get_output().clone();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        (
+            v["proposals"][0]["remembered"].clone(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    seed(Some(std::path::Path::new(
+        "/etc/apparmor.d/usr.sbin.exampled",
+    )));
+    assert_eq!(remembered(&f).0, serde_json::Value::Null, "another file");
+    seed(None);
+    assert_eq!(remembered(&f).0, serde_json::Value::Null, "no file");
+    let canon = std::fs::canonicalize(&f.profile).expect("canon");
+    seed(Some(&canon));
+    assert_eq!(remembered(&f).0, "rejected", "this file");
+    std::fs::set_permissions(&decisions, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let (r, stderr) = remembered(&f);
+    assert_eq!(r, serde_json::Value::Null, "a file others can write");
+    assert!(
+        stderr.contains("decisions.json") && stderr.contains("ignor"),
+        "{stderr}"
+    );
 }

@@ -69,8 +69,13 @@ fn fixture(items: &[Checked], rechecks: &[Checked]) -> Fixture {
 }
 
 fn spawn(f: &Fixture, extra_env: &[(&str, &str)]) -> Session {
+    spawn_with(f, &[], extra_env)
+}
+
+fn spawn_with(f: &Fixture, extra_args: &[&str], extra_env: &[(&str, &str)]) -> Session {
     let mut cmd = Command::new(common::bin());
     cmd.arg("tune")
+        .args(extra_args)
         .arg(&f.profile)
         .arg("--log")
         .arg(repo(LOG))
@@ -661,4 +666,193 @@ fn debug_tools_escape_hostile_text_on_a_terminal_only() {
         .output()
         .expect("runs");
     assert_eq!(String::from_utf8(piped.stdout).expect("utf8"), text);
+}
+
+/// Runs as root here and in CI. A profile directory, `local/` directory or state directory
+/// that another user owns or anyone can write is refused before the first question, naming
+/// it and the override flag; nothing is written. With `--allow-untrusted-paths` the review
+/// goes ahead.
+#[test]
+fn untrusted_directories_are_refused_as_root_before_any_question() {
+    use std::os::unix::fs::PermissionsExt;
+    if !aa_assist::fsguard::Policy::current().enforced() {
+        eprintln!("notice: not running as root; the refusal is tested by fsguard's unit tests");
+        return;
+    }
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, true);
+    let env = [("AA_ASSIST_APPARMOR_PARSER", parser.as_str())];
+    let pdir = f.profile.parent().expect("dir").to_path_buf();
+    let refused = |s: &mut Session, what: &str| {
+        let said = s.expect("refusing to write").expect(what);
+        assert!(
+            !String::from_utf8_lossy(said.before()).contains("what to do?"),
+            "{what}: refused before the first question"
+        );
+        s.expect("--allow-untrusted-paths").expect("the way out");
+        s.expect(Eof).expect("exits");
+        assert_eq!(exit_code(s), 2, "{what}");
+        assert_eq!(
+            std::fs::read(&f.profile).expect("read"),
+            f.original.as_bytes(),
+            "{what}"
+        );
+        assert!(!f.state.join("decisions.json").exists(), "{what}");
+        assert!(!pdir.join("local").exists(), "{what}");
+    };
+
+    // The profile directory belongs to another user (nobody).
+    std::os::unix::fs::chown(&pdir, Some(65534), Some(65534)).expect("chown");
+    let mut s = spawn_with(&f, &[], &env);
+    refused(&mut s, "profile dir owned by nobody");
+    std::os::unix::fs::chown(&pdir, Some(0), Some(0)).expect("chown back");
+
+    // --local: the override directory is world-writable.
+    let local = pdir.join("local");
+    std::fs::create_dir(&local).expect("mkdir");
+    std::fs::set_permissions(&local, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mut s = spawn_with(&f, &["--local"], &env);
+    let said = s.expect("refusing to write").expect("local dir");
+    assert!(!String::from_utf8_lossy(said.before()).contains("what to do?"));
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    assert!(!local.join("usr.sbin.exampled").exists());
+    std::fs::remove_dir(&local).expect("rmdir");
+
+    // The state directory is world-writable.
+    std::fs::create_dir_all(&f.state).expect("mkdir");
+    std::fs::set_permissions(&f.state, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mut s = spawn_with(&f, &[], &env);
+    refused(&mut s, "state dir world-writable");
+    assert!(!f.state.join("backups").exists());
+
+    // Overridden: the review starts.
+    let mut s = spawn_with(&f, &["--allow-untrusted-paths"], &env);
+    s.expect("P1: what to do?").expect("the review starts");
+    s.send("k").expect("up to quit");
+    s.send("\r").expect("quit");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 1);
+}
+
+/// A remembered approval never spares the question: only a rejection may be remembered
+/// that way (a decision file someone else wrote must not be able to pre-approve a rule).
+#[test]
+fn a_remembered_approval_is_asked_again() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = fake_parser(&f.root, true);
+    std::fs::create_dir_all(&f.state).expect("mkdir");
+    let file = std::fs::canonicalize(&f.profile).expect("canon");
+    let text = serde_json::json!({"version": 1, "decisions": [
+        {"file": file, "profile": "exampled", "rule": "/etc/exampled/exampled.conf r,",
+         "decision": "approved", "at": 0},
+        {"file": file, "profile": "exampled", "rule": "capability net_bind_service,",
+         "decision": "rejected", "at": 0},
+    ]})
+    .to_string();
+    std::fs::write(f.state.join("decisions.json"), text).expect("seed");
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    let asked = s.expect("P1: what to do?").expect("asked again");
+    assert!(!String::from_utf8_lossy(asked.before()).contains("approved before"));
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("rejected before, not asked again")
+        .expect("the rejection is remembered");
+    s.expect("Nothing approved").expect("nothing to write");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 1);
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+}
+
+/// A stand-in `apparmor_parser` that accepts every policy and, the first time it validates,
+/// does what another administrator might do meanwhile: `edit` is a shell command run on the
+/// profile file (`$P`).
+fn meddling_parser(dir: &Path, profile: &Path, edit: &str) -> String {
+    let p = dir.join("meddling_apparmor_parser");
+    let marker = dir.join("meddled");
+    let script = format!(
+        "#!/bin/sh\ncat >/dev/null\nP='{}'\nif [ ! -e '{}' ]; then touch '{}'; {edit}; fi\nexit 0\n",
+        profile.display(),
+        marker.display(),
+        marker.display()
+    );
+    std::fs::write(&p, script).expect("write");
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    p.to_string_lossy().into_owned()
+}
+
+/// Lost update: the profile changes between the read and the write. When the approved rule
+/// still applies to the new text, the new diff is shown and confirmed again, and the other
+/// change is kept; when it no longer applies, nothing is written, the other change stays,
+/// and the approved rules are kept in the state directory.
+#[test]
+fn a_profile_changed_meanwhile_is_never_overwritten() {
+    let f = fixture(&two_ok(), &[]);
+    let theirs = "  # added meanwhile by someone else";
+    let parser = meddling_parser(
+        &f.root,
+        &f.profile,
+        &format!("sed -i 's|^}}$|{theirs}\\n}}|' \"$P\""),
+    );
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("k").expect("up");
+    s.send("k").expect("up");
+    s.send("\r").expect("skip");
+    s.expect("Write 1 rule(s)").expect("first confirmation");
+    s.send("y").expect("yes");
+    s.expect("changed by someone else")
+        .expect("the change is noticed");
+    s.expect("still apply").expect("re-applied to the new text");
+    s.expect("/etc/exampled/exampled.conf r,")
+        .expect("the diff against the new text");
+    s.expect("Write 1 rule(s)").expect("asked again");
+    s.send("y").expect("yes");
+    s.expect("Wrote").expect("written");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 0);
+    let new = std::fs::read_to_string(&f.profile).expect("read");
+    assert!(new.contains(theirs), "their change is kept: {new}");
+    assert!(new.contains("  /etc/exampled/exampled.conf r,\n"), "{new}");
+
+    // The profile is renamed meanwhile: the approved rule no longer applies.
+    let f = fixture(&two_ok(), &[]);
+    let parser = meddling_parser(
+        &f.root,
+        &f.profile,
+        "sed -i 's|^profile exampled |profile renamed |' \"$P\"",
+    );
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    s.expect("P1: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("P2: what to do?").expect("prompt");
+    s.send("\r").expect("approve");
+    s.expect("Write 2 rule(s)").expect("confirmation");
+    s.send("y").expect("yes");
+    s.expect("changed by someone else")
+        .expect("the change is noticed");
+    s.expect("nothing was written").expect("refused");
+    s.expect(Eof).expect("exits");
+    assert_eq!(exit_code(&mut s), 2);
+    let now = std::fs::read_to_string(&f.profile).expect("read");
+    assert!(
+        now.contains("profile renamed "),
+        "their change is kept: {now}"
+    );
+    assert!(!now.contains("exampled.conf r,"), "{now}");
+    let kept: Vec<_> = std::fs::read_dir(f.state.join("unwritten"))
+        .expect("approvals kept")
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let text = std::fs::read_to_string(kept[0].path()).expect("read");
+    assert!(text.contains("/etc/exampled/exampled.conf r,"), "{text}");
+    assert!(text.contains("capability net_bind_service,"), "{text}");
 }

@@ -158,6 +158,10 @@ impl LlmArgs {
             .map(|p| regex::Regex::new(p))
             .collect::<Result<Vec<_>, _>>()
             .context("redact.patterns in the config file")?;
+        let prompts_dir = self.prompts_dir.clone().or(file.prompts_dir.clone());
+        if let Some(dir) = &prompts_dir {
+            check_prompts_dir(dir)?;
+        }
         Ok(LlmSettings {
             client,
             max_prompt_tokens: self
@@ -165,10 +169,18 @@ impl LlmArgs {
                 .map(|t| t as usize)
                 .or(file.max_prompt_tokens)
                 .unwrap_or(PlannerOptions::default().max_prompt_tokens),
-            prompts_dir: self.prompts_dir.clone().or(file.prompts_dir.clone()),
+            prompts_dir,
             redact_patterns,
         })
     }
+}
+
+/// As root, refuse a prompt-template directory (or a template in it) that another user owns
+/// or others can write: that user would write root's prompts.
+pub fn check_prompts_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    aa_assist::fsguard::Policy::current()
+        .check_dir_and_entries(dir, aa_assist::fsguard::Usage::Read)
+        .map_err(|e| anyhow::anyhow!("prompt templates: {e}"))
 }
 
 /// Batches planned for one task, with the redactor that made them (needed to restore
@@ -294,6 +306,11 @@ pub fn send(
         if go != Some(true) {
             return Ok(None);
         }
+    }
+    if let Some(t) = &settings.client.transcript {
+        // Created here, never through a symlink and not over a file unless --force; the
+        // client then appends to it.
+        super::create_output(t, true)?;
     }
     let client = Client::new(settings.client.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

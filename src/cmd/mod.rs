@@ -49,6 +49,51 @@ pub struct GlobalArgs {
     /// Print more about what the tool is doing (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// As root, use files and directories that another user owns or that group or others
+    /// can write (profile and state directories, config file, prompt templates). Refused by
+    /// default: that user could redirect what root writes or choose what it reads.
+    #[arg(long, global = true)]
+    pub allow_untrusted_paths: bool,
+    /// Overwrite an output file that already exists (`--patch`, `--transcript`); it is never
+    /// followed through a symlink.
+    #[arg(long, global = true)]
+    pub force: bool,
+}
+
+static FORCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--force` was given.
+pub fn force() -> bool {
+    FORCE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Create an output file named on the command line (`--patch`, `--transcript`): never
+/// through a symlink planted at its name, and never over an existing file unless `--force`
+/// (then it is truncated, or appended to with `append`).
+pub fn create_output(path: &std::path::Path, append: bool) -> anyhow::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    if !force() {
+        o.create_new(true);
+    } else if append {
+        o.create(true).append(true);
+    } else {
+        o.create(true).truncate(true);
+    }
+    o.open(path).map_err(|e| {
+        let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let why = if link {
+            "it is a symbolic link, which is never followed".to_string()
+        } else if e.kind() == std::io::ErrorKind::AlreadyExists {
+            "it already exists (add --force to overwrite it)".to_string()
+        } else {
+            e.to_string()
+        };
+        anyhow::anyhow!("cannot create {}: {why}", path.display())
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +126,8 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    aa_assist::fsguard::set_allow_untrusted(cli.global.allow_untrusted_paths);
+    FORCE.store(cli.global.force, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),

@@ -253,6 +253,9 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .or(config.llm.max_prompt_tokens)
         .unwrap_or(PlannerOptions::default().max_prompt_tokens);
     let prompts_dir = args.prompts_dir.clone().or(config.llm.prompts_dir.clone());
+    if let Some(dir) = &prompts_dir {
+        super::llm_args::check_prompts_dir(dir)?;
+    }
     let patterns = config
         .redact
         .patterns

@@ -14,9 +14,10 @@ use anyhow::{bail, Context};
 use console::Term;
 
 use aa_assist::check::{Checked, Verdict};
+use aa_assist::fsguard::{Policy, Usage};
 use aa_assist::review::decisions::{self, Decision, DecisionStore};
 use aa_assist::review::report::{self, GroupEntry, ProposalEntry, Report, SCHEMA_VERSION};
-use aa_assist::review::write::{atomic_write_with, WriteOptions};
+use aa_assist::review::write::{atomic_write_with, Expected, WriteError, WriteOptions};
 use aa_assist::review::{
     self, local, render_card, unified_patch, validate, Applier, Evidence, Prompter, Recheck,
     Session, SessionOptions,
@@ -129,6 +130,8 @@ struct Target {
     profile_text: String,
     /// With `--local`: the override's path relative to the profile directory.
     local_rel: Option<PathBuf>,
+    /// What `path` held when `base` was read: the write refuses to replace anything else.
+    expected: Expected,
 }
 
 pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
@@ -170,14 +173,15 @@ pub(crate) fn run_plan(
 
     let state = decisions::state_dir();
     let store = match &state {
-        Some(dir) => DecisionStore::load(&dir.join("decisions.json")).with_context(|| {
-            format!(
-                "the state directory {} cannot be used (set AA_ASSIST_STATE_DIR to a writable \
+        Some(dir) => DecisionStore::load(&dir.join("decisions.json"), &target.profile_path)
+            .with_context(|| {
+                format!(
+                    "the state directory {} cannot be used (set AA_ASSIST_STATE_DIR to a writable \
                  directory)",
-                dir.display()
-            )
-        })?,
-        None => DecisionStore::empty(PathBuf::from("decisions.json")),
+                    dir.display()
+                )
+            })?,
+        None => DecisionStore::empty(PathBuf::from("decisions.json"), &target.profile_path),
     };
 
     if let Some(patch_file) = &args.review.patch {
@@ -219,19 +223,61 @@ pub(crate) fn run_plan(
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
-    let backups = backup_dir()?;
+    // As root, the file written, its directories and the state directory must be root's
+    // and not writable by others: checked before the first question, and again at the write.
+    let policy = Policy::current();
+    policy.check(&target.path, Usage::Write).map_err(refused)?;
+    let backups = backup_dir(&policy)?;
     review_and_write(args, target, plan, store, parser, backups)
+}
+
+/// Keep approved rules that could not be written in `STATE/unwritten/NAME.UNIXTIME`, one
+/// `# profile` comment and rule each (escaped like every other rendering).
+fn keep_unwritten(target: &Target, approved: &[review::Edit]) -> anyhow::Result<PathBuf> {
+    let state = decisions::state_dir().context("no state directory to keep the rules in")?;
+    let mut text = format!(
+        "# Rules approved with `aa-assist tune` for {}, not written: the file changed\n\
+         # since it was read. Review them again, or add them by hand.\n",
+        review::sanitize(&target.path.display().to_string())
+    );
+    for e in approved {
+        text.push_str(&format!(
+            "# profile {}\n{}\n",
+            review::sanitize(e.profile()),
+            review::sanitize(e.rule())
+        ));
+    }
+    let dir = state.join("unwritten");
+    Policy::current()
+        .check(&dir, Usage::Write)
+        .map_err(refused)?;
+    Ok(aa_assist::review::write::save_aside(
+        &dir,
+        &file_name(&target.path),
+        text.as_bytes(),
+    )?)
+}
+
+/// An ownership/permission refusal, said to have written nothing.
+fn refused(e: aa_assist::fsguard::Untrusted) -> anyhow::Error {
+    anyhow::anyhow!("{e}; nothing was written")
 }
 
 /// Where the original goes before a write, created now: every write leaves a backup, so a
 /// review that could not keep one must not start (rather than fail after the approvals).
-fn backup_dir() -> anyhow::Result<PathBuf> {
+fn backup_dir(policy: &Policy) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
     let what_to_do = "set AA_ASSIST_STATE_DIR to a writable directory; nothing was written";
     let Some(state) = decisions::state_dir() else {
         bail!("no state directory to keep a backup of the profile in (no HOME); {what_to_do}");
     };
     let dir = state.join("backups");
-    if let Err(e) = std::fs::create_dir_all(&dir) {
+    policy.check(&dir, Usage::Write).map_err(refused)?;
+    if let Err(e) = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+    {
         let why = if dir.exists() && !dir.is_dir() {
             "it exists and is not a directory".to_string()
         } else {
@@ -242,6 +288,7 @@ fn backup_dir() -> anyhow::Result<PathBuf> {
             dir.display()
         );
     }
+    policy.check(&dir, Usage::Write).map_err(refused)?;
     Ok(dir)
 }
 
@@ -354,6 +401,7 @@ fn target(args: &Args, profile_path: PathBuf, profile_text: String) -> anyhow::R
     if !args.review.local {
         return Ok(Target {
             path: profile_path.clone(),
+            expected: Expected::content(profile_text.as_bytes()),
             base: profile_text.clone(),
             profile_path,
             profile_text,
@@ -370,18 +418,27 @@ fn target(args: &Args, profile_path: PathBuf, profile_text: String) -> anyhow::R
     }
     let path = local::local_path(&profile_path)
         .with_context(|| format!("{} is not a file path", profile_path.display()))?;
-    let base = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
+    let (base, expected) = read_current(&path)?;
     Ok(Target {
         path,
         base,
+        expected,
         profile_path,
         profile_text,
         local_rel: Some(PathBuf::from("local").join(name)),
     })
+}
+
+/// The text of `path` now ("" when it does not exist), and what it holds, for the write.
+fn read_current(path: &Path) -> anyhow::Result<(String, Expected)> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => {
+            let e = Expected::content(t.as_bytes());
+            Ok((t, e))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((String::new(), Expected::Absent)),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }
 
 fn placed(plan: &Plan, base: &str, c: &Checked) -> Result<String, String> {
@@ -498,7 +555,9 @@ fn write_patch(
         .trim_start_matches('/')
         .to_string();
     header.push_str(&unified_patch(&name, &target.base, &new));
-    std::fs::write(file, header).with_context(|| format!("writing patch {}", file.display()))?;
+    super::create_output(file, false)?
+        .write_all(header.as_bytes())
+        .with_context(|| format!("writing patch {}", file.display()))?;
     Ok(())
 }
 
@@ -626,50 +685,110 @@ fn review_and_write(
         );
     };
 
-    if let Some(parser) = &parser {
-        let (text, overlays) = match &target.local_rel {
-            Some(rel) => (
-                target.profile_text.as_str(),
-                vec![validate::Overlay {
-                    relative: rel.clone(),
-                    content: new_text.clone(),
-                }],
-            ),
-            None => (new_text.as_str(), vec![]),
-        };
-        if let Err(e) = validate::validate(
-            parser,
-            &target.profile_path,
-            text,
-            &args.review.dirs.include,
-            &overlays,
-        ) {
-            store.save()?;
-            prompter.show(&format!(
-                "{}\nNothing written.\n",
-                review::sanitize(&e.to_string())
-            ))?;
-            return Ok(Outcome::Error);
+    let mut new_text = new_text;
+    let mut expected = target.expected.clone();
+    // Validated, then written unless the file changed since it was read; then the approved
+    // rules are placed into the new text and the human confirms again.
+    let written = loop {
+        if let Some(parser) = &parser {
+            let (text, overlays) = match &target.local_rel {
+                Some(rel) => (
+                    target.profile_text.as_str(),
+                    vec![validate::Overlay {
+                        relative: rel.clone(),
+                        content: new_text.clone(),
+                    }],
+                ),
+                None => (new_text.as_str(), vec![]),
+            };
+            if let Err(e) = validate::validate(
+                parser,
+                &target.profile_path,
+                text,
+                &args.review.dirs.include,
+                &overlays,
+            ) {
+                store.save()?;
+                prompter.show(&format!(
+                    "{}\nNothing written.\n",
+                    review::sanitize(&e.to_string())
+                ))?;
+                return Ok(Outcome::Error);
+            }
+            prompter.show("apparmor_parser -QK: the new policy is valid.\n")?;
+        } else {
+            prompter.show("Not validated (--no-parser-check).\n")?;
         }
-        prompter.show("apparmor_parser -QK: the new policy is valid.\n")?;
-    } else {
-        prompter.show("Not validated (--no-parser-check).\n")?;
-    }
 
-    if let Some(dir) = target.path.parent() {
-        if target.local_rel.is_some() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if let Some(dir) = target.path.parent() {
+            if target.local_rel.is_some() {
+                use std::os::unix::fs::DirBuilderExt;
+                Policy::current()
+                    .check(dir, Usage::Write)
+                    .map_err(refused)?;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o755)
+                    .create(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
         }
-    }
-    // Every write leaves a backup (the directory was made before the review began).
-    let written = atomic_write_with(
-        &target.path,
-        new_text.as_bytes(),
-        WriteOptions {
-            backup_dir: Some(backup_dir),
-            before_rename: None,
-        },
-    )?;
+        // Every write leaves a backup (the directory was made before the review began).
+        let result = atomic_write_with(
+            &target.path,
+            new_text.as_bytes(),
+            WriteOptions {
+                backup_dir: Some(backup_dir.clone()),
+                trust: Some(Policy::current()),
+                expected: Some(expected.clone()),
+                ..WriteOptions::default()
+            },
+        );
+        match result {
+            Ok(w) => break w,
+            Err(WriteError::Changed { path }) => {
+                let (now, now_expected) = read_current(&target.path)?;
+                let shown = review::sanitize(&path.display().to_string());
+                let n = outcome.approved.len();
+                match review::apply_edits(plan.applier.as_ref(), &now, &outcome.approved) {
+                    Ok(t) => {
+                        prompter.show(&format!(
+                            "\n{shown} was changed by someone else since it was read. The \
+                             approved rule(s) still apply to it; the change would now be:\n{}",
+                            review::render_diff(&now, &t, prompter.color())
+                        ))?;
+                        let again =
+                            prompter.confirm(&format!("Write {n} rule(s) to {shown}?"), false)?;
+                        if again == Some(true) {
+                            new_text = t;
+                            expected = now_expected;
+                            continue;
+                        }
+                        store.save()?;
+                        let kept = keep_unwritten(&target, &outcome.approved)?;
+                        prompter.show(&format!(
+                            "Not written. The approved rule(s) are kept in {}.\n",
+                            review::sanitize(&kept.display().to_string())
+                        ))?;
+                        return Ok(Outcome::Findings);
+                    }
+                    Err(e) => {
+                        store.save()?;
+                        let kept = keep_unwritten(&target, &outcome.approved)?;
+                        bail!(
+                            "{shown} was changed by someone else since it was read, and the \
+                             approved rule(s) no longer apply to it ({}); nothing was written. \
+                             The approved rule(s) are kept in {}; run tune again to review them \
+                             against the new text",
+                            review::sanitize(&e.to_string()),
+                            kept.display()
+                        );
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     for e in &outcome.approved {
         store.record(e.profile(), e.rule(), Decision::Approved);
     }

@@ -158,6 +158,11 @@ struct Inner {
     transcript: Option<Mutex<std::fs::File>>,
 }
 
+/// `O_NOFOLLOW`: the transcript is never opened through a symlink planted at its name.
+fn nofollow() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
+}
+
 /// An OpenAI-compatible chat-completion client. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
@@ -199,14 +204,15 @@ impl Client {
             .map_err(|e| LlmError::Setup(e.to_string()))?;
         let transcript = match &config.transcript {
             Some(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|source| LlmError::Transcript {
-                        path: path.clone(),
-                        source,
-                    })?,
+                std::os::unix::fs::OpenOptionsExt::custom_flags(
+                    std::fs::OpenOptions::new().create(true).append(true),
+                    nofollow(),
+                )
+                .open(path)
+                .map_err(|source| LlmError::Transcript {
+                    path: path.clone(),
+                    source,
+                })?,
             )),
             None => None,
         };

@@ -36,7 +36,8 @@ use crate::check::Checked;
 pub struct Edit {
     /// The proposal as finally approved (after any edit or toggle), with its re-check.
     pub checked: Checked,
-    /// True when the approval came from the decision memory, not from this session.
+    /// Always false: a remembered approval is asked again (see [`decisions`]); kept for
+    /// callers that still read it.
     pub remembered: bool,
 }
 

@@ -95,7 +95,7 @@ pub struct Skipped {
 /// `new_text` when `confirmed`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReviewOutcome {
-    /// Approved changes, in order (including remembered approvals).
+    /// Approved changes, in order (each approved in this session).
     pub approved: Vec<Edit>,
     /// Proposals the human skipped in this session (as last shown).
     pub rejected: Vec<Checked>,
@@ -151,7 +151,8 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Use remembered decisions (skip remembered rejections, carry remembered approvals).
+    /// Use remembered decisions: remembered rejections are not asked again; approvals always
+    /// are.
     pub fn with_decisions(mut self, decisions: &'a DecisionStore) -> Self {
         self.decisions = Some(decisions);
         self
@@ -186,20 +187,8 @@ impl<'a> Session<'a> {
                     });
                     continue;
                 }
-                Some(Decision::Approved) if item.verdict != Verdict::Blocked => {
-                    self.prompter.show(&format!(
-                        "{} {}: approved before, kept for the final confirmation: {}\n",
-                        item.proposal.id,
-                        sanitize(&item.proposal.profile),
-                        sanitize(&item.proposal.rule)
-                    ))?;
-                    out.approved.push(Edit {
-                        checked: item,
-                        remembered: true,
-                    });
-                    continue;
-                }
-                _ => {}
+                // A remembered approval is asked again: only a rejection spares a question.
+                Some(Decision::Approved) | None => {}
             }
             match self.review_one(item, n + 1, total)? {
                 Step::Approved(c) => out.approved.push(Edit {
@@ -775,12 +764,13 @@ mod tests {
     #[test]
     fn remembered_decisions_are_not_asked() {
         let d = tempfile::tempdir().expect("tempdir");
-        let mut store = DecisionStore::empty(d.path().join("d.json"));
+        let mut store = DecisionStore::empty(d.path().join("d.json"), d.path());
         store.record("x", "/b r,", Decision::Rejected);
         store.record("x", "/c w,", Decision::Approved);
         let ev = evidence();
         let mut re = judge;
         let mut s = Script {
+            selects: ["approve"].into(),
             confirms: [Some(true)].into(),
             ..Script::default()
         };
@@ -791,9 +781,11 @@ mod tests {
                 proposal("P2", "/c w,", &[]),
             ])
             .expect("run");
-        assert!(s.menus.is_empty());
+        // The rejection spares its question; the approval is asked again.
+        assert_eq!(s.menus.len(), 1);
         assert_eq!(out.not_asked.len(), 1);
-        assert!(out.approved[0].remembered);
+        assert!(!out.approved[0].remembered);
+        assert_eq!(out.approved[0].rule(), "/c w,");
         let mut s = Script {
             selects: ["skip", "skip"].into(),
             ..Script::default()
