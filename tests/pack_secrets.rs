@@ -187,8 +187,9 @@ fn ingest_restores_pseudonyms_in_the_model_rules() {
         "evidence": [id], "rationale": "reads its token", "risk": "medium"}],
         "explanations": []});
     let a = root.join("B1.txt");
-    let mut red = Pack::open(&out).expect("pack").redactor();
-    std::fs::write(&a, red.redact_str(&answer.to_string())).expect("write");
+    // Written as the model would answer: in pseudonyms already. (Redacting it again would
+    // give the literal `SECRET_1` a pseudonym of its own, as for any pseudonym-shaped input.)
+    std::fs::write(&a, answer.to_string()).expect("write");
     let o = Command::new(common::bin())
         .arg("ingest")
         .arg("--pack")

@@ -40,6 +40,50 @@ const SECRETS: &[&str] = &[
     "ACME-123456",
     "hunter2hunter2",
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    // Credentials in `key=value` and `--flag value` form.
+    "pgS3cretPass",
+    "batteryStaple9",
+    "dbFlagPass77",
+    "MyS3cretPw",
+    "r3disPass",
+    // Well-known token prefixes, next to `_` or letters; JWT with an empty signature; a long
+    // standard base64 run (with `/`).
+    "AKIAJ4ABCDEFGHIJKLMN",
+    "ASIAY34FZKBOKMUTVV7A",
+    "glpat-xY7zK9mN2pQ4rS6tU8vW",
+    "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567",
+    "eyJzdWIiOiJuaW5hIn0",
+    "vN4pL9wK3zT6yH1bF5cD0gA",
+    // Fully-qualified, `.local` and cloud host names; CIFS and NFS sources.
+    "build-07",
+    "acme-corp",
+    "nina-laptop",
+    "ip-10-20-30-42",
+    "10-20-30-42",
+    "fileserv9",
+    "nfsbox3",
+    // Host and user names inside abstract sockets and (escaped) D-Bus names.
+    "db_2dprod_2d7",
+    "_40alice42",
+    // Disconnected paths, homes with spaces, /home2, `//`, full-width names.
+    "paula",
+    "Nina Marie",
+    "Marie",
+    "quentin",
+    "rosalind",
+    "\u{ff53}\u{ff4f}\u{ff50}\u{ff48}\u{ff49}\u{ff45}",
+    // E-mail in `%40` and `@localhost` form.
+    "tara%40",
+    "victor",
+    // Leading-zero IPv4, IPv4-mapped IPv6, MAC addresses in other notations.
+    "010.020.030.041",
+    "20.30.41",
+    "5254.00ab.cdef",
+    "fe:11:00:02",
+    // Container ids, LXC container names and cgroup pod uids.
+    "9f8e7d6c5b4a",
+    "webshop-ct",
+    "3f1c2d4e_5a6b_4c7d_8e9f_0a1b2c3d4e5f",
 ];
 
 fn raw_lines() -> Vec<(&'static str, String)> {
@@ -68,6 +112,38 @@ fn raw_lines() -> Vec<(&'static str, String)> {
         (
             "cmdline",
             "mysql --user=alice42 --password=Sup3rS3cret! -h db-prod-7.corp.example; mail alice@corp.example; AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string(),
+        ),
+        (
+            "cmdline-credentials",
+            "PGPASSWORD=pgS3cretPass psql; gpg --batch passphrase=batteryStaple9; pg_dump --password dbFlagPass77 shop; mysql -uroot -pMyS3cretPw shop; redis-cli -u redis://:r3disPass@cache.svc:6379".to_string(),
+        ),
+        (
+            "token-prefixes",
+            r#"type=AVC msg=audit(1764097203.000:459): apparmor="DENIED" operation="open" profile="/usr/bin/webshop" name="/srv/keys/key_AKIAJ4ABCDEFGHIJKLMN" info="ASIAY34FZKBOKMUTVV7Asession glpat-xY7zK9mN2pQ4rS6tU8vW hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567 eyJhbGciOiJub25lIn0.eyJzdWIiOiJuaW5hIn0. material q8Jx2mR7/vN4pL9wK3zT6yH1bF5cD0gA/sE8uI2oM4nQ7=" comm="webshop""#.to_string(),
+        ),
+        (
+            "host-names",
+            r#"type=AVC msg=audit(1764097204.000:460): apparmor="DENIED" operation="mount" info="failed flags match" profile="/usr/bin/webshop" name="/mnt/finance/" comm="mount" fstype="cifs" srcname="//fileserv9/finance" flags="rw" peer="build-07.eng.acme-corp.com" target="nina-laptop.local" cloud="ip-10-20-30-42.ec2.internal" via ip-10-20-30-42"#.to_string(),
+        ),
+        (
+            "nfs-source",
+            r#"type=AVC msg=audit(1764097204.500:461): apparmor="DENIED" operation="mount" profile="/usr/bin/webshop" name="/mnt/projects/" comm="mount" fstype="nfs4" srcname="nfsbox3:/export/projects" flags="ro""#.to_string(),
+        ),
+        (
+            "sockets-and-dbus",
+            r#"type=USER_AVC msg=audit(1764097205.000:462): pid=1 uid=103 auid=4294967295 msg='apparmor="DENIED" operation="dbus_method_call" bus="system" path="/org/freedesktop/systemd1/unit/user_40alice42_2eservice" interface="org.freedesktop.DBus.Properties" member="Get" name="org.example.Host.db_2dprod_2d7" mask="send" label="/usr/bin/webshop" peer_addr="@nina-laptop.local:ssh-agent"'"#.to_string(),
+        ),
+        (
+            "home-forms",
+            "type=AVC msg=audit(1764097206.000:463): apparmor=\"DENIED\" operation=\"open\" info=\"Failed name lookup - disconnected path\" profile=\"/usr/bin/webshop\" name=\"home/paula/.ssh/config\" comm=\"webshop\" other=\"/home/Nina Marie/Documents/cv.pdf\" alt=\"/home2/quentin/x\" dbl=\"/home//rosalind/y\" wide=\"/home/\u{ff53}\u{ff4f}\u{ff50}\u{ff48}\u{ff49}\u{ff45}/z\"".to_string(),
+        ),
+        (
+            "mail-and-addresses",
+            r#"type=AVC msg=audit(1764097207.000:464): apparmor="DENIED" operation="connect" profile="/usr/bin/webshop" comm="webshop" info="mailto:tara%40corp.example victor@localhost" laddr=010.020.030.041 faddr=::ffff:10.20.30.41 hw="5254.00ab.cdef" eui="02:42:ac:ff:fe:11:00:02""#.to_string(),
+        ),
+        (
+            "containers",
+            r#"type=AVC msg=audit(1764097208.000:465): apparmor="DENIED" operation="open" profile="docker-default" name="/sys/fs/cgroup/docker/9f8e7d6c5b4a/memory.max" comm="sh" other="/sys/fs/cgroup/lxc.payload.webshop-ct/cgroup.procs" pod="/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod3f1c2d4e_5a6b_4c7d_8e9f_0a1b2c3d4e5f.slice/cpu.max""#.to_string(),
         ),
     ]
 }
@@ -152,9 +228,12 @@ fn redact_config() -> RedactConfig {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    for s in SECRETS {
-        assert!(!text.contains(s), "{what} leaks {s:?}:\n{text}");
-    }
+    let leaked: Vec<&str> = SECRETS
+        .iter()
+        .copied()
+        .filter(|s| text.contains(s))
+        .collect();
+    assert!(leaked.is_empty(), "{what} leaks {leaked:?}:\n{text}");
 }
 
 #[test]
@@ -167,7 +246,10 @@ fn raw_lines_of_every_framing_are_clean() {
         let out = red.redact_str(&line);
         assert_clean(framing, &out);
         // The structure survives: audit keys are still there for a model to read.
-        assert!(out.contains("apparmor=") || framing == "cmdline", "{out}");
+        assert!(
+            out.contains("apparmor=") || framing.starts_with("cmdline"),
+            "{out}"
+        );
     }
 }
 
@@ -245,4 +327,54 @@ async fn no_seeded_secret_reaches_the_server() {
     for s in ["alice42", "203.0.113.77", "ACME-123456"] {
         assert!(map.entries.iter().any(|e| e.value == s), "{s} not in map");
     }
+}
+
+/// A literal pseudonym-shaped text in the input (`USER_1` in a file name) is itself hidden
+/// behind a pseudonym, so the model's answer restores it as `USER_1` and not as the real user
+/// who was given `USER_1`.
+#[test]
+fn literal_pseudonyms_round_trip_exactly() {
+    let mut red = Redactor::new(RedactConfig::default());
+    let lines = [
+        r#"apparmor="DENIED" name="/srv/share/USER_1/report-HOST_2.txt" FSUID="alice42" node=db-prod-7"#,
+        r#"apparmor="DENIED" name="/srv/share/alice42/USER_1" comm="IP4_1""#,
+    ];
+    for l in lines {
+        red.learn_str(l);
+    }
+    for l in lines {
+        let out = red.redact_str(l);
+        assert!(
+            !out.contains("alice42") && !out.contains("db-prod-7"),
+            "{out}"
+        );
+        assert_eq!(red.restore_str(&out), l, "round trip of {out}");
+    }
+    // Only tokens this run issued are restored; others stay as they are.
+    assert_eq!(red.restore_str("USER_99 HOST_77"), "USER_99 HOST_77");
+}
+
+/// A user name learned from a home directory is not replaced in unrelated paths: a home at
+/// `/home/etc` does not turn `/etc/` into a pseudonym, and ordinary system paths survive.
+#[test]
+fn home_names_do_not_pseudonymise_unrelated_paths() {
+    let mut red = Redactor::new(RedactConfig::default());
+    let lines = [
+        "name=\"/home/etc/y\" other=\"/etc/ssl/certs/ca.pem\"",
+        "name=\"/usr/lib/x86_64-linux-gnu/libssl.so.3\" lib=\"/home/lib/z\" share=\"/home/share/q\"",
+        "name=\"/usr/share/fonts/x.ttf\" proc=\"/proc/1/environ\"",
+    ];
+    for l in lines {
+        red.learn_str(l);
+    }
+    let out: Vec<String> = lines.iter().map(|l| red.redact_str(l)).collect();
+    assert_eq!(
+        out[0], "name=\"@{HOME}/y\" other=\"/etc/ssl/certs/ca.pem\"",
+        "{out:?}"
+    );
+    assert!(
+        out[1].contains("/usr/lib/x86_64-linux-gnu/libssl.so.3"),
+        "{out:?}"
+    );
+    assert_eq!(out[2], lines[2]);
 }

@@ -233,6 +233,7 @@ pub fn sha256_file(path: &Path) -> Result<String, PackError> {
 /// The prompt layer's view of each group in `ids` ([`GroupData`] from the log group), with
 /// the owner-relevant fields of its first event as a sample.
 pub fn group_data(events: &[Event], grouping: &Grouping, ids: &[String]) -> Vec<GroupData> {
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let mut first: BTreeMap<usize, usize> = BTreeMap::new();
     for (i, m) in grouping.membership.iter().enumerate() {
         if let Some(gi) = m {
@@ -243,7 +244,7 @@ pub fn group_data(events: &[Event], grouping: &Grouping, ids: &[String]) -> Vec<
         .groups
         .iter()
         .enumerate()
-        .filter(|(_, g)| ids.contains(&g.id))
+        .filter(|(_, g)| wanted.contains(g.id.as_str()))
         .map(|(gi, g)| {
             let mut d = GroupData::from(g);
             if let Some(ev) = first.get(&gi).and_then(|&i| events.get(i)) {

@@ -7,25 +7,36 @@
 //! real value always gets the same token within a run; the map serializes to JSON
 //! ([`Redactor::map`], [`Redactor::from_map`]) for packs (`redaction-map.json`).
 //!
-//! What it recognises (in this order, so earlier kinds win on overlap):
-//! user-configured patterns; the syslog host in a line prefix; framed values (`node=`,
-//! `hostname=`, `FSUID="…"`, `OUID="…"`, `AUID="…"`, `UID="…"`, credential-like keys such as
-//! `password=`/`token=`/`api_key=`); URL user-info; e-mail addresses; UUIDs; MAC addresses;
-//! IPv6 and IPv4 addresses (loopback and unspecified addresses are kept); JWTs, `sk-…`/`ghp_…`/
-//! `AKIA…` keys, PEM private keys; hex runs of 32+ digits (machine ids, hashes, audit hex
-//! fields); mixed-case base64-like runs of 32+ characters; AppArmor policy-namespace names
-//! (`:ns:` profile prefixes, `namespace="root//ns"`), Kubernetes pod/namespace names in
-//! `/var/log/pods/` and `/var/log/containers/` paths; `/home/<user>` (which becomes `@{HOME}`,
-//! the variable a rule would use anyway, and teaches the user name). Finally every real value
-//! already learned is replaced wherever else it occurs as a whole word.
+//! What it recognises (every pass sees the original text; earlier kinds win on overlap):
+//! text that is itself shaped like a pseudonym (a literal `USER_1` in a file name gets a
+//! pseudonym of its own, so every pseudonym in the output was issued by this run and restores
+//! exactly); user-configured patterns; the syslog host in a line prefix; framed values
+//! (`node=`, `hostname=`, `FSUID="…"`, `OUID="…"`, `AUID="…"`, `UID="…"`, credential-like keys
+//! such as `password=`/`PGPASSWORD=`/`passphrase=`, `--password x`, `-pSecret`, mount sources
+//! `//server/share` and `srcname="server:/export"`); URL user-info (`redis://:pass@`); e-mail
+//! addresses (also `%40` and `@localhost` forms); UUIDs (also with `_`, as in cgroup pod
+//! uids); MAC addresses (colon, dash, Cisco dotted, EUI-64); IPv6 (IPv4-mapped included) and
+//! IPv4 addresses (leading zeros included; loopback and unspecified addresses are kept); cloud
+//! host names (`ip-10-1-2-3`); JWTs (also unsigned), `sk-…`/`ghp_…`/`glpat-…`/`hf_…`/AWS
+//! `AKIA…`/`ASIA…` and other prefixed keys, PEM private keys; container ids; hex runs of 32+
+//! digits; base64-like runs of 32+ characters; host names ending in a well-known top-level or
+//! private domain (`.com`, `.local`, `.internal`, …); AppArmor policy-namespace names, LXC and
+//! Kubernetes container and pod names; home directories (`/home/<user>` becomes `@{HOME}`, the
+//! variable a rule would use anyway, and teaches the user name; `/home2/<user>`,
+//! `/home//<user>`, disconnected `home/<user>/` keep their form with the name replaced).
+//! Finally every real value already learned is replaced wherever else it occurs as a whole
+//! word, also in its D-Bus-escaped spelling (`db_2dprod`) — except home names that are common
+//! path components (`/home/etc` does not turn `/etc/` into a pseudonym).
 //!
 //! What it does not do: recognise bare host names outside a framing (a dotted name such as a
-//! D-Bus interface is indistinguishable from an FQDN), or redact well-known system accounts
-//! (`root`, `nobody`, `systemd-*`, …), which identify nothing and which rules name literally.
-//! Redaction never fails: it is a pure text transformation.
+//! D-Bus interface is indistinguishable from an FQDN unless it ends in a known domain), or
+//! redact well-known system accounts (`root`, `nobody`, `systemd-*`, …), which identify
+//! nothing and which rules name literally. Memory grows with the number of distinct values,
+//! not with the input. //! Redaction never fails: it is a pure text transformation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -159,26 +170,89 @@ pub enum MapError {
     },
 }
 
+/// One issued pseudonym.
+#[derive(Debug, Clone)]
+struct Entry {
+    kind: Kind,
+    token: String,
+    value: String,
+    /// Whether the value is replaced wherever it occurs as a whole word, or only where a
+    /// detector finds it (a literal pseudonym in the input, a home name that is also a common
+    /// path component).
+    propagate: bool,
+}
+
 /// Per-run, reversible pseudonymiser. See the module documentation.
+///
+/// Memory grows with the number of distinct values only: the entries, two indexes into them
+/// and the spellings replaced everywhere (no per-input state, no compiled alternation).
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     config: RedactConfig,
-    /// real value → token
-    forward: BTreeMap<String, String>,
-    /// token → (kind, real value)
-    reverse: BTreeMap<String, (Kind, String)>,
-    order: Vec<String>,
+    /// Issued pseudonyms in first-seen order.
+    entries: Vec<Entry>,
+    /// real value → entry
+    by_value: HashMap<String, usize>,
+    /// token → entry
+    by_token: HashMap<String, usize>,
+    /// Spellings replaced wherever they occur as a whole word (propagating values and their
+    /// D-Bus-escaped forms) → entry.
+    known: HashMap<String, usize>,
+    /// Distinct byte lengths of the `known` spellings, longest first.
+    known_lengths: Vec<usize>,
     counters: BTreeMap<Kind, u32>,
-    /// Cached alternation of learned values, rebuilt when the map grows.
-    known: Option<(usize, Regex)>,
+}
+
+/// What a span of the input is replaced with.
+#[derive(Debug, Clone, Copy)]
+enum Rep {
+    /// The token of this entry.
+    Entry(usize),
+    /// `@{HOME}`.
+    Home,
+}
+
+/// Non-overlapping spans of one input string chosen for replacement; the first claim wins.
+#[derive(Default)]
+struct Spans {
+    /// start → (end, replacement)
+    taken: BTreeMap<usize, (usize, Rep)>,
+}
+
+impl Spans {
+    fn free(&self, r: &Range<usize>) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        // Spans are disjoint and sorted, so the last one starting before `r.end` has the
+        // largest end of all that could overlap.
+        match self.taken.range(..r.end).next_back() {
+            Some((_, (end, _))) => *end <= r.start,
+            None => true,
+        }
+    }
+
+    fn take(&mut self, r: Range<usize>, rep: Rep) {
+        self.taken.insert(r.start, (r.end, rep));
+    }
+}
+
+type Found = Vec<(Range<usize>, Kind)>;
+
+enum Find {
+    /// Every match of `re` (the listed capture groups; 0 = the whole match) that passes `check`.
+    Re {
+        re: &'static Regex,
+        groups: &'static [usize],
+        check: fn(&str) -> bool,
+    },
+    /// A hand-written finder.
+    Func(fn(&str, &mut Found)),
 }
 
 struct Detector {
     kind: Kind,
-    re: &'static Regex,
-    /// Capture group holding the value (0 = whole match).
-    group: usize,
-    check: fn(&str) -> bool,
+    find: Find,
 }
 
 fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
@@ -208,37 +282,79 @@ static_re!(
 );
 static_re!(
     cred_kv_re,
-    r#"(?i)\b(?:[A-Za-z0-9]+[_-])*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|cookie|authorization)(?:[_-][A-Za-z0-9]+)*\s*[=:]\s*(?:"([^"]+)"|'([^']+)'|(?:bearer\s+|basic\s+)?([^\s"',;&]+))"#
+    r#"(?i)\b(?:[A-Za-z0-9]+[_-])*(?:password|passwd|passphrase|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|cookie|authorization)(?:[_-][A-Za-z0-9]+)*\s*[=:]\s*(?:"([^"]+)"|'([^']+)'|(?:bearer\s+|basic\s+)?([^\s"',;&]+))"#
+);
+// Environment-variable style, where the credential word is glued to a prefix (`PGPASSWORD=`).
+static_re!(
+    cred_env_re,
+    r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)[A-Z0-9_]*=(?:"([^"]+)"|'([^']+)'|([^\s"',;&]+))"#
+);
+// Command-line flags whose value is the next word (`--password x`).
+static_re!(
+    cred_flag_re,
+    r#"(?i)(?:^|[\s"'])--?(?:[A-Za-z0-9]+-)*(?:password|passwd|passphrase|pass|secret|token|api-?key|apikey|access-?key|auth-?token)[ \t]+(?:"([^"]+)"|'([^']+)'|([^\s"',;&]+))"#
+);
+// MySQL-style glued password (`-pSecret`).
+static_re!(
+    short_pass_re,
+    r#"(?:^|[\s"'])-p([^\s"',;&|-][^\s"',;&|]{2,})"#
 );
 static_re!(
     cred_key_re,
-    r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|cookie|authorization)(?:[_-][A-Za-z0-9]+)*$"
+    r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:password|passwd|passphrase|pass|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|sessionid|cookie|authorization)(?:[_-][A-Za-z0-9]+)*$"
+);
+static_re!(
+    cred_env_key_re,
+    r"^[A-Z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)[A-Z0-9_]*$"
 );
 static_re!(
     bearer_re,
     r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})"
 );
-static_re!(url_userinfo_re, r"://([^/\s:@]+):([^/\s@]+)@");
+static_re!(url_userinfo_re, r"://([^/\s:@]*):([^/\s@]+)@");
 static_re!(
     email_re,
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+    r"[A-Za-z0-9._%+-]+(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+|localhost\b)"
 );
 static_re!(
     uuid_re,
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{8}_[0-9a-fA-F]{4}_[0-9a-fA-F]{4}_[0-9a-fA-F]{4}_[0-9a-fA-F]{12}"
 );
-static_re!(mac_re, r"\b[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5}\b");
+static_re!(
+    mac_re,
+    r"\b[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5,19}\b|\b[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\b"
+);
 static_re!(
     ip6_re,
-    r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?:%[A-Za-z0-9]+)?"
+    r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[A-Za-z0-9]+)?"
 );
 static_re!(ip4_re, r"\b(?:\d{1,3}\.){3}\d{1,3}\b");
 static_re!(
     token_re,
-    r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|\bsk-[A-Za-z0-9_-]{16,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[abpr]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----"
+    r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*|\bsk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|pypi-[A-Za-z0-9_-]{50,}|[rs]k_live_[A-Za-z0-9]{16,}|-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----"
 );
 static_re!(hex_re, r"[0-9a-fA-F]{32,}");
-static_re!(b64_re, r"[A-Za-z0-9+_-]{32,}={0,2}");
+static_re!(b64_re, r"[A-Za-z0-9+/_-]{32,}={0,2}");
+static_re!(
+    cloud_host_re,
+    r"\bip-(?:\d{1,3}-){3}\d{1,3}(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\b"
+);
+static_re!(
+    fqdn_re,
+    r"\b[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.(com|net|org|edu|gov|mil|int|info|biz|io|uk|de|fr|nl|eu|ca|au|jp|cn|ru|ch|se|at|be|dk|fi|local|lan|internal|intranet|corp|home|localdomain|example|invalid|arpa|cloud|onion)\b"
+);
+// CIFS/SMB sources (`//server/share`); not a hat (`profile//hat`), which follows a name.
+static_re!(cifs_re, r#"(?:^|[\s"'=(])//([A-Za-z0-9][A-Za-z0-9._-]*)/"#);
+// NFS sources of a mount (`srcname="server:/export"`).
+static_re!(nfs_re, r#"\bsrcname="?([A-Za-z0-9][A-Za-z0-9._-]*):/"#);
+static_re!(
+    container_id_re,
+    r"(?:docker|libpod|crio|cri-containerd|containerd|moby|containers|k8s\.io)[-/]([0-9a-f]{12,64})\b"
+);
+static_re!(
+    lxc_re,
+    r"(?:\blxc\.(?:payload|monitor)\.|/var/lib/lxc/|/var/lib/incus/containers/|/var/snap/lxd/common/lxd/containers/|/var/lib/machines/)([A-Za-z0-9][A-Za-z0-9_-]*)"
+);
 static_re!(
     ns_profile_re,
     r":([A-Za-z0-9][A-Za-z0-9._<>-]*):(?:/|[A-Za-z])"
@@ -252,7 +368,6 @@ static_re!(
     containers_re,
     r"/var/log/containers/([a-z0-9][a-z0-9.-]*)_([a-z0-9][a-z0-9-]*)_"
 );
-static_re!(home_re, r"/home/([A-Za-z0-9_][A-Za-z0-9._-]*[$]?)");
 static_re!(
     token_ref_re,
     r"\b(?:USER|HOST|IP4|IP6|MAC|EMAIL|UUID|ID|SECRET|NS|CUSTOM)_[0-9]+\b"
@@ -305,18 +420,98 @@ fn is_public_name(v: &str) -> bool {
         || token_ref_re().is_match(v)
 }
 
+/// Names that are common path components: a home directory with such a name (`/home/etc`)
+/// still becomes `@{HOME}`, but the name is not replaced anywhere else (`/etc/` stays).
+fn is_path_word(v: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "etc",
+        "usr",
+        "var",
+        "lib",
+        "lib32",
+        "lib64",
+        "libx32",
+        "bin",
+        "sbin",
+        "tmp",
+        "run",
+        "proc",
+        "sys",
+        "dev",
+        "opt",
+        "srv",
+        "home",
+        "root",
+        "mnt",
+        "media",
+        "boot",
+        "snap",
+        "share",
+        "local",
+        "cache",
+        "config",
+        "data",
+        "include",
+        "src",
+        "doc",
+        "docs",
+        "log",
+        "logs",
+        "spool",
+        "www",
+        "html",
+        "public",
+        "private",
+        "users",
+        "guest",
+        "test",
+        "tests",
+        "backups",
+        "efi",
+        "firmware",
+        "modules",
+        "apparmor",
+        "profile",
+        "profiles",
+        "default",
+        "system",
+        "security",
+        "ssl",
+        "certs",
+        "keys",
+        "cron",
+        "init",
+        "lost+found",
+    ];
+    WORDS.contains(&v)
+}
+
 fn user_check(v: &str) -> bool {
     !is_public_name(v)
 }
 
 fn host_check(v: &str) -> bool {
-    !is_public_name(v) && v != "?" && v.parse::<Ipv4Addr>().is_err()
+    !is_public_name(v) && v != "?" && parse_ip4(v).is_none()
+}
+
+/// An IPv4 address in dotted-quad form, leading zeros allowed (`010.020.030.041`).
+fn parse_ip4(v: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = v.split('.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *o = p.parse::<u8>().ok()?;
+    }
+    parts.next().is_none().then(|| Ipv4Addr::from(octets))
 }
 
 fn ip4_check(v: &str) -> bool {
-    match v.parse::<Ipv4Addr>() {
-        Ok(ip) => !(ip.is_loopback() || ip.is_unspecified() || ip.is_broadcast()),
-        Err(_) => false,
+    match parse_ip4(v) {
+        Some(ip) => !(ip.is_loopback() || ip.is_unspecified() || ip.is_broadcast()),
+        None => false,
     }
 }
 
@@ -331,9 +526,48 @@ fn ip6_check(v: &str) -> bool {
     }
 }
 
+fn mac_check(v: &str) -> bool {
+    // A Cisco-style triple of digits only is a version number, not an address.
+    v.contains([':', '-']) || v.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
 fn secret_value_check(v: &str) -> bool {
     // `password=?` and friends carry no secret; neither do already-redacted tokens.
     v.len() >= 3 && !token_ref_re().is_match(v) && !v.starts_with("@{")
+}
+
+fn flag_value_check(v: &str) -> bool {
+    secret_value_check(v) && !v.starts_with('-')
+}
+
+fn short_pass_check(v: &str) -> bool {
+    // `-pthread`, `-pie`, `-print0`, `-perm`, `-path`, `-p2222` (a port or pid) are not passwords.
+    const NOT: &[&str] = &[
+        "thread",
+        "ie",
+        "edantic",
+        "edantic-errors",
+        "ipe",
+        "g",
+        "rint",
+        "rint0",
+        "rune",
+        "erm",
+        "ath",
+        "arents",
+        "references",
+        "reserve",
+        "rofile",
+        "ort",
+        "id",
+        "lugin",
+        "ython3",
+    ];
+    secret_value_check(v)
+        && !NOT.contains(&v)
+        && !v.starts_with("rint-")
+        && !v.starts_with("aram")
+        && !v.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn b64_check(v: &str) -> bool {
@@ -343,139 +577,293 @@ fn b64_check(v: &str) -> bool {
     digits && upper && lower && !token_ref_re().is_match(v)
 }
 
+/// How often the character class (upper, lower, digit, other) changes along `v`, per byte:
+/// about 0.6 for random base64, well under 0.4 for words and CamelCase path components.
+fn class_changes(v: &str) -> f64 {
+    let class = |b: u8| match b {
+        b'A'..=b'Z' => 0,
+        b'a'..=b'z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    let b = v.as_bytes();
+    let changes = b.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    changes as f64 / b.len().max(1) as f64
+}
+
+/// Long base64-like runs. A run holding `/` may be a path: only its random-looking middle
+/// (segments with both cases, long enough and irregular enough) counts.
+fn find_b64(s: &str, out: &mut Found) {
+    for m in b64_re().find_iter(s) {
+        let v = m.as_str();
+        if !v.contains('/') {
+            if b64_check(v) {
+                out.push((m.range(), Kind::Secret));
+            }
+            continue;
+        }
+        let random = |seg: &str| {
+            seg.len() >= 4
+                && seg.bytes().any(|b| b.is_ascii_uppercase())
+                && seg.bytes().any(|b| b.is_ascii_lowercase())
+        };
+        let mut segs: Vec<(usize, &str)> = Vec::new();
+        let mut off = 0;
+        for seg in v.split('/') {
+            segs.push((off, seg));
+            off += seg.len() + 1;
+        }
+        let Some(first) = segs.iter().position(|(_, g)| random(g)) else {
+            continue;
+        };
+        let Some(last) = segs.iter().rposition(|(_, g)| random(g)) else {
+            continue;
+        };
+        let (start, _) = segs[first];
+        let (lstart, lseg) = segs[last];
+        let mut end = lstart + lseg.len();
+        // Keep `=` padding with the run it ends.
+        if last + 1 == segs.len() {
+            end = v.len();
+        }
+        let run = &v[start..end];
+        if run.len() >= 32 && b64_check(run) && class_changes(run) >= 0.45 {
+            out.push((m.start() + start..m.start() + end, Kind::Secret));
+        }
+    }
+}
+
+/// Host names ending in a well-known top-level or private domain. A reversed name such as a
+/// D-Bus interface (`org.freedesktop.DBus`) does not end in one; a name that goes on after the
+/// suffix (`com.example.App`) is not taken, nor a file name such as `hosts.local`.
+fn find_fqdn(s: &str, out: &mut Found) {
+    let b = s.as_bytes();
+    for c in fqdn_re().captures_iter(s) {
+        let (Some(m), Some(tld)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        let next = b.get(m.end()).copied();
+        let after = b.get(m.end() + 1).copied();
+        if matches!(next, Some(b'.') | Some(b'-') | Some(b'_'))
+            && after.is_some_and(|a| a.is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        if matches!(tld.as_str(), "local" | "home")
+            && m.start() > 0
+            && b[m.start() - 1] == b'/'
+            && !(m.start() > 1 && b[m.start() - 2] == b'/')
+        {
+            continue;
+        }
+        if host_check(m.as_str()) {
+            out.push((m.range(), Kind::Host));
+        }
+    }
+}
+
+fn cifs_check(v: &str) -> bool {
+    host_check(v) && !v.starts_with("null-")
+}
+
 fn ns_check(v: &str) -> bool {
     !is_public_name(v) && v != "root"
 }
 
 fn detectors() -> &'static [Detector] {
     static CELL: OnceLock<Vec<Detector>> = OnceLock::new();
+    fn rx(
+        kind: Kind,
+        re: &'static Regex,
+        groups: &'static [usize],
+        check: fn(&str) -> bool,
+    ) -> Detector {
+        Detector {
+            kind,
+            find: Find::Re { re, groups, check },
+        }
+    }
     CELL.get_or_init(|| {
         vec![
+            rx(Kind::Host, syslog_host_re(), &[1], host_check),
+            rx(Kind::Host, host_kv_re(), &[1, 2], host_check),
+            rx(Kind::User, user_kv_re(), &[1, 2], user_check),
+            rx(Kind::Secret, url_userinfo_re(), &[2], secret_value_check),
+            rx(Kind::User, url_userinfo_re(), &[1], user_check),
+            rx(Kind::Secret, cred_kv_re(), &[1, 2, 3], secret_value_check),
+            rx(Kind::Secret, cred_env_re(), &[1, 2, 3], secret_value_check),
+            rx(Kind::Secret, cred_flag_re(), &[1, 2, 3], flag_value_check),
+            rx(Kind::Secret, short_pass_re(), &[1], short_pass_check),
+            rx(Kind::Secret, bearer_re(), &[1], secret_value_check),
+            rx(Kind::Secret, token_re(), &[0], always),
+            rx(Kind::Email, email_re(), &[0], always),
+            rx(Kind::Uuid, uuid_re(), &[0], always),
+            rx(Kind::Mac, mac_re(), &[0], mac_check),
+            rx(Kind::Ip6, ip6_re(), &[0], ip6_check),
+            rx(Kind::Host, cloud_host_re(), &[0], always),
+            rx(Kind::Ip4, ip4_re(), &[0], ip4_check),
+            rx(Kind::Id, container_id_re(), &[1], always),
+            rx(Kind::Id, hex_re(), &[0], always),
+            Detector {
+                kind: Kind::Secret,
+                find: Find::Func(find_b64),
+            },
+            rx(Kind::Host, cifs_re(), &[1], cifs_check),
+            rx(Kind::Host, nfs_re(), &[1], host_check),
             Detector {
                 kind: Kind::Host,
-                re: syslog_host_re(),
-                group: 1,
-                check: host_check,
+                find: Find::Func(find_fqdn),
             },
-            Detector {
-                kind: Kind::Host,
-                re: host_kv_re(),
-                group: 12,
-                check: host_check,
-            },
-            Detector {
-                kind: Kind::User,
-                re: user_kv_re(),
-                group: 12,
-                check: user_check,
-            },
-            Detector {
-                kind: Kind::Secret,
-                re: url_userinfo_re(),
-                group: 2,
-                check: secret_value_check,
-            },
-            Detector {
-                kind: Kind::User,
-                re: url_userinfo_re(),
-                group: 1,
-                check: user_check,
-            },
-            Detector {
-                kind: Kind::Secret,
-                re: cred_kv_re(),
-                group: 123,
-                check: secret_value_check,
-            },
-            Detector {
-                kind: Kind::Secret,
-                re: bearer_re(),
-                group: 1,
-                check: secret_value_check,
-            },
-            Detector {
-                kind: Kind::Secret,
-                re: token_re(),
-                group: 0,
-                check: always,
-            },
-            Detector {
-                kind: Kind::Email,
-                re: email_re(),
-                group: 0,
-                check: always,
-            },
-            Detector {
-                kind: Kind::Uuid,
-                re: uuid_re(),
-                group: 0,
-                check: always,
-            },
-            Detector {
-                kind: Kind::Mac,
-                re: mac_re(),
-                group: 0,
-                check: always,
-            },
-            Detector {
-                kind: Kind::Ip6,
-                re: ip6_re(),
-                group: 0,
-                check: ip6_check,
-            },
-            Detector {
-                kind: Kind::Ip4,
-                re: ip4_re(),
-                group: 0,
-                check: ip4_check,
-            },
-            Detector {
-                kind: Kind::Id,
-                re: hex_re(),
-                group: 0,
-                check: always,
-            },
-            Detector {
-                kind: Kind::Secret,
-                re: b64_re(),
-                group: 0,
-                check: b64_check,
-            },
-            Detector {
-                kind: Kind::Namespace,
-                re: ns_profile_re(),
-                group: 1,
-                check: ns_check,
-            },
-            Detector {
-                kind: Kind::Namespace,
-                re: ns_kv_re(),
-                group: 1,
-                check: ns_check,
-            },
-            Detector {
-                kind: Kind::Namespace,
-                re: pods_re(),
-                group: 12,
-                check: ns_check,
-            },
-            Detector {
-                kind: Kind::Namespace,
-                re: containers_re(),
-                group: 12,
-                check: ns_check,
-            },
+            rx(Kind::Namespace, ns_profile_re(), &[1], ns_check),
+            rx(Kind::Namespace, ns_kv_re(), &[1], ns_check),
+            rx(Kind::Namespace, pods_re(), &[1, 2], ns_check),
+            rx(Kind::Namespace, containers_re(), &[1, 2], ns_check),
+            rx(Kind::Namespace, lxc_re(), &[1], ns_check),
         ]
     })
 }
 
-/// Capture groups to consider: `12` means "groups 1 and 2", `123` "1, 2 and 3".
-fn groups_of(spec: usize) -> Vec<usize> {
-    match spec {
-        12 => vec![1, 2],
-        123 => vec![1, 2, 3],
-        n => vec![n],
+/// The kind whose tokens start with this prefix (`USER` → user).
+fn kind_of_prefix(p: &str) -> Option<Kind> {
+    Some(match p {
+        "USER" => Kind::User,
+        "HOST" => Kind::Host,
+        "IP4" => Kind::Ip4,
+        "IP6" => Kind::Ip6,
+        "MAC" => Kind::Mac,
+        "EMAIL" => Kind::Email,
+        "UUID" => Kind::Uuid,
+        "ID" => Kind::Id,
+        "SECRET" => Kind::Secret,
+        "NS" => Kind::Namespace,
+        "CUSTOM" => Kind::Custom,
+        _ => return None,
+    })
+}
+
+/// How a D-Bus object path or systemd unit spells `v` (`db-prod-7` → `db_2dprod_2d7`), when it
+/// differs.
+fn bus_escape(v: &str) -> Option<String> {
+    if !v.is_ascii() || v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
     }
+    let mut out = String::with_capacity(v.len() * 2);
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("_{b:02x}"));
+        }
+    }
+    Some(out)
+}
+
+/// A home directory found in a text.
+struct Home {
+    /// What `@{HOME}` replaces (`/home/NAME`), for the canonical form only.
+    whole: Option<Range<usize>>,
+    /// The user name.
+    name: Range<usize>,
+}
+
+/// Characters that end a user name in a home path.
+fn ends_name(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '/' | '"'
+                | '\''
+                | '='
+                | ','
+                | ';'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | '*'
+                | '?'
+                | '\\'
+                | '|'
+                | '&'
+                | ':'
+        )
+}
+
+/// Home directories: `/home/NAME` (canonical, becomes `@{HOME}`), and the forms a rule cannot
+/// write as `@{HOME}`, of which only the name is replaced: `/home2/NAME`, `/home//NAME`,
+/// `/var/home/NAME`, disconnected `home/NAME/…`. Names may hold spaces (when a `/` follows) and
+/// any non-ASCII letters.
+fn find_homes(s: &str) -> Vec<Home> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let outside_path =
+        |i: usize| i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b"/._-~@$".contains(&b[i - 1]));
+    for (i, _) in s.match_indices("home") {
+        let slashed = i > 0 && b[i - 1] == b'/';
+        let canonical_start = slashed && outside_path(i - 1);
+        if !slashed && !outside_path(i) {
+            continue;
+        }
+        let mut p = i + 4;
+        while p < b.len() && b[p].is_ascii_digit() {
+            p += 1;
+        }
+        let digits = p > i + 4;
+        let slash_start = p;
+        while p < b.len() && b[p] == b'/' {
+            p += 1;
+        }
+        let slashes = p - slash_start;
+        if slashes == 0 || (!slashed && slashes > 1) {
+            continue;
+        }
+        // The name: up to a delimiter; a space belongs to it only if a `/` closes the name.
+        let rest = &s[p..];
+        let mut end = rest.len();
+        for (j, c) in rest.char_indices() {
+            if ends_name(c) {
+                end = j;
+                break;
+            }
+            if c.is_whitespace() {
+                let tail = &rest[j..];
+                let close = tail
+                    .char_indices()
+                    .take_while(|(k, c)| *k < 64 && (!ends_name(*c) || *c == '/'))
+                    .find(|(_, c)| *c == '/');
+                let spaced_ok = close.is_some_and(|(k, _)| {
+                    !tail[..k].contains(['\t', '\n', '\r']) && !tail[..k].ends_with(' ')
+                });
+                if !spaced_ok {
+                    end = j;
+                    break;
+                }
+            }
+        }
+        let name = p..p + end;
+        let text = &s[name.clone()];
+        if text.is_empty() || text.starts_with('.') || text.starts_with('-') {
+            continue;
+        }
+        if !slashed && b.get(name.end) != Some(&b'/') {
+            continue;
+        }
+        let canonical = canonical_start && !digits && slashes == 1;
+        out.push(Home {
+            whole: canonical.then(|| i - 1..name.end),
+            name,
+        });
+    }
+    out
+}
+
+/// Whether the text before `i` ends in a D-Bus/systemd escape (`_40`), which ends a word.
+fn escape_before(b: &[u8], i: usize) -> bool {
+    i >= 3 && b[i - 3] == b'_' && b[i - 2].is_ascii_hexdigit() && b[i - 1].is_ascii_hexdigit()
 }
 
 impl Redactor {
@@ -502,23 +890,24 @@ impl Redactor {
                     token: e.token.clone(),
                     kind: e.kind,
                 })?;
-            if r.reverse.contains_key(&e.token) {
+            if r.by_token.contains_key(&e.token) {
                 return Err(MapError::Duplicate {
                     index,
                     what: "token",
                     text: e.token.clone(),
                 });
             }
-            if r.forward.contains_key(&e.value) {
+            if r.by_value.contains_key(&e.value) {
                 return Err(MapError::Duplicate {
                     index,
                     what: "value",
                     text: e.value.clone(),
                 });
             }
-            r.forward.insert(e.value.clone(), e.token.clone());
-            r.reverse.insert(e.token.clone(), (e.kind, e.value.clone()));
-            r.order.push(e.token.clone());
+            // A value that is itself pseudonym-shaped was a literal in the input: it is found
+            // wherever it occurs anyway and must not be replaced as a learned word.
+            let propagate = !token_ref_re().is_match(&e.value);
+            r.push_entry(e.kind, e.token.clone(), e.value.clone(), propagate);
             let c = r.counters.entry(e.kind).or_insert(0);
             *c = (*c).max(n);
         }
@@ -529,14 +918,12 @@ impl Redactor {
     pub fn map(&self) -> RedactionMap {
         RedactionMap {
             entries: self
-                .order
+                .entries
                 .iter()
-                .filter_map(|t| {
-                    self.reverse.get(t).map(|(kind, value)| MapEntry {
-                        token: t.clone(),
-                        kind: *kind,
-                        value: value.clone(),
-                    })
+                .map(|e| MapEntry {
+                    token: e.token.clone(),
+                    kind: e.kind,
+                    value: e.value.clone(),
                 })
                 .collect(),
         }
@@ -544,27 +931,77 @@ impl Redactor {
 
     /// Number of distinct values redacted so far.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.entries.len()
     }
 
     /// Whether nothing has been redacted yet.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.entries.is_empty()
     }
 
     /// The token for `value`, assigning the next number of `kind` if it is new.
     pub fn token_for(&mut self, kind: Kind, value: &str) -> String {
-        if let Some(t) = self.forward.get(value) {
-            return t.clone();
+        let i = self.issue(kind, value, true);
+        self.entries[i].token.clone()
+    }
+
+    fn push_entry(&mut self, kind: Kind, token: String, value: String, propagate: bool) -> usize {
+        let i = self.entries.len();
+        self.by_value.insert(value.clone(), i);
+        self.by_token.insert(token.clone(), i);
+        self.entries.push(Entry {
+            kind,
+            token,
+            value,
+            propagate: false,
+        });
+        if propagate {
+            self.propagate(i);
+        }
+        i
+    }
+
+    /// The entry for `value`, issued with the next free number of `kind` if it is new.
+    fn issue(&mut self, kind: Kind, value: &str, propagate: bool) -> usize {
+        if let Some(&i) = self.by_value.get(value) {
+            if propagate {
+                self.propagate(i);
+            }
+            return i;
         }
         let n = self.counters.entry(kind).or_insert(0);
-        *n += 1;
-        let token = format!("{}_{}", kind.prefix(), n);
-        self.forward.insert(value.to_string(), token.clone());
-        self.reverse
-            .insert(token.clone(), (kind, value.to_string()));
-        self.order.push(token.clone());
-        token
+        let token = loop {
+            *n += 1;
+            let t = format!("{}_{}", kind.prefix(), n);
+            if !self.by_token.contains_key(&t) {
+                break t;
+            }
+        };
+        self.push_entry(kind, token, value.to_string(), propagate)
+    }
+
+    /// Replace the entry's value (and its D-Bus spelling) wherever it occurs as a whole word.
+    fn propagate(&mut self, i: usize) {
+        if self.entries[i].propagate {
+            return;
+        }
+        self.entries[i].propagate = true;
+        let value = self.entries[i].value.clone();
+        if value.len() < 2 {
+            return;
+        }
+        // Names (not addresses or secrets) also turn up escaped in D-Bus object paths.
+        let escaped = match self.entries[i].kind {
+            Kind::User | Kind::Host | Kind::Namespace => bus_escape(&value),
+            _ => None,
+        };
+        for spelling in std::iter::once(value).chain(escaped) {
+            let len = spelling.len();
+            self.known.entry(spelling).or_insert(i);
+            if let Err(at) = self.known_lengths.binary_search_by(|l| len.cmp(l)) {
+                self.known_lengths.insert(at, len);
+            }
+        }
     }
 
     /// Learn the values in `s` without producing output, so that a later [`redact_str`]
@@ -601,29 +1038,168 @@ impl Redactor {
 
     /// Redact one string.
     pub fn redact_str(&mut self, s: &str) -> String {
-        let out = self.detect(s);
-        self.replace_known(&out)
+        let mut spans = self.detect(s);
+        self.scan_known(s, &mut spans);
+        self.render(s, &spans)
     }
 
-    /// The pattern passes (custom patterns, detectors, home directories), without the final
-    /// pass over already-learned values.
-    fn detect(&mut self, s: &str) -> String {
-        let mut out = s.to_string();
+    /// Find what to replace in `s` (literal pseudonyms, custom patterns, detectors, home
+    /// directories), issuing tokens; every pass sees the original text and the first claim on
+    /// a span wins.
+    fn detect(&mut self, s: &str) -> Spans {
+        let mut spans = Spans::default();
+        // Text that looks like a pseudonym is itself given one, so that every pseudonym in
+        // the output was issued by this run and restores exactly.
+        for m in token_ref_re().find_iter(s) {
+            let prefix = m.as_str().rsplit_once('_').map_or("", |(p, _)| p);
+            if let Some(kind) = kind_of_prefix(prefix) {
+                if spans.free(&m.range()) {
+                    let i = self.issue(kind, m.as_str(), false);
+                    spans.take(m.range(), Rep::Entry(i));
+                }
+            }
+        }
         // User-configured patterns first: the user knows best.
-        let custom = self.config.patterns.clone();
+        let custom = std::mem::take(&mut self.config.patterns);
         for re in &custom {
             let group = usize::from(re.captures_len() > 1);
-            out = self.replace_matches(&out, re, &[group], always, Kind::Custom);
+            self.claim_re(s, re, &[group], always, Kind::Custom, &mut spans);
         }
+        self.config.patterns = custom;
+        let mut found = Found::new();
         for d in detectors() {
-            out = self.replace_matches(&out, d.re, &groups_of(d.group), d.check, d.kind);
+            match &d.find {
+                Find::Re { re, groups, check } => {
+                    self.claim_re(s, re, groups, *check, d.kind, &mut spans)
+                }
+                Find::Func(f) => {
+                    found.clear();
+                    f(s, &mut found);
+                    for (r, kind) in found.drain(..) {
+                        if spans.free(&r) {
+                            let i = self.issue(kind, &s[r.clone()], true);
+                            spans.take(r, Rep::Entry(i));
+                        }
+                    }
+                }
+            }
         }
-        self.replace_homes(&out)
+        for h in find_homes(s) {
+            let name = &s[h.name.clone()];
+            if !user_check(name) || !spans.free(&h.name) {
+                continue;
+            }
+            let learn = !is_path_word(name);
+            match h.whole {
+                Some(whole) if spans.free(&whole) => {
+                    if learn {
+                        self.issue(Kind::User, name, true);
+                    }
+                    spans.take(whole, Rep::Home);
+                }
+                Some(_) => {}
+                None => {
+                    let i = self.issue(Kind::User, name, learn);
+                    spans.take(h.name, Rep::Entry(i));
+                }
+            }
+        }
+        spans
+    }
+
+    fn claim_re(
+        &mut self,
+        s: &str,
+        re: &Regex,
+        groups: &[usize],
+        check: fn(&str) -> bool,
+        kind: Kind,
+        spans: &mut Spans,
+    ) {
+        for caps in re.captures_iter(s) {
+            for &group in groups {
+                let Some(m) = caps.get(group) else { continue };
+                if !spans.free(&m.range()) || !check(m.as_str()) {
+                    continue;
+                }
+                let i = self.issue(kind, m.as_str(), true);
+                spans.take(m.range(), Rep::Entry(i));
+            }
+        }
+    }
+
+    /// Claim every learned value that still occurs as a whole word (not glued to a letter or
+    /// digit, except after a D-Bus escape such as `_40`), longest first.
+    fn scan_known(&self, s: &str, spans: &mut Spans) {
+        if self.known.is_empty() {
+            return;
+        }
+        let b = s.as_bytes();
+        // The free gaps between claimed spans.
+        let mut gaps = Vec::new();
+        let mut at = 0;
+        for (&start, &(end, _)) in &spans.taken {
+            gaps.push(at..start);
+            at = end;
+        }
+        gaps.push(at..b.len());
+        for gap in gaps {
+            let mut i = gap.start;
+            while i < gap.end {
+                let boundary = i == 0 || !b[i - 1].is_ascii_alphanumeric() || escape_before(b, i);
+                let hit = if boundary && s.is_char_boundary(i) {
+                    self.known_lengths.iter().find_map(|&len| {
+                        let end = i + len;
+                        if end > gap.end
+                            || b.get(end).is_some_and(u8::is_ascii_alphanumeric)
+                            || !s.is_char_boundary(end)
+                        {
+                            return None;
+                        }
+                        self.known.get(&s[i..end]).map(|&e| (end, e))
+                    })
+                } else {
+                    None
+                };
+                match hit {
+                    Some((end, e)) => {
+                        spans.take(i..end, Rep::Entry(e));
+                        i = end;
+                    }
+                    None => i += 1,
+                }
+            }
+        }
+    }
+
+    fn render(&self, s: &str, spans: &Spans) -> String {
+        if spans.taken.is_empty() {
+            return s.to_string();
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for (&start, &(end, rep)) in &spans.taken {
+            out.push_str(&s[last..start]);
+            match rep {
+                Rep::Entry(i) => out.push_str(&self.entries[i].token),
+                Rep::Home => out.push_str("@{HOME}"),
+            }
+            last = end;
+        }
+        out.push_str(&s[last..]);
+        out
     }
 
     /// Redact the value of a named field (a parsed `key=value` pair): the key supplies the
     /// framing a raw line would have had (`node` → host, `FSUID` → user, `password` → secret).
     pub fn redact_field(&mut self, key: &str, value: &str) -> String {
+        if key.eq_ignore_ascii_case("srcname") {
+            // A mount source: `server:/export` names a host only in this framing.
+            let framed = self.redact_str(&format!("srcname={value}"));
+            return framed
+                .strip_prefix("srcname=")
+                .map_or(framed.clone(), str::to_string);
+        }
         match self.framed_field(key, value) {
             Some(token) => token,
             None => self.redact_str(value),
@@ -632,7 +1208,9 @@ impl Redactor {
 
     /// Learn the values of a named field without producing output.
     pub fn learn_field(&mut self, key: &str, value: &str) {
-        if self.framed_field(key, value).is_none() {
+        if key.eq_ignore_ascii_case("srcname") {
+            self.learn_str(&format!("srcname={value}"));
+        } else if self.framed_field(key, value).is_none() {
             self.learn_str(value);
         }
     }
@@ -644,7 +1222,9 @@ impl Redactor {
             "node" | "hostname" | "host" | "_hostname" | "syslog_host" => Some(Kind::Host),
             "fsuid" | "ouid" | "auid" | "uid" | "suid" | "euid" | "acct" | "user" | "gid"
             | "egid" | "sgid" | "fsgid" | "ogid" => Some(Kind::User),
-            _ if cred_key_re().is_match(key) => Some(Kind::Secret),
+            _ if cred_key_re().is_match(key) || cred_env_key_re().is_match(key) => {
+                Some(Kind::Secret)
+            }
             _ => None,
         };
         let v = value.trim_matches('"');
@@ -678,125 +1258,30 @@ impl Redactor {
         }
     }
 
-    /// Map tokens in model output back to real values. Unknown tokens are left as they are;
-    /// `@{HOME}` stays `@{HOME}` (it is what a rule should say).
+    /// Map tokens in model output back to real values. Only tokens this run issued are
+    /// restored (a literal `USER_1` in the input was itself given a pseudonym, so it comes back
+    /// as `USER_1`); others are left as they are; `@{HOME}` stays `@{HOME}` (it is what a rule
+    /// should say).
     pub fn restore_str(&self, s: &str) -> String {
         token_ref_re()
             .replace_all(s, |c: &regex::Captures<'_>| {
                 let t = &c[0];
-                match self.reverse.get(t) {
-                    Some((_, v)) => v.clone(),
+                match self.by_token.get(t) {
+                    Some(&i) => self.entries[i].value.clone(),
                     None => t.to_string(),
                 }
             })
             .into_owned()
     }
 
-    /// Whether `s` still contains any real value this redactor knows about.
+    /// Whether `s` still contains any real value this redactor knows about (literal
+    /// pseudonyms in the input excepted: they are not secrets).
     pub fn leaks(&self, s: &str) -> Vec<String> {
-        self.forward
-            .keys()
-            .filter(|v| v.len() >= 3 && s.contains(v.as_str()))
-            .cloned()
+        self.entries
+            .iter()
+            .filter(|e| e.propagate && e.value.len() >= 3 && s.contains(e.value.as_str()))
+            .map(|e| e.value.clone())
             .collect()
-    }
-
-    fn replace_matches(
-        &mut self,
-        s: &str,
-        re: &Regex,
-        groups: &[usize],
-        check: fn(&str) -> bool,
-        kind: Kind,
-    ) -> String {
-        let mut out = String::with_capacity(s.len());
-        let mut last = 0;
-        for caps in re.captures_iter(s) {
-            for &group in groups {
-                let Some(m) = caps.get(group) else { continue };
-                if m.start() < last || m.as_str().is_empty() || !check(m.as_str()) {
-                    continue;
-                }
-                let token = self.token_for(kind, m.as_str());
-                out.push_str(&s[last..m.start()]);
-                out.push_str(&token);
-                last = m.end();
-            }
-        }
-        if last == 0 {
-            return s.to_string();
-        }
-        out.push_str(&s[last..]);
-        out
-    }
-
-    fn replace_homes(&mut self, s: &str) -> String {
-        let mut out = String::with_capacity(s.len());
-        let mut last = 0;
-        for caps in home_re().captures_iter(s) {
-            let (Some(all), Some(user)) = (caps.get(0), caps.get(1)) else {
-                continue;
-            };
-            if !user_check(user.as_str()) {
-                continue;
-            }
-            // Learn the name so other occurrences are pseudonymised too.
-            self.token_for(Kind::User, user.as_str());
-            out.push_str(&s[last..all.start()]);
-            out.push_str("@{HOME}");
-            last = all.end();
-        }
-        if last == 0 {
-            return s.to_string();
-        }
-        out.push_str(&s[last..]);
-        out
-    }
-
-    /// Replace every learned value that still occurs as a whole word.
-    fn replace_known(&mut self, s: &str) -> String {
-        let count = self.forward.len();
-        if count == 0 {
-            return s.to_string();
-        }
-        let stale = self.known.as_ref().is_none_or(|(n, _)| *n != count);
-        if stale {
-            let mut values: Vec<&String> = self.forward.keys().filter(|v| v.len() >= 2).collect();
-            values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-            let alt = values
-                .iter()
-                .map(|v| regex::escape(v))
-                .collect::<Vec<_>>()
-                .join("|");
-            match Regex::new(&alt) {
-                Ok(re) => self.known = Some((count, re)),
-                Err(_) => return s.to_string(),
-            }
-        }
-        let Some((_, re)) = &self.known else {
-            return s.to_string();
-        };
-        let bytes = s.as_bytes();
-        let is_word = |b: u8| b.is_ascii_alphanumeric();
-        let mut out = String::with_capacity(s.len());
-        let mut last = 0;
-        for m in re.find_iter(s) {
-            let before_ok = m.start() == 0 || !is_word(bytes[m.start() - 1]);
-            let after_ok = m.end() == bytes.len() || !is_word(bytes[m.end()]);
-            if !(before_ok && after_ok) {
-                continue;
-            }
-            if let Some(token) = self.forward.get(m.as_str()) {
-                out.push_str(&s[last..m.start()]);
-                out.push_str(token);
-                last = m.end();
-            }
-        }
-        if last == 0 {
-            return s.to_string();
-        }
-        out.push_str(&s[last..]);
-        out
     }
 }
 
@@ -917,6 +1402,37 @@ mod tests {
         let mut red = r();
         let s = "/usr/lib/x86_64-linux-gnu/libssl.so.3 org.freedesktop.DBus.Properties /sys/devices/pci0000:00/0000:00:02.0/drm";
         assert_eq!(red.redact_str(s), s);
+    }
+
+    #[test]
+    fn ordinary_policy_text_is_not_over_redacted() {
+        let mut red = r();
+        let s = "/usr/lib/x86_64-linux-gnu/qt5/libexec/QtWebEngineProcess /etc/ssl/certs/ca-certificates.crt \
+                 /etc/hosts.local com.example.App org.freedesktop.portal.Desktop gcc -pthread -pie \
+                 find -perm -path x --password-file /run/secrets/db /usr/share/fonts/truetype/dejavu/DejaVuSansMono-BoldOblique.ttf \
+                 version 2024.0101.1200 owner @{HOME}/.config/** r, /home/*/ /home/{,*/} profile foo//null-/usr/bin/bar";
+        assert_eq!(red.redact_str(s), s);
+        assert!(red.is_empty(), "{:?}", red.map());
+    }
+
+    #[test]
+    fn memory_grows_with_distinct_values_only() {
+        let mut red = r();
+        for _ in 0..3 {
+            for i in 0..200 {
+                red.learn_str(&format!(
+                    "FSUID=\"user{i}x\" laddr=10.0.{}.{}",
+                    i / 200,
+                    i % 200 + 1
+                ));
+            }
+        }
+        assert_eq!(red.len(), 400);
+        assert_eq!(red.known.len(), 400);
+        assert_eq!(
+            red.redact_str("user7x and user199x at 10.0.0.8"),
+            "USER_8 and USER_200 at IP4_8"
+        );
     }
 
     #[test]
