@@ -116,7 +116,7 @@ fn read_grouped(
         for ev in reader.by_ref() {
             let ev = ev.with_context(|| format!("reading {label}"))?;
             seq += 1;
-            if grouper.observe_status(&ev) || !filter.matches(&ev) {
+            if grouper.observe_status(&ev, ev.provenance.trusted) || !filter.matches(&ev) {
                 continue;
             }
             let i = grouper.add(&ev);
