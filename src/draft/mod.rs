@@ -435,7 +435,12 @@ impl Drafter {
                 if *class == "network" {
                     for lit in d.literals.keys() {
                         if let Some(n) = network_with_access(lit) {
-                            push_alt(&mut alts, &rule, n, "narrower: this access only");
+                            push_alt(
+                                &mut alts,
+                                &rule,
+                                n,
+                                "narrower: this access only (AppArmor 4 parser)",
+                            );
                         }
                     }
                 }
