@@ -196,6 +196,9 @@ pub struct Drafter {
     known_profiles: BTreeSet<String>,
     abstractions: Vec<Abstraction>,
     vars: Vars,
+    /// Top directories (`/var/lib`) where the profile itself writes `owner` rules outside
+    /// the usual owner areas: its style, followed for new rules there.
+    owner_dirs: BTreeSet<String>,
 }
 
 /// One merged rule being drafted.
@@ -252,9 +255,30 @@ impl Drafter {
     /// Use what a loaded profile file defines: its variables (see [`Drafter::with_variables`]).
     /// The loader's stand-ins for the standard tunables count as defined only when the file
     /// includes something from `tunables/` (whose real copy defines them).
-    pub fn with_policy(self, policy: &crate::profile::LoadedPolicy) -> Drafter {
+    pub fn with_policy(mut self, policy: &crate::profile::LoadedPolicy) -> Drafter {
         let vars = defined_variables(policy);
+        let mut all = crate::check::default_vars();
+        all.extend(policy.variables.clone());
+        for prof in &policy.profiles {
+            for r in prof.file_rules(&all) {
+                if !r.owner || r.deny {
+                    continue;
+                }
+                for p in &r.patterns {
+                    if let Some(top) = top_dir(p).filter(|_| !generalize::is_owner_area(p)) {
+                        self.owner_dirs.insert(top);
+                    }
+                }
+            }
+        }
         self.with_variables(vars)
+    }
+
+    /// Follow a profile's style of writing `owner` on rules under these top directories
+    /// (`/var/lib`, …) besides the usual owner areas.
+    pub fn with_owner_dirs<I: IntoIterator<Item = String>>(mut self, dirs: I) -> Drafter {
+        self.owner_dirs.extend(dirs);
+        self
     }
 
     /// Drafts proposals for the given groups (all groups when `only` is `None`). Only
@@ -341,7 +365,9 @@ impl Drafter {
                 let g = generalize(path, &self.vars);
                 // `owner` where maintainers write it, not on system files because the
                 // process happened to own them
-                let owner = *owner && g.owner_area;
+                let owner = *owner
+                    && (g.owner_area
+                        || top_dir(path).is_some_and(|t| self.owner_dirs.contains(&t)));
                 (MergeKey::File(g.path.clone(), owner), g.path, owner)
             }
             Need::Exec { path } => (MergeKey::Exec(path.clone()), String::new(), false),
@@ -390,7 +416,7 @@ impl Drafter {
                 let how = if d.rule_path == aare::escape(path) {
                     String::new()
                 } else {
-                    ", volatile parts and well-known prefixes generalised".to_string()
+                    ", path generalised (profile variables, volatile parts)".to_string()
                 };
                 (
                     rule,
@@ -589,6 +615,16 @@ pub fn defined_variables(policy: &crate::profile::LoadedPolicy) -> BTreeMap<Stri
         }
     }
     vars
+}
+
+/// The first two components of an absolute path (`/var/lib`), when it has a third and both
+/// are literal.
+fn top_dir(path: &str) -> Option<String> {
+    let mut it = path.strip_prefix('/')?.split('/');
+    let (a, b) = (it.next()?, it.next()?);
+    it.next()?;
+    let literal = |c: &str| !c.is_empty() && !c.contains(['*', '?', '[', '{', '@', '\\']);
+    (literal(a) && literal(b)).then(|| format!("/{a}/{b}"))
 }
 
 /// The literal path(s) of a file draft: one path escaped, several as `{a,b,…}` (at most
@@ -873,6 +909,46 @@ mod drafter_tests {
         assert_eq!(
             db.alternatives[0].rule,
             "owner /var/lib/my-service/cache.db wk,"
+        );
+    }
+
+    #[test]
+    fn tunables_stand_ins_count_only_when_the_profile_includes_tunables() {
+        let load = |text: &str| {
+            crate::profile::Loader::new(
+                std::path::Path::new("/nonexistent"),
+                crate::profile::IncludeMode::Lenient,
+            )
+            .load_str("t", text)
+            .expect("loads")
+        };
+        let with = load("include <tunables/global>\nprofile t {\n  /etc/x r,\n}\n");
+        let without = load("@{WWW}=/srv/www\nprofile t {\n  /etc/x r,\n}\n");
+        let log = file(1, "/proc/1511/stat", "r", 0, 0);
+        let first = |p: &crate::profile::LoadedPolicy| {
+            draft(&Drafter::new().with_policy(p), &log)[0].rule.clone()
+        };
+        assert_eq!(first(&with), "owner @{PROC}/@{pid}/stat r,");
+        assert_eq!(first(&without), "owner /proc/[0-9]*/stat r,");
+        assert!(defined_variables(&without).contains_key("WWW"));
+    }
+
+    #[test]
+    fn owner_follows_the_profiles_style_under_its_own_directories() {
+        let log = [
+            file(1, "/var/lib/my-service/cache.db", "wk", 998, 998),
+            file(2, "/run/my-service.pid", "w", 0, 0),
+        ]
+        .concat();
+        let d = tunables().with_owner_dirs(["/var/lib".to_string()]);
+        let mut rules: Vec<String> = draft(&d, &log).into_iter().map(|p| p.rule).collect();
+        rules.sort_unstable();
+        assert_eq!(
+            rules,
+            vec![
+                "@{run}/my-service.pid w,".to_string(),
+                "owner /var/lib/my-service/cache.db wk,".to_string()
+            ]
         );
     }
 
