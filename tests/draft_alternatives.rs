@@ -52,21 +52,37 @@ fn alternatives_are_offered_beside_never_instead() {
         "{:?}",
         hosts.alternatives
     );
-    let cache = find("owner /home/al/.cache/demo/x.json r,");
+    // without a profile no tunables are defined: the user name becomes the narrowest glob;
+    // the literal rule is the first alternative, the others follow
+    let cache = find("owner /home/*/.cache/demo/x.json r,");
+    assert_eq!(
+        cache.alternatives[0].rule, "owner /home/al/.cache/demo/x.json r,",
+        "literal first"
+    );
     assert!(
         alt(cache, "owner /home/al/.cache/demo/*.json r,"),
         "{:?}",
         cache.alternatives
     );
     assert!(alt(cache, "owner @{HOME}/.cache/demo/x.json r,"));
-    assert!(
-        alt(cache, "owner /home/*/.cache/demo/x.json r,"),
-        "logprof.conf [globs]"
-    );
     assert!(alt(cache, "owner /home/al/.cache/demo/** r,"), "climb");
-    let proc_ = find("owner /proc/4242/status r,");
+    let proc_ = find("owner /proc/[0-9]*/status r,");
+    assert_eq!(proc_.alternatives[0].rule, "owner /proc/4242/status r,");
     assert!(alt(proc_, "owner @{PROC}/@{pid}/status r,"));
     assert!(alt(proc_, "owner /proc/*/status r,"));
+    // with the profile's tunables the variables are the first choice
+    let tunables = Drafter::new()
+        .with_variables(aa_assist::check::default_vars())
+        .draft(&events, &grouping, None);
+    let rules: Vec<&str> = tunables.iter().map(|p| p.rule.as_str()).collect();
+    assert!(
+        rules.contains(&"owner @{HOME}/.cache/demo/x.json r,"),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&"owner @{PROC}/@{pid}/status r,"),
+        "{rules:?}"
+    );
     for p in &props {
         assert!(
             p.alternatives.iter().all(|a| a.rule != p.rule),

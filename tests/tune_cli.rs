@@ -481,14 +481,16 @@ fn observed_sensitive_targets_are_never_ok() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let proposals = report["proposals"].as_array().expect("proposals");
+    // the first choice may generalise the path (`@{PROC}/@{pid}/stat`): find the proposal
+    // by its literal alternative, which is always offered first
     let find = |path: &str| {
+        let has = |r: &serde_json::Value| {
+            r.as_str()
+                .is_some_and(|r| r.split_whitespace().any(|w| w == path))
+        };
         proposals
             .iter()
-            .find(|p| {
-                p["rule"]
-                    .as_str()
-                    .is_some_and(|r| r.split_whitespace().any(|w| w == path))
-            })
+            .find(|p| has(&p["rule"]) || has(&p["alternatives"][0]["rule"]))
             .unwrap_or_else(|| panic!("no proposal for {path} in {report:#}"))
     };
     for (path, _, verdict, words) in cases {
@@ -657,4 +659,80 @@ fn remembered_decisions_are_bound_to_the_file_and_must_be_the_users_own() {
         stderr.contains("decisions.json") && stderr.contains("ignor"),
         "{stderr}"
     );
+}
+
+/// The drafter's first choices use the variables the profile's tunables define and never pin
+/// a pid, a hash, a temporary name, a client's address or an ephemeral port; the literal rule
+/// is the first alternative; the profile's own variables (`@{WWW_ROOT}`) are used.
+#[test]
+fn first_choices_generalise_what_changes_between_runs() {
+    let run = |example: &str, profile: &str| -> serde_json::Value {
+        let state = tempfile::tempdir().expect("tempdir");
+        let out = Command::new(common::bin())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .arg("tune")
+            .arg(format!("examples/{example}/profile/{profile}"))
+            .arg("--log")
+            .arg(format!("examples/{example}/audit.log"))
+            .arg("-d")
+            .arg(format!("examples/{example}/profile"))
+            .args(["--dry-run", "--json"])
+            .env("AA_ASSIST_STATE_DIR", state.path())
+            .output()
+            .expect("runs");
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let rules = |r: &serde_json::Value| -> Vec<(String, String, String)> {
+        r["proposals"]
+            .as_array()
+            .expect("proposals")
+            .iter()
+            .map(|p| {
+                (
+                    p["rule"].as_str().expect("rule").to_string(),
+                    p["alternatives"][0]["rule"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    p["verdict"].as_str().expect("verdict").to_string(),
+                )
+            })
+            .collect()
+    };
+    let pid = rules(&run("pidcache", "usr.sbin.exampled"));
+    let first: Vec<&str> = pid.iter().map(|r| r.0.as_str()).collect();
+    assert!(first.contains(&"@{PROC}/@{pid}/stat r,"), "{first:#?}");
+    assert!(first.contains(&"@{run}/exampled.pid w,"), "{first:#?}");
+    assert!(
+        first.contains(
+            &"owner /var/lib/exampled/cache/objects/[0-9a-f][0-9a-f]/[0-9a-fA-F]*.obj w,"
+        ),
+        "{first:#?}"
+    );
+    for r in &first {
+        for pinned in ["1511", "7c11f0e2a9b4", "port=", "ip="] {
+            assert!(!r.contains(pinned), "{r} pins {pinned}");
+        }
+    }
+    let stat = pid
+        .iter()
+        .find(|r| r.0 == "@{PROC}/@{pid}/stat r,")
+        .expect("stat");
+    assert_eq!(stat.1, "/proc/1511/stat r,", "literal rule first");
+    assert_eq!(stat.2, "ok");
+    let net = pid
+        .iter()
+        .find(|r| r.0.starts_with("network"))
+        .expect("network");
+    assert_eq!(net.0, "network inet stream,");
+    assert_eq!(net.2, "review", "broader than the evidence: said");
+
+    let www = rules(&run("webserver", "usr.sbin.examplehttpd"));
+    let first: Vec<&str> = www.iter().map(|r| r.0.as_str()).collect();
+    assert!(
+        first.contains(&"@{WWW_ROOT}/example.org/config.php r,"),
+        "{first:#?}"
+    );
+    assert!(first.contains(&"network inet6 stream,"), "{first:#?}");
 }

@@ -4,6 +4,7 @@
 //! the [`Proposal`] type every proposer produces, the model included. It does not judge
 //! proposals: that is [`crate::check`]'s job, and nothing here trusts a proposal's claims.
 
+pub mod generalize;
 pub mod globs;
 pub mod perms;
 pub mod rules;
@@ -16,6 +17,7 @@ use crate::aare;
 use crate::log::group::Grouping;
 use crate::log::{Event, EventKind};
 
+pub use generalize::{generalize, Generalized, Vars};
 pub use globs::Globs;
 pub use perms::FilePerms;
 pub use rules::{need_of, Need};
@@ -193,6 +195,10 @@ pub struct Drafter {
     globs: Globs,
     known_profiles: BTreeSet<String>,
     abstractions: Vec<Abstraction>,
+    vars: Vars,
+    /// Top directories (`/var/lib`) where the profile itself writes `owner` rules outside
+    /// the usual owner areas: its style, followed for new rules there.
+    owner_dirs: BTreeSet<String>,
 }
 
 /// One merged rule being drafted.
@@ -201,6 +207,12 @@ struct Draft {
     need: Need,
     groups: BTreeSet<usize>,
     events: usize,
+    /// File drafts: the first choice's path (generalised) and owner flag.
+    rule_path: String,
+    owner: bool,
+    /// Every literal need merged into this draft: file path → owner flag as logged; for
+    /// other rules the literal rule texts.
+    literals: BTreeMap<String, bool>,
 }
 
 impl Drafter {
@@ -226,6 +238,46 @@ impl Drafter {
     /// out those marked `LOGPROF-SUGGEST: no`).
     pub fn with_abstractions(mut self, abstractions: Vec<Abstraction>) -> Drafter {
         self.abstractions = abstractions;
+        self
+    }
+
+    /// Use the profile's resolved variables (name without `@{}` → values): volatile path
+    /// components become the variables defined here (`@{pid}`, `@{uid}`, `@{int}`, `@{hex}`,
+    /// `@{rand6}`, `@{uuid}`…) and well-known prefixes `@{HOME}`, `@{PROC}`, `@{run}`,
+    /// `@{sys}`, `@{bin}`, `@{lib}` or the profile's own directory variables, each only when
+    /// defined and when its expansion covers the logged path. Without variables the
+    /// narrowest globs are used (`[0-9]*`, `??????`, `/home/*`).
+    pub fn with_variables(mut self, vars: BTreeMap<String, Vec<String>>) -> Drafter {
+        self.vars = Vars::new(vars);
+        self
+    }
+
+    /// Use what a loaded profile file defines: its variables (see [`Drafter::with_variables`]).
+    /// The loader's stand-ins for the standard tunables count as defined only when the file
+    /// includes something from `tunables/` (whose real copy defines them).
+    pub fn with_policy(mut self, policy: &crate::profile::LoadedPolicy) -> Drafter {
+        let vars = defined_variables(policy);
+        let mut all = crate::check::default_vars();
+        all.extend(policy.variables.clone());
+        for prof in &policy.profiles {
+            for r in prof.file_rules(&all) {
+                if !r.owner || r.deny {
+                    continue;
+                }
+                for p in &r.patterns {
+                    if let Some(top) = top_dir(p).filter(|_| !generalize::is_owner_area(p)) {
+                        self.owner_dirs.insert(top);
+                    }
+                }
+            }
+        }
+        self.with_variables(vars)
+    }
+
+    /// Follow a profile's style of writing `owner` on rules under these top directories
+    /// (`/var/lib`, …) besides the usual owner areas.
+    pub fn with_owner_dirs<I: IntoIterator<Item = String>>(mut self, dirs: I) -> Drafter {
+        self.owner_dirs.extend(dirs);
         self
     }
 
@@ -259,16 +311,33 @@ impl Drafter {
             let Some(need) = need_of(ev) else {
                 continue;
             };
-            let key = (profile.to_string(), MergeKey::of(&need));
+            let (key, rule_path, owner) = self.merge_key(&need);
+            let key = (profile.to_string(), key);
             let d = merged.entry(key).or_insert_with(|| Draft {
                 need: need.clone(),
                 groups: BTreeSet::new(),
                 events: 0,
+                rule_path,
+                owner,
+                literals: BTreeMap::new(),
             });
-            if let (Need::File { perms: have, .. }, Need::File { perms: add, .. }) =
-                (&mut d.need, &need)
-            {
-                *have = have.union(*add);
+            match (&mut d.need, &need) {
+                (
+                    Need::File { perms: have, .. },
+                    Need::File {
+                        perms: add,
+                        path,
+                        owner,
+                    },
+                ) => {
+                    *have = have.union(*add);
+                    let o = d.literals.entry(path.clone()).or_insert(*owner);
+                    *o &= *owner;
+                }
+                (_, Need::Other { text, .. }) => {
+                    d.literals.insert(text.clone(), false);
+                }
+                _ => {}
             }
             d.groups.insert(gi);
             d.events += 1;
@@ -289,14 +358,72 @@ impl Drafter {
             .collect()
     }
 
+    /// What a need merges on, with a file need's first-choice path and owner flag.
+    fn merge_key(&self, need: &Need) -> (MergeKey, String, bool) {
+        match need {
+            Need::File { path, owner, .. } => {
+                let g = generalize(path, &self.vars);
+                // `owner` where maintainers write it, not on system files because the
+                // process happened to own them
+                let owner = *owner
+                    && (g.owner_area
+                        || top_dir(path).is_some_and(|t| self.owner_dirs.contains(&t)));
+                (MergeKey::File(g.path.clone(), owner), g.path, owner)
+            }
+            Need::Exec { path } => (MergeKey::Exec(path.clone()), String::new(), false),
+            Need::Other { text, class } => (
+                MergeKey::Other(first_other(class, text)),
+                String::new(),
+                false,
+            ),
+        }
+    }
+
     fn proposal(&self, id: String, profile: String, d: &Draft, ids: Vec<String>) -> Proposal {
         let plural = if d.events == 1 { "" } else { "s" };
         let (rule, alternatives, exec_modes, what) = match &d.need {
-            Need::File { path, owner, perms } => {
+            Need::File { path, perms, .. } => {
                 let perms = perms.normalized();
-                let rule = file_rule(*owner, &aare::escape(path), &perms.to_string());
-                let alts = self.file_alternatives(path, *owner, perms, &rule);
-                (rule, alts, Vec::new(), format!("{perms} on {path}"))
+                let p = perms.to_string();
+                let rule = file_rule(d.owner, &d.rule_path, &p);
+                let mut alts = Vec::new();
+                // the literal rule (as aa-logprof writes it) is always the first alternative
+                let literal_owner = d.literals.values().all(|o| *o);
+                let literal = literal_path(&d.literals);
+                if let Some(lit) = &literal {
+                    push_alt(
+                        &mut alts,
+                        &rule,
+                        file_rule(literal_owner, lit, &p),
+                        "literal, as logged",
+                    );
+                }
+                if literal_owner && !d.owner {
+                    push_alt(
+                        &mut alts,
+                        &rule,
+                        file_rule(true, &d.rule_path, &p),
+                        "narrower: owner only",
+                    );
+                }
+                for a in self.file_alternatives(path, literal_owner, perms, &rule) {
+                    push_alt(&mut alts, &rule, a.rule, &a.why);
+                }
+                let more = match d.literals.len() {
+                    0 | 1 => String::new(),
+                    n => format!(" and {} more path{}", n - 1, if n == 2 { "" } else { "s" }),
+                };
+                let how = if d.rule_path == aare::escape(path) {
+                    String::new()
+                } else {
+                    ", path generalised (profile variables, volatile parts)".to_string()
+                };
+                (
+                    rule,
+                    alts,
+                    Vec::new(),
+                    format!("{perms} on {path}{more}{how}"),
+                )
             }
             Need::Exec { path } => {
                 let preselect = if self.known_profiles.contains(path) {
@@ -325,25 +452,30 @@ impl Drafter {
                 (rule, alts, modes, format!("exec of {path}"))
             }
             Need::Other { text, class } => {
-                let rule = format!("{text},");
+                let rule = format!("{},", first_other(class, text));
                 let mut alts = Vec::new();
-                if *class == "network" {
-                    let bare: Vec<&str> = text
-                        .split(' ')
-                        .take_while(|w| {
-                            !w.starts_with("ip=")
-                                && !w.starts_with("port=")
-                                && !w.starts_with("peer=")
-                        })
-                        .collect();
-                    push_alt(
-                        &mut alts,
-                        &rule,
-                        format!("{},", bare.join(" ")),
-                        "any address and port",
-                    );
+                // the literal rules merged here (as aa-logprof writes them), then narrower ones
+                for lit in d.literals.keys() {
+                    push_alt(&mut alts, &rule, format!("{lit},"), "literal, as logged");
                 }
-                (rule, alts, Vec::new(), text.clone())
+                if *class == "network" {
+                    for lit in d.literals.keys() {
+                        if let Some(n) = network_with_access(lit) {
+                            push_alt(
+                                &mut alts,
+                                &rule,
+                                n,
+                                "narrower: this access only (AppArmor 4 parser)",
+                            );
+                        }
+                    }
+                }
+                let what = if d.literals.len() > 1 {
+                    format!("{text} and {} similar", d.literals.len() - 1)
+                } else {
+                    text.clone()
+                };
+                (rule, alts, Vec::new(), what)
             }
         };
         Proposal {
@@ -354,7 +486,7 @@ impl Drafter {
             claimed_evidence: ids.clone(),
             alternatives,
             rationale: Some(format!(
-                "minimal rule for {what}, seen in {} event{plural} ({})",
+                "rule for {what}, seen in {} event{plural} ({})",
                 d.events,
                 ids.join(", ")
             )),
@@ -419,22 +551,13 @@ impl Drafter {
     }
 }
 
-/// What rules merge on: file rules on (path, owner), exec rules on the path, others on text.
+/// What rules merge on: file rules on their first choice's (path, owner), exec rules on the
+/// path, others on their first choice's text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum MergeKey {
     File(String, bool),
     Exec(String),
     Other(String),
-}
-
-impl MergeKey {
-    fn of(n: &Need) -> MergeKey {
-        match n {
-            Need::File { path, owner, .. } => MergeKey::File(path.clone(), *owner),
-            Need::Exec { path } => MergeKey::Exec(path.clone()),
-            Need::Other { text, .. } => MergeKey::Other(text.clone()),
-        }
-    }
 }
 
 fn file_rule(owner: bool, path: &str, perms: &str) -> String {
@@ -471,6 +594,96 @@ fn climb(path: &str) -> Vec<String> {
         out.push(format!("{cur}/"));
     }
     out
+}
+
+/// The variables a loaded policy defines, for the drafter: the loader's stand-ins for the
+/// standard tunables only when the main file includes something from `tunables/`.
+pub fn defined_variables(policy: &crate::profile::LoadedPolicy) -> BTreeMap<String, Vec<String>> {
+    let mut vars = policy.variables.clone();
+    let includes_tunables = policy.file.nodes.iter().any(|n| {
+        matches!(&n.kind, crate::profile::cst::NodeKind::Statement(t)
+            if t.contains("include") && t.contains("tunables/"))
+    });
+    if !includes_tunables {
+        for (k, v) in crate::profile::resolve::DEFAULT_TUNABLES {
+            let same = vars
+                .get(*k)
+                .is_some_and(|have| have.iter().map(String::as_str).eq(v.iter().copied()));
+            if same {
+                vars.remove(*k);
+            }
+        }
+    }
+    vars
+}
+
+/// The first two components of an absolute path (`/var/lib`), when it has a third and both
+/// are literal.
+fn top_dir(path: &str) -> Option<String> {
+    let mut it = path.strip_prefix('/')?.split('/');
+    let (a, b) = (it.next()?, it.next()?);
+    it.next()?;
+    let literal = |c: &str| !c.is_empty() && !c.contains(['*', '?', '[', '{', '@', '\\']);
+    (literal(a) && literal(b)).then(|| format!("/{a}/{b}"))
+}
+
+/// The literal path(s) of a file draft: one path escaped, several as `{a,b,…}` (at most
+/// eight, none holding a comma), else none.
+fn literal_path(literals: &BTreeMap<String, bool>) -> Option<String> {
+    match literals.len() {
+        0 => None,
+        1 => literals.keys().next().map(|p| aare::escape(p)),
+        n if n <= 8 && !literals.keys().any(|p| p.contains(',')) => Some(format!(
+            "{{{}}}",
+            literals
+                .keys()
+                .map(|p| aare::escape(p))
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+        _ => None,
+    }
+}
+
+/// The first choice of a non-file rule: what a rule can express without pinning what
+/// changes between runs. Network rules lose addresses, ports and the access list
+/// (`network inet stream,`, which every ABI accepts); others are kept as logged.
+pub fn first_other(class: &str, text: &str) -> String {
+    if class != "network" {
+        return text.to_string();
+    }
+    let words: Vec<&str> = text
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take_while(|w| !w.starts_with("ip=") && !w.starts_with("port=") && !w.starts_with("peer="))
+        .collect();
+    let mut out = vec!["network"];
+    let mut in_access = false;
+    for w in words.iter().skip(1) {
+        if w.starts_with('(') {
+            in_access = !w.ends_with(')');
+            continue;
+        }
+        if in_access {
+            in_access = !w.ends_with(')');
+            continue;
+        }
+        out.push(w);
+    }
+    out.join(" ")
+}
+
+/// A logged network rule without addresses and ports but with its access list, when it has
+/// one (`network (receive) inet stream,`).
+fn network_with_access(text: &str) -> Option<String> {
+    if !text.contains('(') {
+        return None;
+    }
+    let words: Vec<&str> = text
+        .split(' ')
+        .take_while(|w| !w.starts_with("ip=") && !w.starts_with("port=") && !w.starts_with("peer="))
+        .collect();
+    Some(format!("{},", words.join(" ")))
 }
 
 fn is_num(s: &str) -> bool {
@@ -589,5 +802,181 @@ mod tests {
     fn exec_rules_add_mr_for_inherit() {
         assert_eq!(exec_rule("/usr/bin/rm", "ix"), "/usr/bin/rm mrix,");
         assert_eq!(exec_rule("/usr/bin/rm", "px"), "/usr/bin/rm px,");
+    }
+}
+
+#[cfg(test)]
+mod drafter_tests {
+    use super::*;
+    use crate::log::group::{group_events, Filter};
+
+    fn line(n: usize, rest: &str) -> String {
+        format!(
+            "type=AVC msg=audit(1700000000.{n:03}:{n}): apparmor=\"DENIED\" profile=\"demo\" pid=1511 comm=\"demo\" {rest}\n"
+        )
+    }
+
+    fn file(n: usize, name: &str, mask: &str, fsuid: u32, ouid: u32) -> String {
+        line(
+            n,
+            &format!(
+                "operation=\"open\" class=\"file\" name=\"{name}\" requested_mask=\"{mask}\" denied_mask=\"{mask}\" fsuid={fsuid} ouid={ouid}"
+            ),
+        )
+    }
+
+    fn draft(d: &Drafter, log: &str) -> Vec<Proposal> {
+        let events: Vec<Event> = log
+            .lines()
+            .filter_map(|l| crate::log::parse_line(l.as_bytes()).ok().flatten())
+            .collect();
+        let grouping = group_events(&events, &Filter::default());
+        d.draft(&events, &grouping, None)
+    }
+
+    fn tunables() -> Drafter {
+        Drafter::new().with_variables(crate::check::default_vars())
+    }
+
+    #[test]
+    fn a_literal_pid_is_never_a_first_choice() {
+        let log = [
+            file(1, "/proc/1511/stat", "r", 0, 0),
+            file(2, "/proc/4242/stat", "r", 0, 0),
+        ]
+        .concat();
+        let props = draft(&tunables(), &log);
+        assert_eq!(props.len(), 1, "{props:#?}");
+        assert_eq!(props[0].rule, "owner @{PROC}/@{pid}/stat r,");
+        assert_eq!(props[0].claimed_evidence.len(), 2);
+        // the literal rule is one keypress away: the first alternative
+        assert_eq!(
+            props[0].alternatives[0].rule,
+            "owner \"{/proc/1511/stat,/proc/4242/stat}\" r,"
+        );
+        let plain = draft(&Drafter::new(), &log);
+        assert_eq!(plain[0].rule, "owner /proc/[0-9]*/stat r,");
+    }
+
+    #[test]
+    fn user_names_and_dates_merge_into_one_rule() {
+        let log = [
+            file(1, "/home/alice/.config/foo/x.conf", "r", 1000, 1000),
+            file(2, "/home/bob/.config/foo/x.conf", "r", 1001, 1001),
+            file(3, "/var/log/foo/2026-06-16.log", "w", 0, 0),
+            file(4, "/var/log/foo/2026-06-17.log", "w", 0, 0),
+        ]
+        .concat();
+        let props = draft(&tunables(), &log);
+        let rules: Vec<&str> = props.iter().map(|p| p.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            vec![
+                "owner @{HOME}/.config/foo/x.conf r,",
+                "/var/log/foo/[0-9]*-[0-9]*-[0-9]*.log w,"
+            ]
+        );
+        // owner dropped on a system file (fsuid = ouid = 0), offered as narrower
+        assert!(props[1]
+            .alternatives
+            .iter()
+            .any(|a| a.rule == "owner /var/log/foo/[0-9]*-[0-9]*-[0-9]*.log w,"));
+    }
+
+    #[test]
+    fn owner_only_where_maintainers_use_it() {
+        let log = [
+            file(1, "/var/lib/my-service/cache.db", "wk", 0, 0),
+            file(2, "/tmp/foo-abc123", "rw", 1000, 1000),
+            file(3, "/tmp/bar", "r", 0, 1000),
+        ]
+        .concat();
+        let props = draft(&tunables(), &log);
+        let mut rules: Vec<&str> = props.iter().map(|p| p.rule.as_str()).collect();
+        rules.sort_unstable();
+        assert_eq!(
+            rules,
+            vec![
+                "/tmp/bar r,",
+                "/var/lib/my-service/cache.db wk,",
+                "owner /tmp/foo-?????? rw,",
+            ]
+        );
+        let db = props
+            .iter()
+            .find(|p| p.rule.starts_with("/var/lib"))
+            .expect("cache.db proposal");
+        assert_eq!(
+            db.alternatives[0].rule,
+            "owner /var/lib/my-service/cache.db wk,"
+        );
+    }
+
+    #[test]
+    fn tunables_stand_ins_count_only_when_the_profile_includes_tunables() {
+        let load = |text: &str| {
+            crate::profile::Loader::new(
+                std::path::Path::new("/nonexistent"),
+                crate::profile::IncludeMode::Lenient,
+            )
+            .load_str("t", text)
+            .expect("loads")
+        };
+        let with = load("include <tunables/global>\nprofile t {\n  /etc/x r,\n}\n");
+        let without = load("@{WWW}=/srv/www\nprofile t {\n  /etc/x r,\n}\n");
+        let log = file(1, "/proc/1511/stat", "r", 0, 0);
+        let first = |p: &crate::profile::LoadedPolicy| {
+            draft(&Drafter::new().with_policy(p), &log)[0].rule.clone()
+        };
+        assert_eq!(first(&with), "owner @{PROC}/@{pid}/stat r,");
+        assert_eq!(first(&without), "owner /proc/[0-9]*/stat r,");
+        assert!(defined_variables(&without).contains_key("WWW"));
+    }
+
+    #[test]
+    fn owner_follows_the_profiles_style_under_its_own_directories() {
+        let log = [
+            file(1, "/var/lib/my-service/cache.db", "wk", 998, 998),
+            file(2, "/run/my-service.pid", "w", 0, 0),
+        ]
+        .concat();
+        let d = tunables().with_owner_dirs(["/var/lib".to_string()]);
+        let mut rules: Vec<String> = draft(&d, &log).into_iter().map(|p| p.rule).collect();
+        rules.sort_unstable();
+        assert_eq!(
+            rules,
+            vec![
+                "@{run}/my-service.pid w,".to_string(),
+                "owner /var/lib/my-service/cache.db wk,".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn network_first_choice_pins_no_address_or_port() {
+        let net = |n: usize, port: u32| {
+            line(
+                n,
+                &format!(
+                    "operation=\"recvmsg\" family=\"inet6\" sock_type=\"stream\" protocol=6 requested_mask=\"receive\" denied_mask=\"receive\" laddr=2001:db8::1 lport=443 faddr=2001:db8::9 fport={port}"
+                ),
+            )
+        };
+        let log = [net(1, 51514), net(2, 51515), net(3, 40001)].concat();
+        let props = draft(&Drafter::new(), &log);
+        assert_eq!(props.len(), 1, "{props:#?}");
+        assert_eq!(props[0].rule, "network inet6 stream,");
+        assert_eq!(
+            props[0].claimed_evidence.len(),
+            props[0].claimed_evidence.len()
+        );
+        assert!(props[0]
+            .alternatives
+            .iter()
+            .any(|a| a.rule == "network (receive) inet6 stream,"));
+        assert!(props[0]
+            .alternatives
+            .iter()
+            .any(|a| a.rule.contains("port=51514") && a.why.starts_with("literal")));
     }
 }

@@ -96,7 +96,8 @@ pub fn plan(
     let only: BTreeSet<String> = uncovered.iter().cloned().collect();
     let drafter = Drafter::new()
         .with_globs(Globs::system())
-        .with_known_profiles(names.iter().cloned());
+        .with_known_profiles(names.iter().cloned())
+        .with_policy(&policy);
     let proposals = drafter.draft(&events, &grouping, Some(&only));
     let mut checked = checker.check_all(&proposals);
     if args.llm.llm {
