@@ -239,11 +239,12 @@ pub fn group_data(events: &[Event], grouping: &Grouping, ids: &[String]) -> Vec<
             first.entry(*gi).or_insert(i);
         }
     }
+    let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
     grouping
         .groups
         .iter()
         .enumerate()
-        .filter(|(_, g)| ids.contains(&g.id))
+        .filter(|(_, g)| ids.contains(g.id.as_str()))
         .map(|(gi, g)| {
             let mut d = GroupData::from(g);
             if let Some(ev) = first.get(&gi).and_then(|&i| events.get(i)) {
@@ -262,11 +263,12 @@ pub fn reduce_events(
     grouping: &Grouping,
     ids: &[String],
 ) -> (Vec<Event>, Grouping) {
+    let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let wanted: HashSet<usize> = grouping
         .groups
         .iter()
         .enumerate()
-        .filter(|(_, g)| ids.contains(&g.id))
+        .filter(|(_, g)| ids.contains(g.id.as_str()))
         .map(|(i, _)| i)
         .collect();
     let mut seen_group: HashSet<usize> = HashSet::new();
