@@ -474,9 +474,15 @@ impl Checker {
         let st = grant::parse_one(text)
             .map_err(|e| Code::InvalidRule.finding(format!("does not parse: {}", e.message)))?;
         match st {
-            Statement::Rule(r) => Grant::compile(r, &self.options.vars)
-                .map(|g| vec![g])
-                .map_err(|e| Code::InvalidRule.finding(e.to_string())),
+            Statement::Rule(r) => {
+                // refused by its shape before any automaton is built (a proposed glob is
+                // chosen by whoever proposes it)
+                grant::within_budget(&r, text, &self.options.vars)
+                    .map_err(|why| Code::InvalidRule.finding(why))?;
+                Grant::compile(r, &self.options.vars)
+                    .map(|g| vec![g])
+                    .map_err(|e| Code::InvalidRule.finding(e.to_string()))
+            }
             Statement::Include(_) => self.include_grants(text),
             _ => Err(Code::InvalidRule.finding("not a rule or an include")),
         }
