@@ -301,10 +301,32 @@ fn aare_match(pattern: &str, value: &str) -> bool {
         // no glob: a plain comparison (compiling an automaton per comparison is the slow path)
         return p == value.trim_matches('"');
     }
-    match aare::Pattern::compile(p) {
-        Ok(c) => c.is_match(value.trim_matches('"')),
-        Err(_) => false,
+    // One rule is matched against the needs of every candidate group, whose number the log
+    // chooses: compile each pattern once (per thread), not once per comparison; a pattern
+    // over the budget matches nothing (the checker refuses such a rule before this).
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<aare::Pattern>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
     }
+    /// Patterns kept; the cache starts over when full.
+    const KEPT: usize = 256;
+    let value = value.trim_matches('"');
+    COMPILED.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if !cache.contains_key(p) {
+            if cache.len() >= KEPT {
+                cache.clear();
+            }
+            let compiled = match aare::over_budget(p) {
+                Some(_) => None,
+                None => aare::Pattern::compile(p).ok(),
+            };
+            cache.insert(p.to_string(), compiled);
+        }
+        cache
+            .get(p)
+            .is_some_and(|c| c.as_ref().is_some_and(|c| c.is_match(value)))
+    })
 }
 
 fn access_covers(rule: &[String], need: &[String]) -> bool {
