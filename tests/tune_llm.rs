@@ -167,12 +167,12 @@ async fn model_rules_are_cross_checked_and_bad_ones_never_ok() {
 }
 
 /// A model rule whose glob would blow the automaton budget (sixteen `@{HOME}` in a row:
-/// 65,536 patterns to compile; `**` then forty `?`) is blocked as too complex, by its shape,
-/// instead of being compiled and matched for seconds.
+/// 65,536 patterns to compile; `**` then forty `?`: a DFA of 2^40 states) is blocked as too
+/// complex, by its shape, instead of being compiled and matched for seconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_globs_over_the_automaton_budget_are_blocked_as_too_complex() {
     let expansion = format!("/var/lib/{{P}}/{}x r,", "@{HOME}".repeat(16));
-    let dstar_q = format!("/var/lib/{{P}}/@{{HOME}}{}x r,", "**?".repeat(40));
+    let dstar_q = format!("/var/lib/{{P}}/@{{HOME}}**{}x r,", "?".repeat(40));
     let answer = json!({
         "proposals": [
             {"profile": "{P}", "rule": expansion, "evidence": ["G1"],
