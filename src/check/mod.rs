@@ -459,31 +459,56 @@ impl<'a> RawKey<'a> {
     }
 }
 
-/// A [`RawKey`] that owns its strings (kept across events by [`EvidenceStream`]).
+/// A [`RawKey`] that owns its strings (kept across events by [`EvidenceStream`]): all of
+/// them in one buffer, each field's end in `ends` (`u32::MAX`: absent), so that a shape is
+/// one allocation and hashes as one string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct OwnedRawKey {
-    strs: [Option<Box<str>>; 23],
+    text: Box<str>,
+    ends: [u32; 23],
     nums: [Option<i64>; 4],
     class: crate::log::EventClass,
 }
 
 impl OwnedRawKey {
+    const ABSENT: u32 = u32::MAX;
+
     fn of(raw: &RawKey<'_>) -> OwnedRawKey {
+        let mut text = String::with_capacity(raw.strs.iter().flatten().map(|s| s.len()).sum());
+        let mut ends = [Self::ABSENT; 23];
+        for (end, s) in ends.iter_mut().zip(&raw.strs) {
+            if let Some(s) = s {
+                text.push_str(s);
+                *end = u32::try_from(text.len()).unwrap_or(Self::ABSENT - 1);
+            }
+        }
         OwnedRawKey {
-            strs: raw.strs.map(|s| s.map(Box::from)),
+            text: text.into_boxed_str(),
+            ends,
             nums: raw.nums,
             class: raw.class,
         }
     }
 
     fn same(&self, raw: &RawKey<'_>) -> bool {
-        self.nums == raw.nums
-            && self.class == raw.class
-            && self
-                .strs
-                .iter()
-                .zip(&raw.strs)
-                .all(|(a, b)| a.as_deref() == *b)
+        if self.nums != raw.nums || self.class != raw.class {
+            return false;
+        }
+        let mut start = 0usize;
+        for (&end, s) in self.ends.iter().zip(&raw.strs) {
+            match (end, s) {
+                (Self::ABSENT, None) => {}
+                (Self::ABSENT, Some(_)) | (_, None) => return false,
+                (end, Some(s)) => {
+                    let end = end as usize;
+                    if self.text.get(start..end) != Some(*s) {
+                        return false;
+                    }
+                    start = end;
+                }
+            }
+        }
+        true
     }
 }
 
@@ -778,10 +803,17 @@ impl Checker {
         let cov = self.covered(&proposal.profile, &grants);
         checked.covers = cov.ids.clone();
         checked.partial = cov.partial.clone();
+        // a broad rule may cover every group of the log: a set, not a scan per claim
+        let covered: HashSet<&str> = cov
+            .ids
+            .iter()
+            .chain(&cov.partial)
+            .map(String::as_str)
+            .collect();
         checked.unsupported_claims = proposal
             .claimed_evidence
             .iter()
-            .filter(|c| !cov.ids.contains(c) && !cov.partial.contains(c))
+            .filter(|c| !covered.contains(c.as_str()))
             .cloned()
             .collect();
         if !cov.any() {
@@ -1025,6 +1057,35 @@ mod tests {
             }
         }
         s
+    }
+
+    #[test]
+    fn owned_shapes_keep_field_boundaries() {
+        let key = |a: Option<&'static str>, b: Option<&'static str>| {
+            let mut strs = [None; 23];
+            strs[2] = a;
+            strs[3] = b;
+            RawKey {
+                strs,
+                nums: [None; 4],
+                class: crate::log::EventClass::File,
+            }
+        };
+        let cases = [
+            key(Some("ab"), Some("")),
+            key(Some("a"), Some("b")),
+            key(Some("ab"), None),
+            key(None, Some("ab")),
+            key(Some(""), None),
+            key(None, None),
+        ];
+        for (i, x) in cases.iter().enumerate() {
+            let ox = OwnedRawKey::of(x);
+            for (j, y) in cases.iter().enumerate() {
+                assert_eq!(ox.same(y), i == j, "{i} {j}");
+                assert_eq!(ox == OwnedRawKey::of(y), i == j, "{i} {j}");
+            }
+        }
     }
 
     #[test]
