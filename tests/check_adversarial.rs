@@ -393,3 +393,50 @@ fn broad_non_file_rules_are_review_at_least() {
     assert!(codes(&c).contains(&"broad-rule"), "{:?}", c.findings);
     assert_eq!(c.verdict, Verdict::Review, "{:?}", c.findings);
 }
+
+/// Globs a model (or a reviewer's edit) may propose whose automata would blow the budget:
+/// `**` followed by many `?` (a DFA exponential in the number of `?`), hundreds of stacked
+/// alternations and wildcards, variables whose expansion multiplies (`@{HOME}` has two
+/// values: 2^16 patterns), thousands of `*`. Each is
+/// rejected up front, by its shape, as too complex: blocked with an `invalid-rule` finding
+/// that says so, never compiled and matched for seconds.
+#[test]
+fn globs_over_the_automaton_budget_are_rejected_as_too_complex() {
+    let evs = events(true);
+    let grouping = group_events(&evs, &Filter::default());
+    let ck = checker(&evs, &grouping, false);
+    let dstar_q = format!("/var/lib/demo/**{}state r,", "?".repeat(40));
+    let alternations = format!("/var/lib/demo/{}state rw,", "{a,b}{c,d}?*".repeat(100));
+    let expansion = format!("/var/lib/demo/{}state r,", "@{HOME}".repeat(16));
+    let long = format!("/var/lib/demo/{}** r,", "a*".repeat(3000));
+    for rule in [&expansion, &long, &dstar_q, &alternations] {
+        let started = std::time::Instant::now();
+        let c = ck.check(&proposal(rule, Source::Model, &["G2"]));
+        let took = started.elapsed();
+        eprintln!("{} chars: {took:?}", rule.len());
+        assert_eq!(c.verdict, Verdict::Blocked, "{rule}: {:?}", c.findings);
+        assert!(
+            c.findings
+                .iter()
+                .any(|f| f.code == "invalid-rule" && f.message.contains("too complex")),
+            "{rule}: {:?}",
+            c.findings
+        );
+        assert!(c.covers.is_empty() && c.extra_paths.is_empty(), "{rule}");
+    }
+    // not vacuous: smaller globs of the same kinds are checked, not refused
+    for within in [
+        format!("/var/lib/demo/{}state rw,", "{a,b}{c,d}?*".repeat(10)),
+        format!("/var/lib/demo/{}state r,", "**?".repeat(40)),
+        format!("/var/lib/demo/**{}state r,", "?".repeat(8)),
+        "@{HOME}/.config/demo/** r,".to_string(),
+        "@{PROC}/@{pid}/task/@{tid}/stat r,".to_string(),
+    ] {
+        let c = ck.check(&proposal(&within, Source::Model, &[]));
+        assert!(
+            !c.findings.iter().any(|f| f.message.contains("too complex")),
+            "{within}: {:?}",
+            c.findings
+        );
+    }
+}

@@ -166,6 +166,45 @@ async fn model_rules_are_cross_checked_and_bad_ones_never_ok() {
     assert!(!server.received_requests().await.unwrap().is_empty());
 }
 
+/// A model rule whose glob would blow the automaton budget (sixteen `@{HOME}` in a row:
+/// 65,536 patterns to compile; `**` then forty `?`: a DFA of 2^40 states) is blocked as too
+/// complex, by its shape, instead of being compiled and matched for seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_globs_over_the_automaton_budget_are_blocked_as_too_complex() {
+    let expansion = format!("/var/lib/{{P}}/{}x r,", "@{HOME}".repeat(16));
+    let dstar_q = format!("/var/lib/{{P}}/@{{HOME}}**{}x r,", "?".repeat(40));
+    let answer = json!({
+        "proposals": [
+            {"profile": "{P}", "rule": expansion, "evidence": ["G1"],
+             "rationale": "covers every home", "risk": "low"},
+            {"profile": "{P}", "rule": dstar_q, "evidence": ["G1"],
+             "rationale": "covers every file", "risk": "low"}
+        ],
+        "explanations": []
+    })
+    .to_string();
+    let server = server_answering_in_kind(answer).await;
+    let started = std::time::Instant::now();
+    let (out, _dir, _) = run_tune(&server, &["--dry-run", "--json"]).await;
+    eprintln!(
+        "tune --llm with two over-budget globs: {:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model = model_proposals(&report);
+    assert_eq!(model.len(), 2, "{report:#}");
+    for p in &model {
+        assert_eq!(p["verdict"], "blocked", "{p:#}");
+        let text = p.to_string();
+        assert!(
+            text.contains("invalid-rule") && text.contains("pattern too complex"),
+            "{p:#}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nonsense_answers_are_reported_not_fatal() {
     // Valid JSON of the wrong shape, as a tiny model gives.

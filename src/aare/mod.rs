@@ -35,6 +35,7 @@
 //! # Ok::<(), aa_assist::aare::AareError>(())
 //! ```
 
+pub mod budget;
 mod contains;
 mod convert;
 mod glob;
@@ -47,6 +48,7 @@ use std::fmt;
 use regex_automata::meta;
 use regex_syntax::hir::{Hir, HirKind, Look};
 
+pub use budget::over_budget;
 pub use contains::pattern_contains;
 pub use glob::{escape, filter_slashes, glob_path, glob_path_withext};
 pub use set::PatternSet;

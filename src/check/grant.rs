@@ -84,6 +84,82 @@ pub fn literal_prefix(pattern: &str) -> &str {
     &pattern[..end]
 }
 
+/// Most patterns one proposed path may expand to through its variables (`@{HOME}` has two
+/// values: sixteen of them in a row would be 65,536 automata to compile).
+pub const MAX_EXPANSIONS: u64 = 64;
+
+/// How many patterns [`crate::profile::resolve::expand_vars`] would make of `s`, counted
+/// without building them (saturating; an unknown or self-referring variable counts 1: the
+/// expansion reports it).
+pub fn expansion_count(s: &str, vars: &BTreeMap<String, Vec<String>>) -> u64 {
+    fn count<'a>(
+        s: &'a str,
+        vars: &'a BTreeMap<String, Vec<String>>,
+        memo: &mut std::collections::HashMap<&'a str, Option<u64>>,
+    ) -> u64 {
+        let mut total = 1u64;
+        let mut rest = s;
+        while let Some(start) = rest.find("@{") {
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            let name = &rest[start + 2..start + len];
+            rest = &rest[start + len + 1..];
+            let n = match memo.get(name) {
+                Some(Some(n)) => *n,
+                Some(None) => 1,
+                None => match vars.get(name) {
+                    None => 1,
+                    Some(values) => {
+                        memo.insert(name, None);
+                        let n = values
+                            .iter()
+                            .fold(0u64, |acc, v| acc.saturating_add(count(v, vars, memo)));
+                        memo.insert(name, Some(n));
+                        n
+                    }
+                },
+            };
+            total = total.saturating_mul(n);
+        }
+        total
+    }
+    count(s, vars, &mut std::collections::HashMap::new())
+}
+
+/// Whether a proposed rule is cheap enough to compile and match: its path expands to at most
+/// [`MAX_EXPANSIONS`] patterns and each is within [`aare::budget`]; for other rules the text
+/// itself is. Checked on the text, before any automaton is built; the error says why the
+/// rule is too complex.
+pub fn within_budget(
+    rule: &Rule,
+    text: &str,
+    vars: &BTreeMap<String, Vec<String>>,
+) -> Result<(), String> {
+    let RuleKind::File(f) = &rule.kind else {
+        return aare::over_budget(text).map_or(Ok(()), Err);
+    };
+    let Some(path) = &f.path else {
+        return Ok(());
+    };
+    if let Some(why) = aare::over_budget(path) {
+        return Err(why);
+    }
+    let n = expansion_count(path, vars);
+    if n > MAX_EXPANSIONS {
+        return Err(format!(
+            "pattern too complex: its variables expand to {n} patterns (at most {MAX_EXPANSIONS})"
+        ));
+    }
+    // bounded now: the expansion itself is cheap
+    for e in crate::profile::resolve::expand_vars(path, vars).unwrap_or_default() {
+        if let Some(why) = aare::over_budget(&e) {
+            return Err(why);
+        }
+    }
+    Ok(())
+}
+
 /// A rule compiled for coverage.
 #[derive(Debug, Clone)]
 pub struct Grant {
@@ -226,10 +302,32 @@ pub(crate) fn aare_match(pattern: &str, value: &str) -> bool {
         // no glob: a plain comparison (compiling an automaton per comparison is the slow path)
         return p == value.trim_matches('"');
     }
-    match aare::Pattern::compile(p) {
-        Ok(c) => c.is_match(value.trim_matches('"')),
-        Err(_) => false,
+    // One rule is matched against the needs of every candidate group, whose number the log
+    // chooses: compile each pattern once (per thread), not once per comparison; a pattern
+    // over the budget matches nothing (the checker refuses such a rule before this).
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Option<aare::Pattern>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
     }
+    /// Patterns kept; the cache starts over when full.
+    const KEPT: usize = 256;
+    let value = value.trim_matches('"');
+    COMPILED.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if !cache.contains_key(p) {
+            if cache.len() >= KEPT {
+                cache.clear();
+            }
+            let compiled = match aare::over_budget(p) {
+                Some(_) => None,
+                None => aare::Pattern::compile(p).ok(),
+            };
+            cache.insert(p.to_string(), compiled);
+        }
+        cache
+            .get(p)
+            .is_some_and(|c| c.as_ref().is_some_and(|c| c.is_match(value)))
+    })
 }
 
 fn access_covers(rule: &[String], need: &[String]) -> bool {
@@ -339,6 +437,29 @@ pub fn other_covers(rule: &RuleKind, need: &RuleKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expansion_count_is_the_expansions_length_without_building_them() {
+        let mut vars = default_vars();
+        vars.insert(
+            "both".into(),
+            vec!["@{HOME}x".into(), "@{run}y".into(), "z".into()],
+        );
+        vars.insert("loop".into(), vec!["@{loop}".into()]);
+        for s in [
+            "/etc/passwd",
+            "@{HOME}/.config/**",
+            "@{HOME}@{run}@{both}",
+            "@{both}/@{both}/@{pid}",
+            "@{PROC}/@{pid}/task/@{tid}/stat",
+        ] {
+            let built = crate::profile::resolve::expand_vars(s, &vars).map(|v| v.len() as u64);
+            assert_eq!(Ok(expansion_count(s, &vars)), built, "{s}");
+        }
+        assert_eq!(expansion_count(&"@{HOME}".repeat(16), &vars), 1 << 16);
+        assert_eq!(expansion_count(&"@{both}".repeat(60), &vars), u64::MAX);
+        assert_eq!(expansion_count("@{loop}@{nope}", &vars), 1);
+    }
 
     fn need_rule(t: &str) -> Rule {
         match parse_one(t).expect("need parses") {

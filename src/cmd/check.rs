@@ -10,9 +10,9 @@ use anyhow::Context;
 use serde::Serialize;
 
 use aa_assist::check::coverage::{statuses, GroupStatus, Status};
-use aa_assist::check::group_evidence;
+use aa_assist::check::EvidenceStream;
 use aa_assist::display::Untrusted;
-use aa_assist::log::group::{group_events, Filter, Group};
+use aa_assist::log::group::{Filter, Group, Grouping};
 use aa_assist::log::open_sources;
 use aa_assist::profile::{IncludeMode, Loader};
 
@@ -102,7 +102,9 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
     }
     let specs = super::inputs::log_specs(&args.logs)?;
-    let mut events = Vec::new();
+    // groups and their evidence in one pass, no event kept: memory and time grow with the
+    // groups, whose number whoever writes the log chooses
+    let mut stream = EvidenceStream::new(Filter::default());
     for src in open_sources(&specs)? {
         let label = src.label.clone();
         let mut reader = src.into_reader();
@@ -110,15 +112,18 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             .next_event()
             .with_context(|| format!("reading {label}"))?
         {
-            events.push(ev);
+            stream.add(&ev);
         }
         let failed = reader.summary().failed;
         if failed > 0 && !global.quiet {
             eprintln!("{label}: {failed} line(s) could not be parsed and were skipped");
         }
     }
-    let grouping = group_events(&events, &Filter::default());
-    let evidence = group_evidence(&events, &grouping);
+    let (groups, evidence) = stream.finish();
+    let grouping = Grouping {
+        groups,
+        membership: Vec::new(),
+    };
     let result = statuses(&policy, &evidence);
 
     let by_id = |id: &str| -> Option<&Group> { grouping.group(id) };
@@ -150,7 +155,7 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         });
     }
     let missing = summary.missing > 0;
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         let report = Report {
             schema_version: SCHEMA_VERSION,

@@ -582,9 +582,10 @@ fn print_report(target: &Target, plan: &Plan, store: &DecisionStore) -> anyhow::
         uncovered: plan.uncovered.clone(),
         unresolved: report::unresolved(&plan.uncovered, &plan.checked),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, &report)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 

@@ -8,6 +8,8 @@
 
 pub mod profile;
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::check::coverage::{GroupStatus, Status};
@@ -132,16 +134,19 @@ pub fn causes(
     grouping: &Grouping,
     statuses: Option<&[GroupStatus]>,
 ) -> Vec<GroupCauses> {
+    // built once: the events of every group, and each group's (first) status
+    let by_group = grouping.events_by_group();
+    let mut by_id: HashMap<&str, &GroupStatus> = HashMap::new();
+    for s in statuses.unwrap_or_default() {
+        by_id.entry(s.group.as_str()).or_insert(s);
+    }
     grouping
         .groups
         .iter()
-        .map(|g| {
-            let evs: Vec<&Event> = grouping
-                .events_of(&g.id)
-                .into_iter()
-                .filter_map(|i| events.get(i))
-                .collect();
-            let status = statuses.and_then(|s| s.iter().find(|s| s.group == g.id));
+        .zip(&by_group)
+        .map(|(g, evs)| {
+            let evs: Vec<&Event> = evs.iter().filter_map(|&i| events.get(i)).collect();
+            let status = by_id.get(g.id.as_str()).copied();
             let k = &g.key;
             GroupCauses {
                 group: g.id.clone(),

@@ -1735,12 +1735,33 @@ pub struct Grouping {
 impl Grouping {
     /// The group with this id (`"G3"`).
     pub fn group(&self, id: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.id == id)
+        self.position(id).and_then(|gi| self.groups.get(gi))
+    }
+
+    /// The index in `groups` of the group with this id (ids are unique in a grouping).
+    ///
+    /// Constant time for the ids [`group_events`] gives (`groups[i].id == "G{i+1}"`), so
+    /// that a caller looking up every group does not pay for a scan each time; any other
+    /// id (a grouping read back from a file, an id a model made up) falls back to a scan.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        let direct = id
+            .strip_prefix('G')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1));
+        if let Some(gi) = direct {
+            if self.groups.get(gi).is_some_and(|g| g.id == id) {
+                return Some(gi);
+            }
+        }
+        self.groups.iter().position(|g| g.id == id)
     }
 
     /// Indices (into the input slice) of the events of group `id`.
+    ///
+    /// Scans every event: to visit the events of many groups, use [`Grouping::events_by_group`]
+    /// once instead.
     pub fn events_of(&self, id: &str) -> Vec<usize> {
-        let Some(gi) = self.groups.iter().position(|g| g.id == id) else {
+        let Some(gi) = self.position(id) else {
             return Vec::new();
         };
         self.membership
@@ -1749,6 +1770,19 @@ impl Grouping {
             .filter(|(_, m)| **m == Some(gi))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// For each group (by index in `groups`), the indices of its events in ascending order:
+    /// `events_by_group()[gi] == events_of(&groups[gi].id)` for every group whose id is
+    /// unique, built in one pass over the events.
+    pub fn events_by_group(&self) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = vec![Vec::new(); self.groups.len()];
+        for (i, m) in self.membership.iter().enumerate() {
+            if let Some(v) = m.and_then(|gi| out.get_mut(gi)) {
+                v.push(i);
+            }
+        }
+        out
     }
 }
 
@@ -1870,6 +1904,84 @@ mod tests {
         forged.provenance.trusted = false;
         assert!(!stale(forged));
         assert!(!stale(ev(&load("99999999999.1"))));
+    }
+
+    fn plain_group(id: String) -> Group {
+        Group {
+            id,
+            key: GroupKey {
+                mode: EventKind::Denied,
+                profile: "p".into(),
+                class: EventClass::File,
+                operation: "open".into(),
+                resource: "/x".into(),
+                mask: "r".into(),
+            },
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            pids: BTreeSet::new(),
+            comms: BTreeSet::new(),
+            truncated: false,
+            stale: false,
+            untrusted: 0,
+            examples: Vec::new(),
+        }
+    }
+
+    mod group_index {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest::proptest! {
+            /// The one-pass index and the direct id lookup answer what the scans they replace
+            /// answered (`events_of` filtering the membership, `group` a linear `find`), on
+            /// groupings with display ids (`G1`, `G2`, … as `group_events` gives) and on ones
+            /// whose ids are unique but shuffled or odd (`G01`, `G+2`, `X3`: the scan fallback).
+            #[test]
+            fn group_index_equals_the_scans(
+                n in 0..40usize,
+                odd in proptest::collection::vec(prop_oneof![
+                    Just(None),
+                    (0..50usize).prop_map(|k| Some(format!("G0{k}"))),
+                    (0..50usize).prop_map(|k| Some(format!("G+{k}"))),
+                    (0..50usize).prop_map(|k| Some(format!("X{k}"))),
+                ], 40),
+                shuffle in proptest::collection::vec(0..40usize, 40),
+                members in proptest::collection::vec(proptest::option::of(0..45usize), 0..200),
+                probes in proptest::collection::vec(
+                    "(G|X)(0|\\+)?[0-9]{1,2}|G|G-1|", 0..20),
+            ) {
+                let mut ids: Vec<String> = (0..n)
+                    .map(|i| odd[i].clone().unwrap_or_else(|| format!("G{}", i + 1)))
+                    .collect();
+                for (i, &j) in shuffle.iter().enumerate().take(n / 3) {
+                    if j < n {
+                        ids.swap(i, j);
+                    }
+                }
+                let mut seen = BTreeSet::new();
+                ids.retain(|id| seen.insert(id.clone()));
+                let g = Grouping {
+                    groups: ids.iter().cloned().map(plain_group).collect(),
+                    // indices past the end are kept: `membership` is a public field
+                    membership: members,
+                };
+                let by_group = g.events_by_group();
+                prop_assert_eq!(by_group.len(), g.groups.len());
+                for (gi, grp) in g.groups.iter().enumerate() {
+                    let scanned: Vec<usize> = g.membership.iter().enumerate()
+                        .filter(|(_, m)| **m == Some(gi)).map(|(i, _)| i).collect();
+                    prop_assert_eq!(&by_group[gi], &scanned);
+                    prop_assert_eq!(g.events_of(&grp.id), scanned);
+                    prop_assert_eq!(g.position(&grp.id), Some(gi));
+                }
+                for id in probes.iter().chain(&ids) {
+                    let old = g.groups.iter().find(|x| &x.id == id);
+                    prop_assert_eq!(g.group(id), old, "{}", id);
+                }
+            }
+        }
     }
 
     /// The grouping as first written (owned keys in a map, trees for pids and comms): the

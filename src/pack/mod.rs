@@ -263,11 +263,12 @@ pub fn reduce_events(
     grouping: &Grouping,
     ids: &[String],
 ) -> (Vec<Event>, Grouping) {
+    let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let wanted: HashSet<usize> = grouping
         .groups
         .iter()
         .enumerate()
-        .filter(|(_, g)| ids.contains(&g.id))
+        .filter(|(_, g)| ids.contains(g.id.as_str()))
         .map(|(i, _)| i)
         .collect();
     let mut seen_group: HashSet<usize> = HashSet::new();

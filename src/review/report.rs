@@ -130,13 +130,15 @@ impl ProposalEntry {
 
 /// Ids in `uncovered` that no proposal short of `blocked` covers.
 pub fn unresolved(uncovered: &[String], proposals: &[Checked]) -> Vec<String> {
+    // one set of what is covered, not a scan of every proposal per group
+    let covered: std::collections::HashSet<&str> = proposals
+        .iter()
+        .filter(|c| c.verdict != Verdict::Blocked)
+        .flat_map(|c| c.covers.iter().map(String::as_str))
+        .collect();
     uncovered
         .iter()
-        .filter(|g| {
-            !proposals
-                .iter()
-                .any(|c| c.verdict != Verdict::Blocked && c.covers.contains(g))
-        })
+        .filter(|g| !covered.contains(g.as_str()))
         .cloned()
         .collect()
 }

@@ -184,11 +184,12 @@ pub fn describe_groups(
 ) -> (Vec<GroupEntry>, BTreeMap<String, Evidence>) {
     let mut wanted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
     let mut shown: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
-    for g in &grouping.groups {
-        let refs: Vec<(String, u64)> = grouping
-            .events_of(&g.id)
-            .into_iter()
-            .filter_map(|i| events.get(i))
+    // the events of every group in one pass (not a scan of all events per group)
+    let by_group = grouping.events_by_group();
+    for (g, evs) in grouping.groups.iter().zip(&by_group) {
+        let refs: Vec<(String, u64)> = evs
+            .iter()
+            .filter_map(|&i| events.get(i))
             .map(|e| (e.provenance.source.clone(), e.provenance.line))
             .collect();
         for (src, line) in refs.iter().take(max_lines) {
