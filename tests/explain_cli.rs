@@ -572,3 +572,282 @@ async fn transcript_is_never_written_through_a_symlink_or_over_a_file() {
         "appended with --force: {text}"
     );
 }
+
+// --- "Explanations you can trust": the ten statements the issue found wrong, each through
+// the real binary. Meanings come from apparmor.d(5) and the kernel (src/explain/meaning.rs).
+
+/// `review --json` of a profile `svc` with `body` inside; the rule objects by rule text.
+fn review_rules(body: &str) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(
+        &prof,
+        format!("profile svc /usr/bin/svc {{\n{body}\n  profile helper {{\n  }}\n}}\n"),
+    )
+    .unwrap();
+    let out = aa(&["review", "--json", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    let text = aa(&["review", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    (
+        json_of(&out),
+        String::from_utf8_lossy(&text.stdout).into_owned(),
+    )
+}
+
+fn rule_of<'a>(r: &'a Value, rule: &str) -> &'a Value {
+    r["profiles"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == rule)
+        .unwrap_or_else(|| panic!("{rule} not in {r:#}"))
+}
+
+fn meaning_of(r: &Value, rule: &str) -> String {
+    rule_of(r, rule)["meaning"].as_str().unwrap().to_string()
+}
+
+fn finding_messages(r: &Value, rule: &str) -> Vec<(String, String)> {
+    rule_of(r, rule)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// 1. Uppercase exec modes scrub the environment; lowercase ones do not and get the warning.
+#[test]
+fn trust_uppercase_exec_modes_scrub_the_environment() {
+    let up = ["Px", "Cx", "Ux", "PUx", "Pix", "Cix", "CUx"];
+    let low = ["px", "cx", "ux", "pux", "pix", "cix", "cux"];
+    let body: String = up
+        .iter()
+        .chain(low.iter())
+        .enumerate()
+        .map(|(i, m)| format!("  /usr/bin/p{i} {m},\n"))
+        .collect();
+    let (r, _) = review_rules(&body);
+    for (i, m) in up.iter().chain(low.iter()).enumerate() {
+        let text = meaning_of(&r, &format!("/usr/bin/p{i} {m},"));
+        if m.chars().next().unwrap().is_ascii_uppercase() {
+            assert!(text.contains("the environment is scrubbed"), "{m}: {text}");
+            assert!(
+                !text.contains("unsafe") && !text.contains("without scrubbing"),
+                "{m}: {text}"
+            );
+        } else {
+            assert!(text.contains("NOT scrubbed"), "{m}: {text}");
+        }
+    }
+}
+
+/// 2. A bare access word is that access only, not "any access".
+#[test]
+fn trust_bare_access_words_grant_only_the_named_access() {
+    let rules = [
+        ("ptrace read peer=unconfined,", "ptrace: read"),
+        ("dbus send bus=system path=/org/x,", "D-Bus: send"),
+        ("signal send set=term peer=svc,", "signals: send"),
+        (
+            "unix connect type=stream,",
+            "Unix sockets (abstract and anonymous): connect",
+        ),
+    ];
+    let body: String = rules.iter().map(|(r, _)| format!("  {r}\n")).collect();
+    let (r, _) = review_rules(&body);
+    for (rule, want) in rules {
+        let m = meaning_of(&r, rule);
+        assert!(
+            !m.contains("any access") && !m.contains("every access"),
+            "{rule}: {m}"
+        );
+        assert!(m.contains(want), "{rule}: {m}");
+    }
+}
+
+/// 3. Complain mode still enforces explicit deny rules.
+#[test]
+fn trust_complain_mode_still_enforces_deny_rules() {
+    let out = aa(&[
+        "review",
+        "examples/webserver/profile/usr.sbin.examplehttpd",
+        "-d",
+        "examples/webserver/profile",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("nothing is denied"), "{text}");
+    assert!(
+        text.contains("explicit deny rules are still enforced"),
+        "{text}"
+    );
+    // and the deny rules themselves say so
+    assert!(text.contains("Refuses read"), "{text}");
+    assert!(text.contains("even in complain mode"), "{text}");
+}
+
+/// 4. `audit deny` logs every refusal; only plain `deny` silences the evidence.
+#[test]
+fn trust_audit_deny_logs_every_refusal() {
+    let (r, _) = review_rules("  audit deny /etc/shadow r,\n  deny /etc/gshadow r,\n");
+    let audit = finding_messages(&r, "audit deny /etc/shadow r,");
+    assert!(
+        audit.iter().all(|(_, m)| !m.contains("silences")),
+        "{audit:?}"
+    );
+    assert!(
+        audit.iter().any(|(_, m)| m.contains("still logged")),
+        "{audit:?}"
+    );
+    assert!(meaning_of(&r, "audit deny /etc/shadow r,").contains("logs every refusal"));
+    let plain = finding_messages(&r, "deny /etc/gshadow r,");
+    assert!(
+        plain.iter().any(|(_, m)| m.contains("silences")),
+        "{plain:?}"
+    );
+}
+
+/// 5. Under no_new_privs only `ix` or a stack works; an unstacked `cx` is refused too.
+#[test]
+fn trust_no_new_privs_advice_is_ix_or_stacking() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        "type=AVC msg=audit(1700000000.000:4): apparmor=\"DENIED\" operation=\"exec\" info=\"no new privs\" error=-1 profile=\"svc\" name=\"/usr/bin/helper\" pid=1 comm=\"svc\" requested_mask=\"x\" denied_mask=\"x\" fsuid=0 ouid=0 target=\"helper\"\n",
+    )
+    .unwrap();
+    let out = aa(&["explain", "--json"]).arg(&log).output().unwrap();
+    let r = json_of(&out);
+    let nnp = r["groups"][0]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == "no-new-privs")
+        .unwrap_or_else(|| panic!("{r:#}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!nnp.contains("a child profile (`cx`)"), "{nnp}");
+    assert!(nnp.contains("`ix`") && nnp.contains("&"), "{nnp}");
+    assert!(nnp.contains("`cx` to a child profile is refused"), "{nnp}");
+}
+
+/// 6. A logged dac_override is a write: dac_read_search is not advised for it; and a
+/// blocked `capability dac_read_search` says why and how to proceed.
+#[test]
+fn trust_dac_override_is_a_write_and_dac_read_search_says_why_blocked() {
+    let out = aa(&["explain", "--json", "examples/webserver/audit.log"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    let g = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["resource"] == "dac_override")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    let msgs: Vec<&str> = g["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["message"].as_str().unwrap())
+        .collect();
+    let all = msgs.join("\n");
+    assert!(!all.contains("dac_read_search is often enough"), "{all}");
+    assert!(
+        all.contains("dac_read_search will not help with a write"),
+        "{all}"
+    );
+
+    let (r, _) = review_rules("  capability dac_read_search,\n");
+    let f = finding_messages(&r, "capability dac_read_search,");
+    let (code, msg) = &f[0];
+    assert_eq!(code, "dangerous-capability");
+    assert!(msg.contains("open_by_handle_at"), "why: {msg}");
+    assert!(
+        msg.contains("edit the rule to accept it yourself"),
+        "how: {msg}"
+    );
+}
+
+/// 7. `network netlink raw` is the normal netlink socket; raw inet sockets keep the warning.
+#[test]
+fn trust_netlink_raw_is_not_a_raw_network_socket() {
+    let (r, _) = review_rules("  network netlink raw,\n  network inet raw,\n");
+    let netlink = finding_messages(&r, "network netlink raw,");
+    assert!(
+        netlink.iter().all(|(c, _)| c != "raw-socket"),
+        "{netlink:?}"
+    );
+    assert!(!meaning_of(&r, "network netlink raw,").contains("forge"));
+    let inet = finding_messages(&r, "network inet raw,");
+    assert!(inet.iter().any(|(c, _)| c == "raw-socket"), "{inet:?}");
+}
+
+/// 8. `PUx` leaves confinement only when no profile exists for the program.
+#[test]
+fn trust_pux_is_unconfined_only_without_a_profile() {
+    let (r, _) = review_rules("  /usr/bin/a PUx,\n  /usr/bin/b ux,\n");
+    let pux = finding_messages(&r, "/usr/bin/a PUx,");
+    assert!(
+        pux.iter()
+            .any(|(c, m)| c == "unconfined-exec" && m.ends_with("when no profile exists for it")),
+        "{pux:?}"
+    );
+    assert!(meaning_of(&r, "/usr/bin/a PUx,").contains("if one exists, else UNCONFINED"));
+    let ux = finding_messages(&r, "/usr/bin/b ux,");
+    assert!(
+        ux.iter()
+            .any(|(_, m)| m.ends_with("runs the program without confinement")),
+        "{ux:?}"
+    );
+}
+
+/// 9. `&` stacks: the program is confined by both profiles.
+#[test]
+fn trust_stacking_is_explained() {
+    let (r, _) = review_rules("  /usr/bin/groff Cx -> &man_groff,\n  profile man_groff {\n  }\n");
+    let m = meaning_of(&r, "/usr/bin/groff Cx -> &man_groff,");
+    assert!(m.contains("STACKED"), "{m}");
+    assert!(m.contains("AND by its child profile man_groff"), "{m}");
+}
+
+/// 10. No placeholder is shown as a meaning.
+#[test]
+fn trust_no_placeholder_meanings() {
+    let rules = [
+        "userns,",
+        "mqueue,",
+        "io_uring sqpoll,",
+        "deny /usr/bin/a x,",
+        "change_profile -> other,",
+    ];
+    let body: String = rules.iter().map(|r| format!("  {r}\n")).collect();
+    let (r, _) = review_rules(&body);
+    for rule in rules {
+        let m = meaning_of(&r, rule);
+        assert!(
+            !m.ends_with(" rule") && !m.contains("deny rules only"),
+            "{rule}: {m}"
+        );
+    }
+    assert!(meaning_of(&r, "userns,").contains("creating user namespaces"));
+    assert!(meaning_of(&r, "deny /usr/bin/a x,").starts_with("Refuses execute"));
+}

@@ -181,8 +181,8 @@ fn print_profile(out: &mut impl Write, p: &ProfileExplanation) -> std::io::Resul
         format!(" flags=({})", p.flags.join(","))
     };
     writeln!(out, "profile {}{}", sanitize(&p.profile), sanitize(&flags))?;
-    if p.flags.iter().any(|f| f == "complain") {
-        writeln!(out, "  note: complain mode: nothing is denied, only logged")?;
+    for n in &p.notes {
+        writeln!(out, "  note: {}", sanitize(n))?;
     }
     for inc in &p.includes {
         writeln!(
