@@ -851,3 +851,76 @@ fn trust_no_placeholder_meanings() {
     assert!(meaning_of(&r, "userns,").contains("creating user namespaces"));
     assert!(meaning_of(&r, "deny /usr/bin/a x,").starts_with("Refuses execute"));
 }
+
+/// `review` says how each profile is entered (no attachment: only by a transition), shows
+/// the variables its rules use with where each is set, summarises a stock abstraction's
+/// findings once per include, gives plain deny rules no note each, and exits 0 when only
+/// stock abstractions have findings (1 once the profile's own rules do): `review` gates CI.
+#[test]
+fn review_header_variables_stock_abstractions_and_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("abstractions")).unwrap();
+    std::fs::create_dir_all(d.join("tunables")).unwrap();
+    std::fs::write(
+        d.join("tunables/svc"),
+        "@{SVC_DATA} = /srv/svc /var/lib/svc\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("abstractions/stock"),
+        "  /etc/stock r,\n  owner @{HOME}/** rwix,\n",
+    )
+    .unwrap();
+    let prof = d.join("svc");
+    let write = |extra: &str| {
+        std::fs::write(
+            &prof,
+            format!(
+                "include <tunables/svc>\n@{{HOME}} = /home/*/\nprofile svc {{\n  include <abstractions/stock>\n  @{{SVC_DATA}}/** r,\n  deny /etc/shadow r,\n{extra}  profile child {{\n    include <abstractions/stock>\n  }}\n}}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("");
+    let out = aa(&["review", "-d"]).arg(d).arg(&prof).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("svc: no attachment"), "{text}");
+    assert!(text.contains("svc//child: a child profile"), "{text}");
+    assert!(
+        text.contains("variable @{SVC_DATA} = /srv/svc /var/lib/svc  (source: ")
+            && text.contains("tunables/svc:1)"),
+        "{text}"
+    );
+    // the stock abstraction: one summary line, findings counted, then "shown above"
+    assert!(
+        text.contains("stock abstraction findings (not counted for the exit status): ")
+            && text.contains("1× write-exec"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("@{HOME}/** rwix,  ("),
+        "listed rule by rule: {text}"
+    );
+    assert!(text.contains("(findings shown above)"), "{text}");
+    assert!(!text.contains("deny-rule"), "{text}");
+    assert!(
+        text.contains("Refuses read on exactly /etc/shadow"),
+        "{text}"
+    );
+
+    let out = aa(&["review", "--json", "-d"])
+        .arg(d)
+        .arg(&prof)
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    assert_eq!(r["profiles"][0]["includes"][0]["stock"], true);
+    assert_eq!(r["profiles"][0]["variables"][0]["name"], "SVC_DATA");
+
+    // a finding in the profile's own rules is worth acting on
+    write("  /srv/** rw,\n");
+    let out = aa(&["review", "-d"]).arg(d).arg(&prof).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -638,13 +638,15 @@ pub fn meaning(rule: &Rule) -> String {
             with_conds(s, c)
         }
         (RuleKind::Signal(_), Some(c)) => {
-            let head = format!("signals: {}", access_phrase(&rule.kind, c));
-            let s = with_conds(head, c);
-            if c.cond("set").is_none() {
-                format!("{s} (every signal)")
+            let every = if c.cond("set").is_none() {
+                " (every signal)"
             } else {
-                s
-            }
+                ""
+            };
+            with_conds(
+                format!("signals: {}{every}", access_phrase(&rule.kind, c)),
+                c,
+            )
         }
         (RuleKind::Ptrace(_), Some(c)) => {
             with_conds(format!("ptrace: {}", access_phrase(&rule.kind, c)), c)
@@ -787,7 +789,7 @@ pub const ROWS: &[Row] = rows! {
     // --- signal (Signal rules)
     "signal," => "Allows signals: every access (every signal)", "Signal rules";
     "signal send set=term," => "Allows signals: send; only signals term", "Signal rules";
-    "signal (receive) peer=unconfined," => "Allows signals: receive; only peers confined by unconfined (every signal)", "Signal rules";
+    "signal (receive) peer=unconfined," => "Allows signals: receive (every signal); only peers confined by unconfined", "Signal rules";
     "signal w set=(hup int) peer=foo," => "Allows signals: send; only signals hup|int, peers confined by foo", "Signal rules: w is send";
     // --- ptrace (PTrace rules)
     "ptrace," => "Allows ptrace: every access", "PTrace rules";
@@ -797,7 +799,7 @@ pub const ROWS: &[Row] = rows! {
     "ptrace (r) peer=foo," => "Allows ptrace: read (inspect its /proc/PID files, kcmp, perf); only peers confined by foo", "PTrace rules: r is read";
     "ptrace (w) peer=foo," => "Allows ptrace: trace (attach with ptrace(2): read and rewrite its memory); only peers confined by foo", "PTrace rules: w is trace";
     "ptrace (rw) peer=foo," => "Allows ptrace: read and trace (attach with ptrace(2): read and rewrite its memory); only peers confined by foo", "PTrace rules";
-    "signal (r) peer=foo," => "Allows signals: receive; only peers confined by foo (every signal)", "Signal rules: r is receive";
+    "signal (r) peer=foo," => "Allows signals: receive (every signal); only peers confined by foo", "Signal rules: r is receive";
     "signal (rw) set=usr1 peer=foo," => "Allows signals: send and receive; only signals usr1, peers confined by foo", "Signal rules";
     "dbus (w, write) bus=session," => "Allows D-Bus: send (call methods, emit signals); only bus=session", "DBus rules: 'w' and 'write' are send";
     "dbus (receive, read, rw) bus=session," => "Allows D-Bus: receive, send and receive; only bus=session", "DBus rules";

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::check::coverage::profile_log_name;
-use crate::check::{default_vars, rule_findings, Finding, Severity};
+use crate::check::{default_vars, rule_findings, Code, Finding, Severity};
 use crate::profile::EffectiveProfile;
 
 /// One rule, explained.
@@ -37,6 +37,10 @@ pub struct IncludeSummary {
     pub rules: usize,
     /// Rules from it with findings.
     pub notable: Vec<RuleExplanation>,
+    /// A stock abstraction shipped with AppArmor (under a directory of
+    /// [`RuleContext::stock_dirs`]): its findings are summarised, not the profile's to fix,
+    /// and do not count for the exit code.
+    pub stock: bool,
 }
 
 /// A profile (or hat), explained.
@@ -53,14 +57,54 @@ pub struct ProfileExplanation {
     pub rules: Vec<RuleExplanation>,
     /// What each include brings in, in order of first appearance.
     pub includes: Vec<IncludeSummary>,
+    /// The variables the profile's own rules use, expanded, with where each is set.
+    pub variables: Vec<VariableUse>,
+}
+
+/// A variable a profile uses: its values and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VariableUse {
+    /// Name without `@{}`.
+    pub name: String,
+    /// Values after expansion of nested variables (as the policy sets them).
+    pub values: Vec<String>,
+    /// `file:line` of each assignment, or `built-in default` for a standard tunable whose
+    /// file was not found, or `not set` (the parser would reject the profile).
+    pub from: Vec<String>,
+}
+
+/// Names of the `@{NAME}` references in `text`.
+fn var_refs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("@{") {
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(j) => {
+                let n = &after[..j];
+                if !n.is_empty() && !out.iter().any(|x| x == n) {
+                    out.push(n.to_string());
+                }
+                rest = &after[j + 1..];
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 impl ProfileExplanation {
-    /// Every finding (own rules and includes), worst first.
+    /// The worst finding worth acting on: the profile's own rules and the includes that
+    /// are not stock abstractions.
     pub fn worst(&self) -> Option<Severity> {
         self.rules
             .iter()
-            .chain(self.includes.iter().flat_map(|i| &i.notable))
+            .chain(
+                self.includes
+                    .iter()
+                    .filter(|i| !i.stock)
+                    .flat_map(|i| &i.notable),
+            )
             .flat_map(|r| &r.findings)
             .map(|f| f.severity)
             .max()
@@ -75,6 +119,12 @@ pub struct RuleContext {
     /// Profile names the loaded policy defines (profile directory and the file itself), for
     /// `unknown-exec-target`; `None` to skip that check.
     pub known_profiles: Option<BTreeSet<String>>,
+    /// Directories (as path prefixes, e.g. `/etc/apparmor.d/abstractions/`) whose files are
+    /// stock abstractions shipped with AppArmor.
+    pub stock_dirs: Vec<String>,
+    /// Where each variable is set (`file:line` of each assignment), for showing the values
+    /// of the variables a profile uses with their origin.
+    pub var_origins: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for RuleContext {
@@ -82,6 +132,8 @@ impl Default for RuleContext {
         RuleContext {
             vars: default_vars(),
             known_profiles: None,
+            stock_dirs: Vec::new(),
+            var_origins: BTreeMap::new(),
         }
     }
 }
@@ -102,11 +154,14 @@ pub fn explain_profile_in(
     let mut order: Vec<String> = Vec::new();
     let mut by_file: BTreeMap<String, IncludeSummary> = BTreeMap::new();
     for r in &profile.rules {
+        let mut findings = rule_findings(&r.rule, &ctx.vars, &name, ctx.known_profiles.as_ref());
+        // a deny rule's meaning already says it refuses (and whether it logs): no note each
+        findings.retain(|f| f.code != Code::DenyRule.as_str());
         let ex = RuleExplanation {
             rule: r.text.trim().to_string(),
             source: format!("{}:{}", r.file, r.pos.line),
             meaning: meaning(&r.rule),
-            findings: rule_findings(&r.rule, &ctx.vars, &name, ctx.known_profiles.as_ref()),
+            findings,
         };
         if r.file == main_file {
             rules.push(ex);
@@ -117,6 +172,10 @@ pub fn explain_profile_in(
                     file: r.file.clone(),
                     rules: 0,
                     notable: Vec::new(),
+                    stock: ctx
+                        .stock_dirs
+                        .iter()
+                        .any(|d| r.file.starts_with(d.as_str())),
                 }
             });
             e.rules += 1;
@@ -141,8 +200,34 @@ pub fn explain_profile_in(
             None => format!("flag {f}: not in this tool's table; read apparmor.d(5)"),
         });
     }
+    let mut variables: Vec<VariableUse> = Vec::new();
+    for r in &rules {
+        for n in var_refs(&r.rule) {
+            if variables.iter().any(|v| v.name == n) {
+                continue;
+            }
+            let auto = profile.auto_vars();
+            let values =
+                crate::profile::resolve::expand_with(&format!("@{{{n}}}"), &ctx.vars, &auto)
+                    .unwrap_or_default();
+            let from = match ctx.var_origins.get(&n) {
+                Some(o) if !o.is_empty() => o.clone(),
+                _ if auto.iter().any(|(k, _)| *k == n) => {
+                    vec!["set by the parser for this profile".to_string()]
+                }
+                _ if ctx.vars.contains_key(&n) => vec!["built-in default".to_string()],
+                _ => vec!["not set".to_string()],
+            };
+            variables.push(VariableUse {
+                name: n,
+                values,
+                from,
+            });
+        }
+    }
     ProfileExplanation {
         profile: name,
+        variables,
         flags: profile.header.flags.clone(),
         notes,
         rules,
