@@ -924,3 +924,51 @@ fn review_header_variables_stock_abstractions_and_exit_status() {
     let out = aa(&["review", "-d"]).arg(d).arg(&prof).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A model narrative that contradicts the meaning table (calls `Px` unsafe, says complain
+/// mode denies nothing) is shown flagged as wrong, in text and JSON, never as fact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_flags_a_model_narrative_that_contradicts_the_meaning_table() {
+    let answer = json!({
+        "proposals": [],
+        "explanations": [{"group": "P1", "text": "The helper runs with Px, which is unsafe: it does not scrub the environment. In complain mode nothing is denied."}]
+    });
+    let server = common::server_answering(answer.to_string()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(
+        &prof,
+        "profile svc /usr/bin/svc flags=(complain) {\n  /usr/bin/helper Px,\n}\n",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut cmd = aa(&["review", "--llm", "--model", "m", "--no-cache", "-d"]);
+        cmd.arg(dir.path())
+            .arg("--base-url")
+            .arg(format!("{}/v1", server.uri()))
+            .arg(&prof);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if json {
+            let r = json_of(&out);
+            let c = r["model_contradictions"].as_array().unwrap();
+            assert_eq!(c.len(), 2, "{r:#}");
+            assert!(c[0].as_str().unwrap().contains("scrub the environment"));
+        } else {
+            assert!(
+                text.contains("model-check: WRONG: the model says"),
+                "{text}"
+            );
+            assert!(text.contains("uppercase exec modes"), "{text}");
+            assert!(
+                text.contains("still enforces explicit deny rules"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -58,6 +58,8 @@ struct Report<'a> {
     model: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     model_notes: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    model_contradictions: Vec<String>,
 }
 
 pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
@@ -108,6 +110,10 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
                 profiles: &explained,
                 model: model.as_deref(),
                 model_notes: &notes,
+                model_contradictions: model
+                    .as_deref()
+                    .map(super::explain::flagged)
+                    .unwrap_or_default(),
             },
         )?;
         writeln!(out)?;
@@ -121,6 +127,9 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         }
         if let Some(m) = &model {
             writeln!(out, "model: {}", sanitize(m))?;
+            for f in super::explain::flagged(m) {
+                writeln!(out, "model-check: WRONG: {}", sanitize(&f))?;
+            }
         } else if args.llm.llm {
             writeln!(out, "model: (no valid narrative)")?;
         }

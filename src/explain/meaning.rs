@@ -1007,3 +1007,98 @@ mod tests {
         assert!(block_meaning(true, true, None).contains("aa_change_hat"));
     }
 }
+
+/// Claims a model narrative may make that contradict the meaning table: (pattern over one
+/// sentence, case-insensitive; what the table says). Checked by [`contradictions`].
+pub const WRONG_CLAIMS: &[(&str, &str)] = &[
+    (
+        r"(?-i:\b(Px|Cx|Ux|PUx|CUx|Pix|Cix)\b).*\b(unsafe|not scrub|without scrubbing|doesn't scrub|does not scrub|no scrubbing)",
+        "uppercase exec modes (Px, Cx, Ux, PUx, …) scrub the environment (secure exec); the \
+         lowercase ones do not (apparmor.d(5), Access Modes)",
+    ),
+    (
+        r"(?-i:\b(px|cx|ux)\b).*\b(scrubs?|sanitizes?|cleans?) the environment",
+        "lowercase px, cx, ux do not scrub the environment; the uppercase forms do \
+         (apparmor.d(5), Access Modes)",
+    ),
+    (
+        r"complain.*\b(nothing is (denied|blocked|enforced)|never denie[sd]|denies nothing|no (access|rule) is (denied|enforced))",
+        "complain mode still enforces explicit deny rules (apparmor.d(5), Profile Mode; \
+         logged as DENIED)",
+    ),
+    (
+        r"audit deny.*\b(silen|not logged|without logging|no log)",
+        "`audit deny` logs every refusal; only plain `deny` is silent (apparmor.d(5), Rule \
+         Qualifiers)",
+    ),
+    (
+        r"netlink raw.*\b(forge|sniff|arbitrary (network )?traffic|raw packets)",
+        "`network netlink raw` is the usual netlink socket type (kernel events, routing), \
+         not raw network traffic (apparmor.d(5), Network Rules)",
+    ),
+    (
+        r"\b(PUx|pux|CUx|cux)\b.*\b(always|unconditionally)\b.*unconfined",
+        "pux/PUx run the program unconfined only when no profile exists for it",
+    ),
+];
+
+/// Sentences of a model narrative that contradict the meaning table, each with what the
+/// table says. The narrative is untrusted text: the caller shows these beside it, flagged.
+pub fn contradictions(narrative: &str) -> Vec<(String, &'static str)> {
+    use std::sync::OnceLock;
+    static RES: OnceLock<Vec<regex::Regex>> = OnceLock::new();
+    let res = RES.get_or_init(|| {
+        WRONG_CLAIMS
+            .iter()
+            .filter_map(|(p, _)| {
+                regex::RegexBuilder::new(p)
+                    .case_insensitive(true)
+                    .build()
+                    .ok()
+            })
+            .collect()
+    });
+    let mut out = Vec::new();
+    for sentence in narrative.split_inclusive(['.', '!', '?', '\n', ';']) {
+        let s = sentence.trim();
+        if s.is_empty() {
+            continue;
+        }
+        for (re, (_, truth)) in res.iter().zip(WRONG_CLAIMS) {
+            if re.is_match(s) {
+                out.push((s.to_string(), *truth));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+
+    #[test]
+    fn every_claim_pattern_compiles_and_flags_what_it_should() {
+        for (p, _) in WRONG_CLAIMS {
+            assert!(regex::Regex::new(p).is_ok(), "{p}");
+        }
+        let bad = [
+            "The rule uses Px, which is Unsafe because it does not scrub the environment.",
+            "Here cx scrubs the environment before running the helper.",
+            "The profile is in complain mode, so nothing is denied.",
+            "The audit deny rule silences these accesses.",
+            "It allows network netlink raw, which can forge arbitrary traffic.",
+            "With PUx the program always runs unconfined.",
+        ];
+        for b in bad {
+            assert_eq!(contradictions(b).len(), 1, "{b}");
+        }
+        let good = "Px runs the helper under its own profile with a scrubbed environment. \
+                    In complain mode, deny rules still apply. px keeps the environment.";
+        assert!(
+            contradictions(good).is_empty(),
+            "{:?}",
+            contradictions(good)
+        );
+    }
+}
