@@ -371,6 +371,21 @@ mod tests {
         analyse(&r).into_iter().map(|f| f.code).collect()
     }
 
+    fn message(text: &str) -> String {
+        let Statement::Rule(r) = parse_one(text).expect("parses") else {
+            panic!("not a rule: {text}");
+        };
+        analyse(&r).into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn deny_and_fallback_messages_say_what_the_kernel_does() {
+        assert!(message("audit deny /etc/shadow r,").contains("still logged"));
+        assert!(message("deny /etc/shadow r,").contains("silences"));
+        assert!(message("/usr/bin/a PUx,").ends_with("when no profile exists for it"));
+        assert!(message("/usr/bin/a ux,").ends_with("without confinement"));
+    }
+
     #[test]
     fn flags_dangerous_rules() {
         let cases: &[(&str, &[&str])] = &[
