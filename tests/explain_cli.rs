@@ -577,3 +577,401 @@ async fn transcript_is_never_written_through_a_symlink_or_over_a_file() {
         "appended with --force: {text}"
     );
 }
+
+// --- "Explanations you can trust": the ten statements the issue found wrong, each through
+// the real binary. Meanings come from apparmor.d(5) and the kernel (src/explain/meaning.rs).
+
+/// `review --json` of a profile `svc` with `body` inside; the rule objects by rule text.
+fn review_rules(body: &str) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(
+        &prof,
+        format!("profile svc /usr/bin/svc {{\n{body}\n  profile helper {{\n  }}\n}}\n"),
+    )
+    .unwrap();
+    let out = aa(&["review", "--json", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    let text = aa(&["review", "-d"])
+        .arg(dir.path())
+        .arg(&prof)
+        .output()
+        .unwrap();
+    (
+        json_of(&out),
+        String::from_utf8_lossy(&text.stdout).into_owned(),
+    )
+}
+
+fn rule_of<'a>(r: &'a Value, rule: &str) -> &'a Value {
+    r["profiles"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == rule)
+        .unwrap_or_else(|| panic!("{rule} not in {r:#}"))
+}
+
+fn meaning_of(r: &Value, rule: &str) -> String {
+    rule_of(r, rule)["meaning"].as_str().unwrap().to_string()
+}
+
+fn finding_messages(r: &Value, rule: &str) -> Vec<(String, String)> {
+    rule_of(r, rule)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// 1. Uppercase exec modes scrub the environment; lowercase ones do not and get the warning.
+#[test]
+fn trust_uppercase_exec_modes_scrub_the_environment() {
+    let up = ["Px", "Cx", "Ux", "PUx", "Pix", "Cix", "CUx"];
+    let low = ["px", "cx", "ux", "pux", "pix", "cix", "cux"];
+    let body: String = up
+        .iter()
+        .chain(low.iter())
+        .enumerate()
+        .map(|(i, m)| format!("  /usr/bin/p{i} {m},\n"))
+        .collect();
+    let (r, _) = review_rules(&body);
+    for (i, m) in up.iter().chain(low.iter()).enumerate() {
+        let text = meaning_of(&r, &format!("/usr/bin/p{i} {m},"));
+        if m.chars().next().unwrap().is_ascii_uppercase() {
+            assert!(text.contains("the environment is scrubbed"), "{m}: {text}");
+            assert!(
+                !text.contains("unsafe") && !text.contains("without scrubbing"),
+                "{m}: {text}"
+            );
+        } else {
+            assert!(text.contains("NOT scrubbed"), "{m}: {text}");
+        }
+    }
+}
+
+/// 2. A bare access word is that access only, not "any access".
+#[test]
+fn trust_bare_access_words_grant_only_the_named_access() {
+    let rules = [
+        ("ptrace read peer=unconfined,", "ptrace: read"),
+        ("dbus send bus=system path=/org/x,", "D-Bus: send"),
+        ("signal send set=term peer=svc,", "signals: send"),
+        (
+            "unix connect type=stream,",
+            "Unix sockets (abstract and anonymous): connect",
+        ),
+    ];
+    let body: String = rules.iter().map(|(r, _)| format!("  {r}\n")).collect();
+    let (r, _) = review_rules(&body);
+    for (rule, want) in rules {
+        let m = meaning_of(&r, rule);
+        assert!(
+            !m.contains("any access") && !m.contains("every access"),
+            "{rule}: {m}"
+        );
+        assert!(m.contains(want), "{rule}: {m}");
+    }
+}
+
+/// 3. Complain mode still enforces explicit deny rules.
+#[test]
+fn trust_complain_mode_still_enforces_deny_rules() {
+    let out = aa(&[
+        "review",
+        "examples/webserver/profile/usr.sbin.examplehttpd",
+        "-d",
+        "examples/webserver/profile",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("nothing is denied"), "{text}");
+    assert!(
+        text.contains("explicit deny rules are still enforced"),
+        "{text}"
+    );
+    // and the deny rules themselves say so
+    assert!(text.contains("Refuses read"), "{text}");
+    assert!(text.contains("even in complain mode"), "{text}");
+}
+
+/// 4. `audit deny` logs every refusal; only plain `deny` silences the evidence.
+#[test]
+fn trust_audit_deny_logs_every_refusal() {
+    let (r, _) = review_rules("  audit deny /etc/shadow r,\n  deny /etc/gshadow r,\n");
+    let audit = meaning_of(&r, "audit deny /etc/shadow r,");
+    assert!(audit.contains("logs every refusal"), "{audit}");
+    assert!(!audit.contains("silen"), "{audit}");
+    let plain = meaning_of(&r, "deny /etc/gshadow r,");
+    assert!(plain.contains("silently (no log entry)"), "{plain}");
+    // and neither gets a note that would say otherwise
+    for rule in ["audit deny /etc/shadow r,", "deny /etc/gshadow r,"] {
+        let f = finding_messages(&r, rule);
+        assert!(
+            f.iter().all(|(_, m)| !m.contains("silences")),
+            "{rule}: {f:?}"
+        );
+    }
+}
+
+/// 5. Under no_new_privs only `ix` or a stack works; an unstacked `cx` is refused too.
+#[test]
+fn trust_no_new_privs_advice_is_ix_or_stacking() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        "type=AVC msg=audit(1700000000.000:4): apparmor=\"DENIED\" operation=\"exec\" info=\"no new privs\" error=-1 profile=\"svc\" name=\"/usr/bin/helper\" pid=1 comm=\"svc\" requested_mask=\"x\" denied_mask=\"x\" fsuid=0 ouid=0 target=\"helper\"\n",
+    )
+    .unwrap();
+    let out = aa(&["explain", "--json"]).arg(&log).output().unwrap();
+    let r = json_of(&out);
+    let nnp = r["groups"][0]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == "no-new-privs")
+        .unwrap_or_else(|| panic!("{r:#}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!nnp.contains("a child profile (`cx`)"), "{nnp}");
+    assert!(nnp.contains("`ix`") && nnp.contains("&"), "{nnp}");
+    assert!(nnp.contains("`cx` to a child profile is refused"), "{nnp}");
+}
+
+/// Statement 6: a logged dac_override is a write, dac_read_search is not advised for it; a
+/// blocked `capability dac_read_search` says why and how to proceed.
+#[test]
+fn trust_dac_override_is_a_write_and_dac_read_search_says_why_blocked() {
+    let out = aa(&["explain", "--json", "examples/webserver/audit.log"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    let g = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["resource"] == "dac_override")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    let msgs: Vec<&str> = g["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["message"].as_str().unwrap())
+        .collect();
+    let all = msgs.join("\n");
+    assert!(!all.contains("dac_read_search is often enough"), "{all}");
+    assert!(
+        all.contains("dac_read_search will not help with a write"),
+        "{all}"
+    );
+
+    let (r, _) = review_rules("  capability dac_read_search,\n");
+    let f = finding_messages(&r, "capability dac_read_search,");
+    let (code, msg) = &f[0];
+    assert_eq!(code, "dangerous-capability");
+    assert!(msg.contains("open_by_handle_at"), "why: {msg}");
+    assert!(
+        msg.contains("edit the rule to accept it yourself"),
+        "how: {msg}"
+    );
+}
+
+/// 7. `network netlink raw` is the normal netlink socket; raw inet sockets keep the warning.
+#[test]
+fn trust_netlink_raw_is_not_a_raw_network_socket() {
+    let (r, _) = review_rules("  network netlink raw,\n  network inet raw,\n");
+    let netlink = finding_messages(&r, "network netlink raw,");
+    assert!(
+        netlink.iter().all(|(c, _)| c != "raw-socket"),
+        "{netlink:?}"
+    );
+    assert!(!meaning_of(&r, "network netlink raw,").contains("forge"));
+    let inet = finding_messages(&r, "network inet raw,");
+    assert!(inet.iter().any(|(c, _)| c == "raw-socket"), "{inet:?}");
+}
+
+/// 8. `PUx` leaves confinement only when no profile exists for the program.
+#[test]
+fn trust_pux_is_unconfined_only_without_a_profile() {
+    let (r, _) = review_rules("  /usr/bin/a PUx,\n  /usr/bin/b ux,\n");
+    let pux = finding_messages(&r, "/usr/bin/a PUx,");
+    assert!(
+        pux.iter()
+            .any(|(c, m)| c == "unconfined-exec" && m.ends_with("when no profile exists for it")),
+        "{pux:?}"
+    );
+    assert!(meaning_of(&r, "/usr/bin/a PUx,").contains("if one exists, else UNCONFINED"));
+    let ux = finding_messages(&r, "/usr/bin/b ux,");
+    assert!(
+        ux.iter()
+            .any(|(_, m)| m.ends_with("runs the program without confinement")),
+        "{ux:?}"
+    );
+}
+
+/// 9. `&` stacks: the program is confined by both profiles.
+#[test]
+fn trust_stacking_is_explained() {
+    let (r, _) = review_rules("  /usr/bin/groff Cx -> &man_groff,\n  profile man_groff {\n  }\n");
+    let m = meaning_of(&r, "/usr/bin/groff Cx -> &man_groff,");
+    assert!(m.contains("STACKED"), "{m}");
+    assert!(m.contains("AND by its child profile man_groff"), "{m}");
+}
+
+/// 10. No placeholder is shown as a meaning.
+#[test]
+fn trust_no_placeholder_meanings() {
+    let rules = [
+        "userns,",
+        "mqueue,",
+        "io_uring sqpoll,",
+        "deny /usr/bin/a x,",
+        "change_profile -> other,",
+    ];
+    let body: String = rules.iter().map(|r| format!("  {r}\n")).collect();
+    let (r, _) = review_rules(&body);
+    for rule in rules {
+        let m = meaning_of(&r, rule);
+        assert!(
+            !m.ends_with(" rule") && !m.contains("deny rules only"),
+            "{rule}: {m}"
+        );
+    }
+    assert!(meaning_of(&r, "userns,").contains("creating user namespaces"));
+    assert!(meaning_of(&r, "deny /usr/bin/a x,").starts_with("Refuses execute"));
+}
+
+/// `review` says how each profile is entered (no attachment: only by a transition), shows
+/// the variables its rules use with where each is set, summarises a stock abstraction's
+/// findings once per include, gives plain deny rules no note each, and exits 0 when only
+/// stock abstractions have findings (1 once the profile's own rules do): `review` gates CI.
+#[test]
+fn review_header_variables_stock_abstractions_and_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("abstractions")).unwrap();
+    std::fs::create_dir_all(d.join("tunables")).unwrap();
+    std::fs::write(
+        d.join("tunables/svc"),
+        "@{SVC_DATA} = /srv/svc /var/lib/svc\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("abstractions/stock"),
+        "  /etc/stock r,\n  owner @{HOME}/** rwix,\n",
+    )
+    .unwrap();
+    let prof = d.join("svc");
+    let write = |extra: &str| {
+        std::fs::write(
+            &prof,
+            format!(
+                "include <tunables/svc>\n@{{HOME}} = /home/*/\nprofile svc {{\n  include <abstractions/stock>\n  @{{SVC_DATA}}/** r,\n  deny /etc/shadow r,\n{extra}  profile child {{\n    include <abstractions/stock>\n  }}\n}}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("");
+    let out = aa(&["review", "-d"]).arg(d).arg(&prof).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("svc: no attachment"), "{text}");
+    assert!(text.contains("svc//child: a child profile"), "{text}");
+    assert!(
+        text.contains("variable @{SVC_DATA} = /srv/svc /var/lib/svc  (source: ")
+            && text.contains("tunables/svc:1)"),
+        "{text}"
+    );
+    // the stock abstraction: one summary line, findings counted, then "shown above"
+    assert!(
+        text.contains("stock abstraction findings (not counted for the exit status): ")
+            && text.contains("1× write-exec"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("@{HOME}/** rwix,  ("),
+        "listed rule by rule: {text}"
+    );
+    assert!(text.contains("(findings shown above)"), "{text}");
+    assert!(!text.contains("deny-rule"), "{text}");
+    assert!(
+        text.contains("Refuses read on exactly /etc/shadow"),
+        "{text}"
+    );
+
+    let out = aa(&["review", "--json", "-d"])
+        .arg(d)
+        .arg(&prof)
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    assert_eq!(r["profiles"][0]["includes"][0]["stock"], true);
+    assert_eq!(r["profiles"][0]["variables"][0]["name"], "SVC_DATA");
+
+    // a finding in the profile's own rules is worth acting on
+    write("  /srv/** rw,\n");
+    let out = aa(&["review", "-d"]).arg(d).arg(&prof).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// A model narrative that contradicts the meaning table (calls `Px` unsafe, says complain
+/// mode denies nothing) is shown flagged as wrong, in text and JSON, never as fact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_flags_a_model_narrative_that_contradicts_the_meaning_table() {
+    let answer = json!({
+        "proposals": [],
+        "explanations": [{"group": "P1", "text": "The helper runs with Px, which is unsafe: it does not scrub the environment. In complain mode nothing is denied."}]
+    });
+    let server = common::server_answering(answer.to_string()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("usr.bin.svc");
+    std::fs::write(
+        &prof,
+        "profile svc /usr/bin/svc flags=(complain) {\n  /usr/bin/helper Px,\n}\n",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut cmd = aa(&["review", "--llm", "--model", "m", "--no-cache", "-d"]);
+        cmd.arg(dir.path())
+            .arg("--base-url")
+            .arg(format!("{}/v1", server.uri()))
+            .arg(&prof);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if json {
+            let r = json_of(&out);
+            let c = r["model_contradictions"].as_array().unwrap();
+            assert_eq!(c.len(), 2, "{r:#}");
+            assert!(c[0].as_str().unwrap().contains("scrub the environment"));
+        } else {
+            assert!(
+                text.contains("model-check: WRONG: the model says"),
+                "{text}"
+            );
+            assert!(text.contains("uppercase exec modes"), "{text}");
+            assert!(
+                text.contains("still enforces explicit deny rules"),
+                "{text}"
+            );
+        }
+    }
+}

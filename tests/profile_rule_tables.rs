@@ -58,27 +58,23 @@ fn one(c: &CondRule, k: &str) -> Option<String> {
 }
 
 fn exec_text(e: ExecMode) -> String {
-    let (c, unsafe_env, i, u) = match e {
+    let (c, scrub_env, i, u) = match e {
         ExecMode::X => return "x".into(),
         ExecMode::Inherit => return "ix".into(),
-        ExecMode::Unconfined { unsafe_env } => return if unsafe_env { "Ux" } else { "ux" }.into(),
+        ExecMode::Unconfined { scrub_env } => return if scrub_env { "Ux" } else { "ux" }.into(),
         ExecMode::Profile {
-            unsafe_env,
+            scrub_env,
             inherit_fallback,
             unconfined_fallback,
-        } => ('p', unsafe_env, inherit_fallback, unconfined_fallback),
+        } => ('p', scrub_env, inherit_fallback, unconfined_fallback),
         ExecMode::Child {
-            unsafe_env,
+            scrub_env,
             inherit_fallback,
             unconfined_fallback,
-        } => ('c', unsafe_env, inherit_fallback, unconfined_fallback),
+        } => ('c', scrub_env, inherit_fallback, unconfined_fallback),
     };
     let mut s = String::new();
-    s.push(if unsafe_env {
-        c.to_ascii_uppercase()
-    } else {
-        c
-    });
+    s.push(if scrub_env { c.to_ascii_uppercase() } else { c });
     if i {
         s.push('i');
     }

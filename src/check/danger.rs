@@ -25,6 +25,26 @@ pub const DANGEROUS_CAPABILITIES: &[&str] = &[
     "setfcap",
 ];
 
+/// Why a dangerous capability is blocked and how to go on, for those a log often asks for.
+/// Capabilities never widen the file rules: they bypass the file's owner and mode (DAC) on
+/// paths the profile already allows (apparmor.d(5) "Capabilities").
+pub const CAPABILITY_WHY: &[(&str, &str)] = &[
+    (
+        "dac_read_search",
+        "bypasses file owner and mode for reading and directory search on every path the \
+         profile allows, and opens files by handle (open_by_handle_at, a known container \
+         escape); better give the service's user read access to those files (group, ACL); if \
+         it is really needed, edit the rule to accept it yourself",
+    ),
+    (
+        "dac_override",
+        "bypasses file owner and mode for writing (and reading) every path the profile \
+         allows; the kernel asks for it after dac_read_search, so it means a write or \
+         execute; better give the service's user write access to those files (owner, group, \
+         ACL); if it is really needed, edit the rule to accept it yourself",
+    ),
+];
+
 /// Capabilities worth a second look.
 pub const SENSITIVE_CAPABILITIES: &[&str] = &[
     "setuid",
@@ -185,9 +205,13 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
         out.push(f);
     }
     if rule.qualifiers.deny {
-        out.push(
-            Code::DenyRule.finding("a deny rule grants nothing and silences the evidence for good"),
-        );
+        // apparmor.d(5) "Rule Qualifiers": deny refuses without logging; `audit deny` logs
+        out.push(Code::DenyRule.finding(if rule.qualifiers.audit {
+            "an `audit deny` rule grants nothing; every refused access is still logged"
+        } else {
+            "a deny rule grants nothing and silences the evidence for good (refusals are not \
+             logged, in complain mode too)"
+        }));
         return out;
     }
     if let Some(f) = broad(rule) {
@@ -236,8 +260,15 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
                 };
                 if unconfined {
                     let arrow = if to_unconfined { " -> unconfined" } else { "" };
+                    // `pux`/`PUx`/`cux`/`CUx` fall back to unconfined only when no profile
+                    // matches (apparmor.d(5) "unconfined fallback execute mode")
+                    let when = if !to_unconfined && !matches!(mode, ExecMode::Unconfined { .. }) {
+                        " when no profile exists for it"
+                    } else {
+                        ""
+                    };
                     out.push(Code::UnconfinedExec.finding(format!(
-                        "`{}{arrow}` runs the program without confinement",
+                        "`{}{arrow}` runs the program without confinement{when}",
                         f.perms.text
                     )));
                 }
@@ -249,7 +280,12 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
             }
             for n in names {
                 if DANGEROUS_CAPABILITIES.contains(&n.as_str()) {
-                    out.push(Code::DangerousCapability.finding(format!("capability {n}")));
+                    let why = CAPABILITY_WHY
+                        .iter()
+                        .find(|(c, _)| c == n)
+                        .map(|(_, w)| format!(": {w}"))
+                        .unwrap_or_default();
+                    out.push(Code::DangerousCapability.finding(format!("capability {n}{why}")));
                 } else if SENSITIVE_CAPABILITIES.contains(&n.as_str()) {
                     out.push(Code::SensitiveCapability.finding(format!("capability {n}")));
                 }
@@ -259,8 +295,17 @@ pub fn analyse(rule: &Rule) -> Vec<Finding> {
             if unrestricted(c) {
                 out.push(Code::UnrestrictedRule.finding("`network,` allows every socket"));
             }
-            if c.words.iter().any(|w| w == "raw" || w == "packet") {
-                out.push(Code::RawSocket.finding("raw or packet socket"));
+            // SOCK_RAW is the normal netlink type (apparmor.d(5) "Network Rules": netlink
+            // rules may only say dgram or raw); raw inet sockets and `packet` see and forge
+            // traffic
+            let netlink_only = c.words.iter().any(|w| w == "netlink")
+                && c.words
+                    .iter()
+                    .all(|w| NETWORK_NON_FAMILIES.contains(&w.as_str()) || w == "netlink");
+            if c.words.iter().any(|w| w == "packet") {
+                out.push(Code::RawSocket.finding("packet socket: sees and forges every frame"));
+            } else if c.words.iter().any(|w| w == "raw") && !netlink_only {
+                out.push(Code::RawSocket.finding("raw socket: reads and forges network traffic"));
             }
         }
         RuleKind::Mount(_)
@@ -324,6 +369,21 @@ mod tests {
             panic!("not a rule: {text}");
         };
         analyse(&r).into_iter().map(|f| f.code).collect()
+    }
+
+    fn message(text: &str) -> String {
+        let Statement::Rule(r) = parse_one(text).expect("parses") else {
+            panic!("not a rule: {text}");
+        };
+        analyse(&r).into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn deny_and_fallback_messages_say_what_the_kernel_does() {
+        assert!(message("audit deny /etc/shadow r,").contains("still logged"));
+        assert!(message("deny /etc/shadow r,").contains("silences"));
+        assert!(message("/usr/bin/a PUx,").ends_with("when no profile exists for it"));
+        assert!(message("/usr/bin/a ux,").ends_with("without confinement"));
     }
 
     #[test]
@@ -390,7 +450,13 @@ mod tests {
             ("ptrace (readby),", &[]),
             ("network stream,", &["broad-rule"]),
             ("network inet stream,", &[]),
-            ("network netlink raw,", &["raw-socket"]),
+            // SOCK_RAW is the usual netlink type: no warning; raw inet sockets keep it
+            ("network netlink raw,", &[]),
+            ("network netlink dgram,", &[]),
+            ("network inet raw,", &["raw-socket"]),
+            ("network inet6 raw,", &["raw-socket"]),
+            ("network raw,", &["broad-rule", "raw-socket"]),
+            ("network packet,", &["raw-socket"]),
         ];
         for (rule, want) in cases {
             assert_eq!(codes(rule), want.to_vec(), "{rule}");

@@ -66,6 +66,17 @@ struct Entry<'a> {
     causes: &'a GroupCauses,
     #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    model_contradictions: Vec<String>,
+}
+
+/// The sentences of a model narrative that contradict the meaning table, flagged with what
+/// the table says (`aa_assist::explain::meaning::contradictions`).
+pub(crate) fn flagged(narrative: &str) -> Vec<String> {
+    aa_assist::explain::meaning::contradictions(narrative)
+        .into_iter()
+        .map(|(s, truth)| format!("the model says {s:?}, which is wrong: {truth}"))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -199,6 +210,10 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
                 .map(|c| Entry {
                     causes: c,
                     model: model.get(&c.group).map(String::as_str),
+                    model_contradictions: model
+                        .get(&c.group)
+                        .map(|t| flagged(t))
+                        .unwrap_or_default(),
                 })
                 .collect(),
             model_notes: &notes,
@@ -251,6 +266,9 @@ fn print_text(
         }
         if let Some(t) = model.get(&g.group) {
             writeln!(out, "    model: {}", sanitize(t))?;
+            for f in flagged(t) {
+                writeln!(out, "    model-check: WRONG: {}", sanitize(&f))?;
+            }
         } else if llm && !g.causes.is_empty() {
             writeln!(out, "    model: (no valid explanation)")?;
         }

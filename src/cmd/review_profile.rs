@@ -2,6 +2,7 @@
 //! the over-broad and dangerous ones with the cross-check's danger findings. With `--llm`,
 //! the model's narrative is shown beside (never instead of) the deterministic reading.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::Context;
@@ -27,7 +28,10 @@ Examples:
   # A profile by name from /etc/apparmor.d, with a model's narrative, as JSON:
   aa-assist review usr.sbin.nginx --llm --json
 
-Exit status: 0 nothing worse than a note, 1 a warning or error finding, 2 error.";
+Exit status: 0 nothing worth acting on, 1 a warning or error finding in the profile's own
+rules or in an include that is not a stock abstraction (so `review` can gate CI), 2 error.
+Findings inside the stock abstractions (PROFILE_DIR/abstractions/) are summarised per
+include and do not set the exit status.";
 
 /// Flags of `aa-assist review`.
 #[derive(Debug, clap::Args)]
@@ -54,6 +58,8 @@ struct Report<'a> {
     model: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     model_notes: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    model_contradictions: Vec<String>,
 }
 
 pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
@@ -68,7 +74,7 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .first()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| path.display().to_string());
-    let ctx = context(&policy, args.dirs.dir());
+    let ctx = context(&policy, args.dirs.dir(), &args.dirs.include);
     let explained: Vec<ProfileExplanation> = policy
         .profiles
         .iter()
@@ -104,6 +110,10 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
                 profiles: &explained,
                 model: model.as_deref(),
                 model_notes: &notes,
+                model_contradictions: model
+                    .as_deref()
+                    .map(super::explain::flagged)
+                    .unwrap_or_default(),
             },
         )?;
         writeln!(out)?;
@@ -111,11 +121,15 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         for w in &policy.warnings {
             writeln!(out, "{}", sanitize(&w.to_string()))?;
         }
+        let mut shown = BTreeSet::new();
         for p in &explained {
-            print_profile(&mut out, p)?;
+            print_profile(&mut out, p, &mut shown)?;
         }
         if let Some(m) = &model {
             writeln!(out, "model: {}", sanitize(m))?;
+            for f in super::explain::flagged(m) {
+                writeln!(out, "model-check: WRONG: {}", sanitize(&f))?;
+            }
         } else if args.llm.llm {
             writeln!(out, "model: (no valid narrative)")?;
         }
@@ -133,13 +147,53 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
 
 /// Variables and profile names for judging the rules: the standard tunables and the
 /// policy's own variables; the names the profile directory and the file define.
-fn context(policy: &aa_assist::profile::LoadedPolicy, dir: &std::path::Path) -> RuleContext {
+fn context(
+    policy: &aa_assist::profile::LoadedPolicy,
+    dir: &std::path::Path,
+    extra: &[std::path::PathBuf],
+) -> RuleContext {
     let mut ctx = RuleContext::default();
     ctx.vars.extend(policy.variables.clone());
     let mut known = aa_assist::check::names::names_in_dir(dir);
     known.extend(policy.profiles.iter().map(profile_log_name));
     ctx.known_profiles = Some(known);
+    // the abstractions shipped with AppArmor: their findings are summarised per include
+    ctx.stock_dirs = std::iter::once(dir)
+        .chain(extra.iter().map(std::path::PathBuf::as_path))
+        .map(|d| format!("{}/", d.join("abstractions").display()))
+        .collect();
+    ctx.var_origins = var_origins(&policy.files_read);
     ctx
+}
+
+/// Where each variable is assigned: `file:line` of every `@{NAME} =`, `+=`, `?=`, `:=` line
+/// in the files the policy was read from (tunables, includes, the profile).
+fn var_origins(files: &[std::path::PathBuf]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            let Some(rest) = l.strip_prefix("@{") else {
+                continue;
+            };
+            let Some(end) = rest.find('}') else {
+                continue;
+            };
+            let after = rest[end + 1..].trim_start();
+            if ["=", "+=", "?=", ":="]
+                .iter()
+                .any(|op| after.starts_with(op))
+            {
+                out.entry(rest[..end].to_string())
+                    .or_default()
+                    .push(format!("{}:{}", f.display(), i + 1));
+            }
+        }
+    }
+    out
 }
 
 fn severity(s: Severity) -> &'static str {
@@ -174,21 +228,69 @@ fn print_rule(out: &mut impl Write, r: &RuleExplanation, indent: &str) -> std::i
     print_findings(out, &r.findings, &format!("{indent}    "))
 }
 
-fn print_profile(out: &mut impl Write, p: &ProfileExplanation) -> std::io::Result<()> {
+fn print_profile(
+    out: &mut impl Write,
+    p: &ProfileExplanation,
+    shown: &mut BTreeSet<String>,
+) -> std::io::Result<()> {
     let flags = if p.flags.is_empty() {
         String::new()
     } else {
         format!(" flags=({})", p.flags.join(","))
     };
     writeln!(out, "profile {}{}", sanitize(&p.profile), sanitize(&flags))?;
-    if p.flags.iter().any(|f| f == "complain") {
-        writeln!(out, "  note: complain mode: nothing is denied, only logged")?;
+    for n in &p.notes {
+        writeln!(out, "  note: {}", sanitize(n))?;
     }
-    for inc in &p.includes {
+    for v in &p.variables {
+        let mut vals: Vec<&str> = v.values.iter().map(String::as_str).take(6).collect();
+        if v.values.len() > 6 {
+            vals.push("…");
+        }
         writeln!(
             out,
-            "  include {}: brings in {} rule(s){}",
-            sanitize(&inc.file),
+            "  variable @{{{}}} = {}  (source: {})",
+            sanitize(&v.name),
+            sanitize(&vals.join(" ")),
+            sanitize(&v.from.join(", "))
+        )?;
+    }
+    for inc in &p.includes {
+        let file = sanitize(&inc.file);
+        if !shown.insert(inc.file.clone()) {
+            writeln!(
+                out,
+                "  include {file}: brings in {} rule(s) (findings shown above)",
+                inc.rules
+            )?;
+            continue;
+        }
+        if inc.stock {
+            // a stock abstraction: one line, findings counted by code
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for f in inc.notable.iter().flat_map(|r| &r.findings) {
+                *counts.entry(f.code.as_str()).or_default() += 1;
+            }
+            let summary = if counts.is_empty() {
+                String::new()
+            } else {
+                let parts: Vec<String> = counts.iter().map(|(c, n)| format!("{n}× {c}")).collect();
+                format!(
+                    "; stock abstraction findings (not counted for the exit status): {}",
+                    parts.join(", ")
+                )
+            };
+            writeln!(
+                out,
+                "  include {file}: brings in {} rule(s){}",
+                inc.rules,
+                sanitize(&summary)
+            )?;
+            continue;
+        }
+        writeln!(
+            out,
+            "  include {file}: brings in {} rule(s){}",
             inc.rules,
             if inc.notable.is_empty() {
                 String::new()

@@ -6,6 +6,7 @@
 //! never prints. Coverage comes from [`crate::check::coverage`], rule dangers from
 //! [`crate::check::danger`]: one implementation of each.
 
+pub mod meaning;
 pub mod profile;
 
 use std::collections::HashMap;
@@ -103,12 +104,12 @@ pub struct GroupCauses {
 }
 
 /// Capabilities for which a narrower one often suffices: (asked, narrower, when).
+///
+/// `dac_override` is not here: for a read-only access (read, directory search) the kernel
+/// asks for `CAP_DAC_READ_SEARCH` first and `CAP_DAC_OVERRIDE` only after it is refused
+/// (fs/namei.c `generic_permission`), so a logged `dac_override` means a write or execute,
+/// which `dac_read_search` does not allow. See [`DAC_OVERRIDE_CAUSE`].
 pub const NARROWER_CAPABILITIES: &[(&str, &str, &str)] = &[
-    (
-        "dac_override",
-        "dac_read_search",
-        "when the program only reads files or searches directories it does not own",
-    ),
     (
         "sys_admin",
         "a specific capability (e.g. sys_resource, net_admin, sys_ptrace) or a mount rule",
@@ -125,6 +126,15 @@ pub const NARROWER_CAPABILITIES: &[(&str, &str, &str)] = &[
         "when the program only reads /proc/PID of other processes",
     ),
 ];
+
+/// What a logged `dac_override` means and what to do instead.
+pub const DAC_OVERRIDE_CAUSE: &str = "capability dac_override was asked for: the kernel asks \
+     for dac_read_search first when the access only reads a file or searches a directory, so \
+     dac_override means the program writes (or executes) a file whose owner and mode do not let \
+     its user do that; dac_read_search will not help with a write. Narrower than the \
+     capability: give the service's user write access to that file (owner, group, ACL). Only \
+     if dac_read_search was refused just before for the same access may the access be a read: \
+     then allow only dac_read_search and watch for a new denial";
 
 /// Explain every group of `grouping`. With `statuses` (from
 /// [`crate::check::coverage::statuses`] for a given profile), groups the profile already
@@ -232,9 +242,11 @@ fn group_causes(
             class: CauseClass::NoNewPrivs,
             message: format!(
                 "the transition was refused because the task runs with no_new_privs ({i:?}, \
-                 e.g. systemd NoNewPrivileges= or a container runtime); a profile change \
-                 under no_new_privs is only allowed to a stacked or the same profile — use \
-                 `ix`, a child profile (`cx`), or stack instead of `px`"
+                 e.g. systemd NoNewPrivileges= or a container runtime); under no_new_privs \
+                 the kernel only allows a transition that keeps the current confinement \
+                 (security/apparmor/domain.c): use `ix` (stay in this profile) or stack the \
+                 target (`px -> &NAME`, `cx -> &NAME`, confined by both); a plain `px` or \
+                 `cx` to a child profile is refused the same way"
             ),
         });
     }
@@ -260,6 +272,12 @@ fn group_causes(
         });
     }
     if class == EventClass::Capability {
+        if resource == "dac_override" || operation == "dac_override" {
+            out.push(Cause {
+                class: CauseClass::NarrowerCapability,
+                message: DAC_OVERRIDE_CAUSE.into(),
+            });
+        }
         for (cap, narrower, when) in NARROWER_CAPABILITIES {
             if resource == *cap || operation == *cap {
                 out.push(Cause {
@@ -368,7 +386,11 @@ mod tests {
             r#"type=AVC msg=audit(1700000000.000:2): apparmor="DENIED" operation="capable" profile="/usr/bin/svc" pid=1 comm="svc" capability=1  capname="dac_override""#,
         ]);
         assert_eq!(classes(&g[0]), vec!["narrower-capability", "missing-rule"]);
-        assert!(g[0].causes[0].message.contains("dac_read_search"));
+        let m = &g[0].causes[0].message;
+        assert!(
+            m.contains("dac_read_search will not help with a write"),
+            "{m}"
+        );
     }
 
     #[test]

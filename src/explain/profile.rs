@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::check::coverage::profile_log_name;
-use crate::check::{default_vars, rule_findings, Finding, Severity};
-use crate::profile::rule::{CondRule, ExecMode, FilePerms, Rule, RuleKind};
+use crate::check::{default_vars, rule_findings, Code, Finding, Severity};
 use crate::profile::EffectiveProfile;
 
 /// One rule, explained.
@@ -38,6 +37,10 @@ pub struct IncludeSummary {
     pub rules: usize,
     /// Rules from it with findings.
     pub notable: Vec<RuleExplanation>,
+    /// A stock abstraction shipped with AppArmor (under a directory of
+    /// [`RuleContext::stock_dirs`]): its findings are summarised, not the profile's to fix,
+    /// and do not count for the exit code.
+    pub stock: bool,
 }
 
 /// A profile (or hat), explained.
@@ -47,18 +50,61 @@ pub struct ProfileExplanation {
     pub profile: String,
     /// Flags written in the header (`complain`, `attach_disconnected`, …).
     pub flags: Vec<String>,
+    /// What the header means: how the profile is entered (attachment, child profile, hat,
+    /// or no attachment at all) and what each flag does, from the meaning table.
+    pub notes: Vec<String>,
     /// Rules written in the profile's own file.
     pub rules: Vec<RuleExplanation>,
     /// What each include brings in, in order of first appearance.
     pub includes: Vec<IncludeSummary>,
+    /// The variables the profile's own rules use, expanded, with where each is set.
+    pub variables: Vec<VariableUse>,
+}
+
+/// A variable a profile uses: its values and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VariableUse {
+    /// Name without `@{}`.
+    pub name: String,
+    /// Values after expansion of nested variables (as the policy sets them).
+    pub values: Vec<String>,
+    /// `file:line` of each assignment, or `built-in default` for a standard tunable whose
+    /// file was not found, or `not set` (the parser would reject the profile).
+    pub from: Vec<String>,
+}
+
+/// Names of the `@{NAME}` references in `text`.
+fn var_refs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("@{") {
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(j) => {
+                let n = &after[..j];
+                if !n.is_empty() && !out.iter().any(|x| x == n) {
+                    out.push(n.to_string());
+                }
+                rest = &after[j + 1..];
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 impl ProfileExplanation {
-    /// Every finding (own rules and includes), worst first.
+    /// The worst finding worth acting on: the profile's own rules and the includes that
+    /// are not stock abstractions.
     pub fn worst(&self) -> Option<Severity> {
         self.rules
             .iter()
-            .chain(self.includes.iter().flat_map(|i| &i.notable))
+            .chain(
+                self.includes
+                    .iter()
+                    .filter(|i| !i.stock)
+                    .flat_map(|i| &i.notable),
+            )
             .flat_map(|r| &r.findings)
             .map(|f| f.severity)
             .max()
@@ -73,6 +119,12 @@ pub struct RuleContext {
     /// Profile names the loaded policy defines (profile directory and the file itself), for
     /// `unknown-exec-target`; `None` to skip that check.
     pub known_profiles: Option<BTreeSet<String>>,
+    /// Directories (as path prefixes, e.g. `/etc/apparmor.d/abstractions/`) whose files are
+    /// stock abstractions shipped with AppArmor.
+    pub stock_dirs: Vec<String>,
+    /// Where each variable is set (`file:line` of each assignment), for showing the values
+    /// of the variables a profile uses with their origin.
+    pub var_origins: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for RuleContext {
@@ -80,6 +132,8 @@ impl Default for RuleContext {
         RuleContext {
             vars: default_vars(),
             known_profiles: None,
+            stock_dirs: Vec::new(),
+            var_origins: BTreeMap::new(),
         }
     }
 }
@@ -100,11 +154,14 @@ pub fn explain_profile_in(
     let mut order: Vec<String> = Vec::new();
     let mut by_file: BTreeMap<String, IncludeSummary> = BTreeMap::new();
     for r in &profile.rules {
+        let mut findings = rule_findings(&r.rule, &ctx.vars, &name, ctx.known_profiles.as_ref());
+        // a deny rule's meaning already says it refuses (and whether it logs): no note each
+        findings.retain(|f| f.code != Code::DenyRule.as_str());
         let ex = RuleExplanation {
             rule: r.text.trim().to_string(),
             source: format!("{}:{}", r.file, r.pos.line),
             meaning: meaning(&r.rule),
-            findings: rule_findings(&r.rule, &ctx.vars, &name, ctx.known_profiles.as_ref()),
+            findings,
         };
         if r.file == main_file {
             rules.push(ex);
@@ -115,6 +172,10 @@ pub fn explain_profile_in(
                     file: r.file.clone(),
                     rules: 0,
                     notable: Vec::new(),
+                    stock: ctx
+                        .stock_dirs
+                        .iter()
+                        .any(|d| r.file.starts_with(d.as_str())),
                 }
             });
             e.rules += 1;
@@ -123,9 +184,52 @@ pub fn explain_profile_in(
             }
         }
     }
+    let h = &profile.header;
+    let attachment = h
+        .attachment
+        .as_deref()
+        .or_else(|| h.name.starts_with('/').then_some(h.name.as_str()));
+    let mut notes = vec![format!(
+        "{}: {}",
+        name,
+        block_meaning(h.hat, profile.path.len() > 1, attachment)
+    )];
+    for f in &h.flags {
+        notes.push(match flag_meaning(f) {
+            Some(m) => format!("flag {f}: {m}"),
+            None => format!("flag {f}: not in this tool's table; read apparmor.d(5)"),
+        });
+    }
+    let mut variables: Vec<VariableUse> = Vec::new();
+    for r in &rules {
+        for n in var_refs(&r.rule) {
+            if variables.iter().any(|v| v.name == n) {
+                continue;
+            }
+            let auto = profile.auto_vars();
+            let values =
+                crate::profile::resolve::expand_with(&format!("@{{{n}}}"), &ctx.vars, &auto)
+                    .unwrap_or_default();
+            let from = match ctx.var_origins.get(&n) {
+                Some(o) if !o.is_empty() => o.clone(),
+                _ if auto.iter().any(|(k, _)| *k == n) => {
+                    vec!["set by the parser for this profile".to_string()]
+                }
+                _ if ctx.vars.contains_key(&n) => vec!["built-in default".to_string()],
+                _ => vec!["not set".to_string()],
+            };
+            variables.push(VariableUse {
+                name: n,
+                values,
+                from,
+            });
+        }
+    }
     ProfileExplanation {
         profile: name,
+        variables,
         flags: profile.header.flags.clone(),
+        notes,
         rules,
         includes: order
             .into_iter()
@@ -134,216 +238,8 @@ pub fn explain_profile_in(
     }
 }
 
-/// File permission letters as words (`rw` → "read, write").
-pub fn perm_words(p: &FilePerms) -> Vec<String> {
-    let mut w = Vec::new();
-    if p.read {
-        w.push("read".to_string());
-    }
-    if p.write {
-        w.push("write (create, change, delete)".to_string());
-    } else if p.append {
-        w.push("append".to_string());
-    }
-    if p.lock {
-        w.push("lock".to_string());
-    }
-    if p.link {
-        w.push("hard-link".to_string());
-    }
-    if p.mmap {
-        w.push("map as executable code".to_string());
-    }
-    if let Some(m) = p.exec {
-        w.push(exec_words(m));
-    }
-    w
-}
-
-/// What an exec mode does.
-pub fn exec_words(m: ExecMode) -> String {
-    let scrub = |unsafe_env: bool| {
-        if unsafe_env {
-            " without scrubbing the environment (uppercase: unsafe)"
-        } else {
-            ""
-        }
-    };
-    match m {
-        ExecMode::X => "execute (deny rules only)".into(),
-        ExecMode::Inherit => "execute under this same profile (ix)".into(),
-        ExecMode::Profile {
-            unsafe_env,
-            inherit_fallback,
-            unconfined_fallback,
-        } => format!(
-            "execute under the program's own profile{}{}",
-            if inherit_fallback {
-                ", else this one"
-            } else if unconfined_fallback {
-                ", else UNCONFINED"
-            } else {
-                " (which must exist)"
-            },
-            scrub(unsafe_env)
-        ),
-        ExecMode::Child {
-            unsafe_env,
-            inherit_fallback,
-            unconfined_fallback,
-        } => format!(
-            "execute under a child profile of this one{}{}",
-            if inherit_fallback {
-                ", else this one"
-            } else if unconfined_fallback {
-                ", else UNCONFINED"
-            } else {
-                ""
-            },
-            scrub(unsafe_env)
-        ),
-        ExecMode::Unconfined { unsafe_env } => {
-            format!("execute WITHOUT ANY CONFINEMENT (ux){}", scrub(unsafe_env))
-        }
-    }
-}
-
-/// What a path pattern matches, in words.
-pub fn glob_words(pattern: &str) -> String {
-    let has = |c: &str| pattern.contains(c);
-    if !has("*") && !has("?") && !has("[") && !has("{") {
-        return if pattern.ends_with('/') {
-            format!("the directory {pattern} itself")
-        } else {
-            format!("exactly {pattern}")
-        };
-    }
-    if let Some(dir) = pattern.strip_suffix("**") {
-        if !dir.contains(['*', '?', '[', '{']) {
-            return format!("everything under {dir} (any depth)");
-        }
-    }
-    if let Some(dir) = pattern.strip_suffix('*') {
-        if !dir.contains(['*', '?', '[', '{']) && dir.ends_with('/') {
-            return format!("every file directly in {dir} (not below)");
-        }
-    }
-    let mut notes = Vec::new();
-    if has("**") {
-        notes.push("`**` crosses directories");
-    }
-    if has("*") && !has("**") || pattern.replace("**", "").contains('*') {
-        notes.push("`*` is any name part within one directory");
-    }
-    if has("?") {
-        notes.push("`?` is one character");
-    }
-    if pattern.replace("@{", "").contains('{') {
-        notes.push("`{a,b}` is either");
-    }
-    if has("[") {
-        notes.push("`[…]` is a character class");
-    }
-    if has("@{") {
-        notes.push("`@{VAR}` expands a variable");
-    }
-    format!("paths matching {pattern} ({})", notes.join("; "))
-}
-
-fn cond_words(c: &CondRule) -> String {
-    let mut parts = Vec::new();
-    if c.access.is_empty() {
-        parts.push("any access".to_string());
-    } else {
-        parts.push(c.access.join(", "));
-    }
-    if !c.words.is_empty() {
-        parts.push(c.words.join(" "));
-    }
-    for (k, v) in &c.conds {
-        parts.push(format!("{k}={}", v.join("|")));
-    }
-    parts.join("; ")
-}
-
-/// One line of plain English for a rule.
-pub fn meaning(rule: &Rule) -> String {
-    let q = &rule.qualifiers;
-    let verb = if q.deny { "Refuses" } else { "Allows" };
-    let mut tail = Vec::new();
-    if q.owner {
-        tail.push("only for files the process owns");
-    }
-    if q.audit {
-        tail.push("and logs every use");
-    }
-    if q.deny && !q.audit {
-        tail.push("silently (no log entry)");
-    }
-    let tail = if tail.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", tail.join(", "))
-    };
-    let body = match &rule.kind {
-        RuleKind::File(f) => match &f.path {
-            None => "every file access".to_string(),
-            Some(p) => {
-                let words = perm_words(&f.perms);
-                let target = f
-                    .target
-                    .as_ref()
-                    .map(|t| format!(", transitioning to profile {t}"))
-                    .unwrap_or_default();
-                format!(
-                    "{} on {}{target}",
-                    if words.is_empty() {
-                        "no permission".to_string()
-                    } else {
-                        words.join(", ")
-                    },
-                    glob_words(p)
-                )
-            }
-        },
-        RuleKind::Link {
-            subset,
-            path,
-            target,
-        } => format!(
-            "hard links at {path} pointing to {target}{}",
-            if *subset {
-                " (only with no more permissions than the target)"
-            } else {
-                ""
-            }
-        ),
-        RuleKind::Capability(names) if names.is_empty() => "EVERY capability".to_string(),
-        RuleKind::Capability(names) => format!("capability {}", names.join(", ")),
-        RuleKind::Network(c) if c.words.is_empty() && c.access.is_empty() && c.conds.is_empty() => {
-            "every kind of socket".to_string()
-        }
-        RuleKind::Network(c) => format!("network sockets: {}", cond_words(c)),
-        RuleKind::Dbus(c) => format!("D-Bus messages: {}", cond_words(c)),
-        RuleKind::Unix(c) => format!("Unix sockets: {}", cond_words(c)),
-        RuleKind::Signal(c) => format!("signals: {}", cond_words(c)),
-        RuleKind::Ptrace(c) => format!("ptrace: {}", cond_words(c)),
-        RuleKind::Mount(c) => format!("mounting filesystems: {}", cond_words(c)),
-        RuleKind::Umount(c) => format!("unmounting: {}", cond_words(c)),
-        RuleKind::Remount(c) => format!("remounting: {}", cond_words(c)),
-        RuleKind::PivotRoot(c) => format!("pivot_root: {}", cond_words(c)),
-        RuleKind::ChangeProfile(c) => format!("changing to another profile: {}", cond_words(c)),
-        RuleKind::Rlimit { resource, value } => {
-            return format!("Sets the resource limit {resource} to at most {value}")
-        }
-        RuleKind::All => "EVERYTHING (the profile confines nothing)".to_string(),
-        RuleKind::Unknown { keyword } => {
-            return format!("A `{keyword}` rule this tool does not know")
-        }
-        other => format!("{} rule", other.name()),
-    };
-    format!("{verb} {body}{tail}")
-}
+use super::meaning::{block_meaning, flag_meaning};
+pub use super::meaning::{exec_words, glob_words, meaning, perm_words};
 
 #[cfg(test)]
 mod tests {
@@ -366,10 +262,11 @@ mod tests {
         );
         assert_eq!(
             m("owner /var/lib/svc/** rwk,"),
-            "Allows read, write (create, change, delete), lock on everything under /var/lib/svc/ (any depth), only for files the process owns"
+            "Allows read, write (create, change, delete), lock on everything under /var/lib/svc/ (any depth), only for files the process owns (its fsuid)"
         );
         assert!(m("/usr/bin/helper ux,").contains("WITHOUT ANY CONFINEMENT"));
-        assert!(m("/usr/bin/helper Px,").contains("unsafe"));
+        assert!(m("/usr/bin/helper Px,").contains("the environment is scrubbed"));
+        assert!(m("/usr/bin/helper px,").contains("NOT scrubbed"));
         assert!(m("/run/svc/* r,").contains("directly in /run/svc/"));
         assert!(m("deny /etc/shadow r,").starts_with("Refuses read"));
     }

@@ -254,10 +254,12 @@ pub enum ExecMode {
     X,
     /// `ix`
     Inherit,
-    /// `px`/`Px` (`unsafe` is the uppercase form)
+    /// `px`/`Px`.
     Profile {
-        /// Uppercase: environment not scrubbed.
-        unsafe_env: bool,
+        /// Uppercase (`Px`, `Pix`, `PUx`): the kernel scrubs the environment (secure exec,
+        /// `AT_SECURE`: the loader drops `LD_PRELOAD` and friends), as apparmor.d(5) "Access
+        /// Modes Details" says. Lowercase keeps the caller's environment.
+        scrub_env: bool,
         /// With `i` fallback (`pix`).
         inherit_fallback: bool,
         /// With `u` fallback (`pux`).
@@ -265,8 +267,8 @@ pub enum ExecMode {
     },
     /// `cx`/`Cx`
     Child {
-        /// Uppercase: environment not scrubbed.
-        unsafe_env: bool,
+        /// Uppercase (`Cx`, `Cix`, `CUx`): the environment is scrubbed (secure exec).
+        scrub_env: bool,
         /// With `i` fallback (`cix`).
         inherit_fallback: bool,
         /// With `u` fallback (`cux`).
@@ -274,8 +276,8 @@ pub enum ExecMode {
     },
     /// `ux`/`Ux`
     Unconfined {
-        /// Uppercase: environment not scrubbed.
-        unsafe_env: bool,
+        /// Uppercase (`Ux`): the environment is scrubbed (secure exec).
+        scrub_env: bool,
     },
 }
 
@@ -1164,14 +1166,15 @@ pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
                 set_exec(
                     &mut p,
                     ExecMode::Unconfined {
-                        unsafe_env: ch == 'U',
+                        scrub_env: ch == 'U',
                     },
                     "ux",
                 )?;
                 i += 1;
             }
             'p' | 'P' | 'c' | 'C' => {
-                let unsafe_env = ch.is_ascii_uppercase();
+                // uppercase scrubs the environment (apparmor.d(5), Access Modes)
+                let scrub_env = ch.is_ascii_uppercase();
                 let (inh, unc, skip) = match (next, next2) {
                     (Some('i'), Some('x')) => (true, false, 2),
                     (Some('u'), Some('x')) => (false, true, 2),
@@ -1180,13 +1183,13 @@ pub fn parse_perms(s: &str) -> Result<FilePerms, String> {
                 };
                 let m = if ch.eq_ignore_ascii_case(&'p') {
                     ExecMode::Profile {
-                        unsafe_env,
+                        scrub_env,
                         inherit_fallback: inh,
                         unconfined_fallback: unc,
                     }
                 } else {
                     ExecMode::Child {
-                        unsafe_env,
+                        scrub_env,
                         inherit_fallback: inh,
                         unconfined_fallback: unc,
                     }
