@@ -287,3 +287,23 @@ fn review_and_status_show_hostile_text_escaped() {
         common::assert_no_raw_hostile(&format!("{args:?} stderr"), &out.stderr);
     }
 }
+
+/// A log with no group for the profile does not read as "all allowed": the summary says the
+/// logs have none for this profile and names the profiles they have.
+#[test]
+fn a_log_without_groups_for_the_profile_names_the_profiles_it_has() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(common::bin())
+        .arg("check")
+        .arg(repo.join("examples/pidcache/profile/usr.sbin.exampled"))
+        .arg("-d")
+        .arg(repo.join("examples/pidcache/profile"))
+        .arg("--log")
+        .arg(repo.join("examples/webserver/audit.log"))
+        .output()
+        .expect("binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("none for profile exampled"), "{text}");
+    assert!(text.contains("examplehttpd"), "{text}");
+}

@@ -736,3 +736,41 @@ fn first_choices_generalise_what_changes_between_runs() {
     );
     assert!(first.contains(&"network inet6 stream,"), "{first:#?}");
 }
+
+/// A log with no event for the profile is not "already covered": the message says what the
+/// logs do hold, and names the profiles they are for.
+#[test]
+fn a_log_without_events_for_the_profile_says_what_it_found() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let run = |log: &str| {
+        let out = Command::new(common::bin())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "tune",
+                "examples/pidcache/profile/usr.sbin.exampled",
+                "--log",
+                log,
+                "-d",
+                "examples/pidcache/profile",
+                "--dry-run",
+            ])
+            .env("AA_ASSIST_STATE_DIR", state.path())
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).expect("utf8")
+    };
+    let out = run("examples/webserver/audit.log");
+    assert!(!out.contains("already covered"), "{out}");
+    assert!(out.contains("none for profile exampled"), "{out}");
+    assert!(out.contains("group(s)"), "{out}");
+    assert!(out.contains("examplehttpd"), "the profiles it has: {out}");
+
+    let empty = state.path().join("empty.log");
+    std::fs::write(&empty, "no apparmor here\n").expect("write");
+    let out = run(empty.to_str().expect("utf8 path"));
+    assert!(!out.contains("already covered"), "{out}");
+    assert!(out.contains("no AppArmor event"), "{out}");
+}

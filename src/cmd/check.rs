@@ -167,6 +167,9 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         writeln!(out)?;
     } else {
         print_table(&mut out, &rows, &summary)?;
+        if result.is_empty() {
+            writeln!(out, "{}", nothing_for(&policy, &evidence))?;
+        }
     }
     out.flush()?;
     Ok(if missing {
@@ -174,6 +177,43 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// When no group is for the profile: say so, and what the logs have instead (a table of
+/// zeros must not read as "everything is allowed").
+fn nothing_for(
+    policy: &aa_assist::profile::LoadedPolicy,
+    evidence: &[aa_assist::check::GroupEvidence],
+) -> String {
+    let wanted: Vec<String> = policy
+        .profiles
+        .iter()
+        .filter(|p| p.path.len() == 1)
+        .map(|p| Untrusted(&p.header.name).to_string())
+        .collect();
+    let wanted = wanted.join(", ");
+    if evidence.is_empty() {
+        return format!(
+            "note: the logs have no AppArmor event, so nothing about profile {wanted} was checked"
+        );
+    }
+    let profiles: std::collections::BTreeSet<&str> =
+        evidence.iter().map(|g| g.profile.as_str()).collect();
+    let shown: Vec<String> = profiles
+        .iter()
+        .take(10)
+        .map(|p| Untrusted(p).to_string())
+        .collect();
+    let more = if profiles.len() > shown.len() {
+        format!(" and {} more", profiles.len() - shown.len())
+    } else {
+        String::new()
+    };
+    format!(
+        "note: the logs have {} group(s), none for profile {wanted}; they are for profile(s) {}{more}",
+        evidence.len(),
+        shown.join(", ")
+    )
 }
 
 fn print_table(out: &mut impl Write, rows: &[Row<'_>], summary: &Summary) -> std::io::Result<()> {

@@ -292,5 +292,6 @@ fn plan(
         applier: Box::new(ProfileApplier {
             file: profile_path.display().to_string(),
         }),
+        found: None,
     })
 }

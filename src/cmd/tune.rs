@@ -116,6 +116,9 @@ pub struct Plan {
     pub recheck: Box<dyn Recheck>,
     /// Places a rule into the profile text.
     pub applier: Box<dyn Applier>,
+    /// When the logs hold no event for the profile: what they do hold (said instead of
+    /// "everything is covered").
+    pub found: Option<String>,
 }
 
 /// The file the approved rules go into.
@@ -295,7 +298,11 @@ fn backup_dir(policy: &Policy) -> anyhow::Result<PathBuf> {
 /// What to say when there is no proposal: either everything is covered, or some groups are
 /// not and nothing (drafter or answers) proposes a rule for them.
 fn nothing_to_do(plan: &Plan) -> String {
-    if plan.uncovered.is_empty() {
+    if let Some(found) = &plan.found {
+        found.clone()
+    } else if plan.groups.is_empty() {
+        "Nothing to do: the logs have no event for this profile.".to_string()
+    } else if plan.uncovered.is_empty() {
         "Nothing to do: every event in the logs for this profile is already covered.".to_string()
     } else {
         let shown: Vec<&str> = plan.uncovered.iter().take(10).map(String::as_str).collect();

@@ -43,7 +43,13 @@ pub fn plan(
         .load_file(profile_path)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let names = profile_names(&policy);
-    let events: Vec<Event> = events.into_iter().filter(|e| belongs(e, &names)).collect();
+    let all = events.len();
+    let (events, others): (Vec<Event>, Vec<Event>) =
+        events.into_iter().partition(|e| belongs(e, &names));
+    let found = events
+        .is_empty()
+        .then(|| what_the_logs_hold(&others, &summary, &names, all));
+    drop(others);
     let grouping = group_events(&events, &Filter::default());
 
     let mut universe = Universe::builtin();
@@ -121,7 +127,59 @@ pub fn plan(
         applier: Box::new(ProfileApplier {
             file: profile_path.display().to_string(),
         }),
+        found,
     })
+}
+
+/// What the logs hold when none of their events is for the profile: so that "nothing to do"
+/// is never read as "the profile covers everything" (wrong profile, wrong log, no AppArmor
+/// lines at all). Profile names come from the log: sanitized.
+pub fn what_the_logs_hold(
+    others: &[Event],
+    summary: &Summary,
+    names: &BTreeSet<String>,
+    all: usize,
+) -> String {
+    let wanted: Vec<String> = names
+        .iter()
+        .filter(|n| !n.contains("//"))
+        .map(|n| aa_assist::review::sanitize(n))
+        .collect();
+    let wanted = if wanted.is_empty() {
+        "(none defined)".to_string()
+    } else {
+        wanted.join(", ")
+    };
+    if all == 0 {
+        return format!(
+            "Nothing to do, but only because the logs have no AppArmor event ({} line(s) read): \
+             nothing about profile {wanted} was checked. Check the --log files (e.g. \
+             /var/log/audit/audit.log, or `journalctl -k -o json`).",
+            summary.lines
+        );
+    }
+    let groups = group_events(others, &Filter::default()).groups.len();
+    let profiles: BTreeSet<&str> = others.iter().filter_map(Event::profile_name).collect();
+    let shown: Vec<String> = profiles
+        .iter()
+        .take(10)
+        .map(|p| aa_assist::review::sanitize(p))
+        .collect();
+    let more = if profiles.len() > shown.len() {
+        format!(" and {} more", profiles.len() - shown.len())
+    } else {
+        String::new()
+    };
+    let has = if shown.is_empty() {
+        "none names a profile".to_string()
+    } else {
+        format!("they are for profile(s) {}{more}", shown.join(", "))
+    };
+    format!(
+        "Nothing to do, but not because anything is covered: the logs have {all} AppArmor \
+         event(s) in {groups} group(s), none for profile {wanted}; {has}. Check the profile \
+         (or give the one these events are for)."
+    )
 }
 
 /// Events read from the logs, with what could not be read.
@@ -310,6 +368,7 @@ pub fn from_json(file: &Path, profile_path: &Path) -> anyhow::Result<Plan> {
         applier: Box::new(ProfileApplier {
             file: profile_path.display().to_string(),
         }),
+        found: None,
     })
 }
 
