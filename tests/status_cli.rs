@@ -42,7 +42,9 @@ fn not_ready_while_denials_are_recent() {
 
 #[test]
 fn ready_after_the_quiet_period() {
-    let (code, r) = status(&["svc", "--now", "@1700090000"]);
+    // The logs go on (another profile's denial) into the day before "now": a quiet day.
+    let later = "type=AVC msg=audit(1700089000.000:20): apparmor=\"DENIED\" operation=\"open\" profile=\"other\" name=\"/x\" pid=12 comm=\"o\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n";
+    let (code, r) = status_with_args(later, &["--now", "@1700090000"]);
     assert_eq!(code, Some(0), "{r:#}");
     assert_eq!(r["ready"], true);
     // A shorter period that still holds the denials.
@@ -68,10 +70,27 @@ fn profile_file_names_the_profile_and_its_hats() {
     let (code, r) = status(&[prof.to_str().unwrap(), "-d", &dir]);
     assert_eq!(code, Some(1));
     assert_eq!(r["profiles"], serde_json::json!(["svc", "svc//hat"]));
-    // Another profile has no denials in these logs.
-    let (_, r) = status(&["other", "--now", "@1700090000"]);
+    // Another profile has no event at all in these logs: nothing shows it ran, so it is not
+    // ready; the reason names the profiles the logs do have.
+    let (code, r) = status(&["other", "--now", "@1700090000"]);
     assert_eq!(r["denials"], 0);
-    assert_eq!(r["ready"], true);
+    assert_eq!(r["ready"], false, "{r:#}");
+    assert_eq!(code, Some(1));
+    let reason = r["reason"].as_str().unwrap();
+    assert!(reason.contains("no event of profile other"), "{reason}");
+    assert!(reason.contains("svc"), "{reason}");
+}
+
+/// `--now` long after the logs end: the logs say nothing about the quiet period, so the
+/// profile is not called ready (it was, because no denial fell in a period nothing covered).
+#[test]
+fn logs_that_end_before_the_quiet_period_do_not_make_a_profile_ready() {
+    let (code, r) = status(&["svc", "--now", "@1700900000"]);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(r["ready"], false);
+    let reason = r["reason"].as_str().unwrap();
+    assert!(reason.contains("the logs end at"), "{reason}");
+    assert!(reason.contains("before the quiet period"), "{reason}");
 }
 
 #[test]
@@ -87,6 +106,11 @@ fn bad_period_is_an_error() {
 /// `status` on a copy of `svc.log` with `extra` lines after it (a root-owned file, as an
 /// audit log is), judged at the newest trusted timestamp.
 fn status_with(extra: &str) -> (Option<i32>, Value) {
+    status_with_args(extra, &[])
+}
+
+/// [`status_with`], with more arguments.
+fn status_with_args(extra: &str, args: &[&str]) -> (Option<i32>, Value) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.log");
     let mut text = std::fs::read_to_string(fixture("svc.log")).unwrap();
@@ -95,6 +119,7 @@ fn status_with(extra: &str) -> (Option<i32>, Value) {
     let out = Command::new(common::bin())
         .args(["status", "svc", "--json", "--log"])
         .arg(&log)
+        .args(args)
         .output()
         .unwrap();
     let v = serde_json::from_slice(&out.stdout)

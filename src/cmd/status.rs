@@ -157,6 +157,40 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .filter_map(|e| e.epoch)
         .filter(|&t| t <= now_real)
         .max();
+    // Whether the logs show the profile at all (any event of it, or its load), and else
+    // which profiles they do show: a profile the logs never mention is not "quiet".
+    let seen = events.iter().any(|e| {
+        e.profile_name().is_some_and(|p| ours(p, &names))
+            || (e.kind == EventKind::Status && e.name.as_deref().is_some_and(|n| ours(n, &names)))
+    });
+    let others: BTreeSet<&str> = if seen {
+        BTreeSet::new()
+    } else {
+        events
+            .iter()
+            .filter_map(Event::profile_name)
+            .filter(|p| *p != "unconfined")
+            .collect()
+    };
+    let unseen = (!seen).then(|| {
+        let shown: Vec<&str> = others.iter().take(10).copied().collect();
+        let more = if others.len() > shown.len() {
+            format!(" and {} more", others.len() - shown.len())
+        } else {
+            String::new()
+        };
+        let has = if shown.is_empty() {
+            "they have no event of any profile".to_string()
+        } else {
+            format!("they have profile(s) {}{more}", shown.join(", "))
+        };
+        format!(
+            "the logs have no event of profile {} at all (no denial, no load), so nothing \
+             shows it ran; {has}. Give the logs of the time it was exercised, or check the \
+             profile name",
+            names.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    });
     let mine: Vec<Event> = events
         .into_iter()
         .filter(|e| is_denial(e) && e.profile_name().is_some_and(|p| ours(p, &names)))
@@ -186,6 +220,7 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
              itself (e.g. /var/log/audit/audit.log, as root) or `journalctl -k -o json` output"
                 .to_string(),
         ),
+        (_, _) if unseen.is_some() => (false, unseen.clone().unwrap_or_default()),
         (None, _) | (_, None) => (
             false,
             "the logs have no timestamps, so no quiet period can be measured".to_string(),
@@ -195,6 +230,17 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
             format!(
                 "{in_period} denial(s) within the quiet period of {}",
                 args.quiet_period
+            ),
+        ),
+        (Some(u), Some(_)) if newest.is_some_and(|n| n < u - period) => (
+            false,
+            format!(
+                "the logs end at {}, before the quiet period of {} ending {} begins, so they \
+                 say nothing about it; give logs that reach it, or leave out --now to end the \
+                 period at the newest log line",
+                newest.map(time::format_epoch).unwrap_or_default(),
+                args.quiet_period,
+                time::format_epoch(u)
             ),
         ),
         (Some(u), Some(start)) if start > u - period => (
@@ -209,9 +255,16 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         _ => (
             true,
             format!(
-                "no denials in the {} ending {}",
+                "no denials in the {} ending {}{}",
                 args.quiet_period,
-                until.map(time::format_epoch).unwrap_or_default()
+                until.map(time::format_epoch).unwrap_or_default(),
+                match (newest, until) {
+                    (Some(n), Some(u)) if n < u => format!(
+                        " (the logs end at {}; nothing after that is known)",
+                        time::format_epoch(n)
+                    ),
+                    _ => String::new(),
+                }
             ),
         ),
     };
@@ -268,14 +321,22 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         r.groups, r.denials, r.new_groups_since_load
     )?;
     if r.ready {
-        writeln!(out, "READY to enforce: {}", r.reason)?;
+        writeln!(
+            out,
+            "READY to enforce: {}",
+            aa_assist::review::sanitize(&r.reason)
+        )?;
         writeln!(
             out,
             "  next: sudo aa-enforce {}",
             aa_assist::review::sanitize(r.profiles.first().map(String::as_str).unwrap_or(""))
         )?;
     } else {
-        writeln!(out, "NOT ready to enforce: {}", r.reason)?;
+        writeln!(
+            out,
+            "NOT ready to enforce: {}",
+            aa_assist::review::sanitize(&r.reason)
+        )?;
     }
     Ok(())
 }
