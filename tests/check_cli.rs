@@ -307,3 +307,20 @@ fn a_log_without_groups_for_the_profile_names_the_profiles_it_has() {
     assert!(text.contains("none for profile exampled"), "{text}");
     assert!(text.contains("examplehttpd"), "{text}");
 }
+
+/// A profile name works in `check` as in every command: the file in `-d DIR` defining it.
+#[test]
+fn a_profile_name_is_found_in_the_profile_dir() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(common::bin())
+        .args(["check", "exampled", "-d"])
+        .arg(repo.join("examples/pidcache/profile"))
+        .arg("--log")
+        .arg(repo.join("examples/pidcache/audit.log"))
+        .output()
+        .expect("binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(text.contains("missing"), "{text}");
+}

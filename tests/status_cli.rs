@@ -152,3 +152,27 @@ fn untrusted_or_future_lines_do_not_make_a_profile_ready() {
     let (_, r) = status_with(old);
     assert_eq!(r["logs_start"], 1_700_000_000);
 }
+
+/// A program path (as `aa-complain` takes it) judges the profile attaching to it, by the name
+/// the logs give that profile.
+#[test]
+fn a_program_path_judges_the_profile_attaching_to_it() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(common::bin())
+        .args(["status", "/usr/sbin/exampled", "--json", "-d"])
+        .arg(repo.join("examples/pidcache/profile"))
+        .arg("--log")
+        .arg(repo.join("examples/pidcache/audit.log"))
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        r["profiles"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("exampled")),
+        "{r:#}"
+    );
+    assert!(r["denials"].as_u64().unwrap() > 0, "{r:#}");
+}

@@ -774,3 +774,72 @@ fn a_log_without_events_for_the_profile_says_what_it_found() {
     assert!(!out.contains("already covered"), "{out}");
     assert!(out.contains("no AppArmor event"), "{out}");
 }
+
+/// `tune PROGRAM` (as `aa-complain` takes it): the program file is never read as a profile;
+/// the profile in the directory whose attachment (a glob too) matches it is used. None or
+/// several: an error naming what was looked for, or the candidates.
+#[test]
+fn a_program_path_finds_the_profile_that_attaches_to_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let program = bin.join("exampled");
+    std::fs::write(&program, b"\x7fELF\x02\x01\x01\x00\xff\xfe binary").expect("write");
+    let pdir = tmp.path().join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let text = std::fs::read_to_string(repo(PROFILE)).expect("profile");
+    let bin_s = bin.to_str().expect("utf8");
+    // A glob attachment, as packaged profiles often have.
+    let attached = text.replace(
+        "profile exampled /usr/sbin/exampled ",
+        &format!("profile exampled {bin_s}/example{{d,r}} "),
+    );
+    assert_ne!(attached, text);
+    std::fs::write(pdir.join("usr.sbin.exampled"), &attached).expect("write");
+    std::fs::write(
+        pdir.join("other"),
+        "profile other /usr/bin/other {\n  /etc/other r,\n}\n",
+    )
+    .expect("write");
+    let run = || {
+        Command::new(common::bin())
+            .arg("tune")
+            .arg(&program)
+            .arg("-d")
+            .arg(&pdir)
+            .arg("--log")
+            .arg(repo(LOG))
+            .arg("--dry-run")
+            .env("AA_ASSIST_STATE_DIR", tmp.path().join("state"))
+            .output()
+            .expect("runs")
+    };
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("UTF-8"), "{stderr}");
+    assert!(stdout.contains("── P1 "), "{stdout}");
+    assert!(
+        stdout.contains("usr.sbin.exampled"),
+        "the profile file found is named: {stdout}"
+    );
+
+    // Two profiles attach to it: which one is ambiguous, so both are named.
+    std::fs::write(pdir.join("copy.exampled"), &attached).expect("write");
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("copy.exampled"), "{stderr}");
+    assert!(stderr.contains("usr.sbin.exampled"), "{stderr}");
+
+    // None attaches to it.
+    std::fs::remove_file(pdir.join("copy.exampled")).expect("rm");
+    std::fs::write(pdir.join("usr.sbin.exampled"), &text).expect("write");
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("UTF-8"), "{stderr}");
+    assert!(stderr.contains("no profile in"), "{stderr}");
+    assert!(stderr.contains("attaches to"), "{stderr}");
+}

@@ -28,7 +28,8 @@ still logged usually means the loaded profile is stale: reload it (apparmor_pars
 Exit 0 when nothing is missing, 1 when some group is missing, 2 on error."
 )]
 pub struct Args {
-    /// The profile file to check.
+    /// The profile: a file path, a profile name or a program path (looked up in the profile
+    /// directory).
     pub profile: PathBuf,
     /// Audit log to read (`-` for stdin; plain or gzip; repeatable).
     #[arg(long = "log", required = true, num_args = 1..)]
@@ -88,6 +89,10 @@ pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     } else {
         IncludeMode::Lenient
     };
+    // A file, a profile name or a program path, as in every command that reads a profile.
+    if let Some(name) = args.profile.to_str() {
+        args.profile = super::tune::resolve_profile(name, args.dirs.dir())?;
+    }
     super::inputs::readable_file(super::inputs::Kind::Profile, &args.profile)?;
     let mut loader = Loader::new(args.dirs.dir(), mode);
     for d in &args.dirs.include {

@@ -103,7 +103,16 @@ fn names_of(
         }
         return Ok(names);
     }
-    Ok(BTreeSet::from([profile.to_string()]))
+    let mut names = BTreeSet::from([profile.to_string()]);
+    // A program path (`aa-complain` style): the profile in the profile dir attaching to it,
+    // by the names the logs give it.
+    if program || (profile.starts_with('/') && !p.exists()) {
+        if let Ok(file) = super::tune::resolve_profile(profile, dirs.dir()) {
+            let policy = super::explain::load_policy(&file, dirs.dir(), &dirs.include)?;
+            names.extend(super::tune::pipeline::profile_names(&policy));
+        }
+    }
+    Ok(names)
 }
 
 fn ours(name: &str, names: &BTreeSet<String>) -> bool {

@@ -47,7 +47,8 @@ Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLE)]
 pub struct Args {
-    /// The profile: a file path, or a file or profile name in the profile directory.
+    /// The profile: a file path, a file or profile name in the profile directory, or the
+    /// program it attaches to (as `aa-complain` takes it).
     pub profile: String,
     /// Log to read (audit.log, kern.log, syslog, dmesg, `journalctl -o json`; `-` for stdin).
     /// Repeat for several.
@@ -327,13 +328,31 @@ fn findings_outcome(plan: &Plan) -> Outcome {
     }
 }
 
-/// A path, else a file in the profile dir, else the file in the profile dir that defines a
-/// profile of that name (or attaches to that path).
+/// A profile file's path; else a program's path (an executable, or not text), whose profile
+/// is the one in the profile dir attaching to it; else a file in the profile dir; else the
+/// file in the profile dir that defines a profile of that name (or attaches to that path).
+/// None, or several candidates: an error naming what was looked for, or the candidates.
 pub(crate) fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+    use aa_assist::profile::find::{find_in_dir, Query};
+    let mut loader = aa_assist::profile::Loader::new(dir, aa_assist::profile::IncludeMode::Lenient);
     let as_path = PathBuf::from(name);
-    if as_path.is_file() || (name.contains('/') && as_path.is_dir()) {
+    if as_path.is_file() {
         super::inputs::readable_file(super::inputs::Kind::Profile, &as_path)?;
-        return Ok(as_path);
+        let (program, text) = program_or_text(&as_path);
+        if !program {
+            return Ok(as_path);
+        }
+        let absolute = std::fs::canonicalize(&as_path).unwrap_or_else(|_| as_path.clone());
+        let shown = absolute.to_string_lossy();
+        let found = find_in_dir(&mut loader, dir, Query::Program(&shown));
+        if found.is_empty() && text {
+            // An executable text file nothing attaches to: read it as the profile it may be.
+            return Ok(as_path);
+        }
+        return one_of(found, dir, &format!("attaches to the program {name}"));
+    }
+    if name.contains('/') && as_path.is_dir() {
+        super::inputs::readable_file(super::inputs::Kind::Profile, &as_path)?;
     }
     let in_dir = dir.join(name);
     if !name.contains('/') && in_dir.is_file() {
@@ -343,6 +362,16 @@ pub(crate) fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf>
     if name.starts_with('/') && conventional.is_file() {
         return Ok(conventional);
     }
+    let (query, what) = if name.starts_with('/') {
+        (Query::Program(name), format!("attaches to {name}"))
+    } else {
+        (Query::Name(name), format!("is named {name}"))
+    };
+    let found = find_in_dir(&mut loader, dir, query);
+    if !found.is_empty() {
+        return one_of(found, dir, &what);
+    }
+    // Files the loader refuses (e.g. invalid rules) may still be the one meant: a plain look.
     if let Ok(entries) = std::fs::read_dir(dir) {
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
@@ -360,9 +389,65 @@ pub(crate) fn resolve_profile(name: &str, dir: &Path) -> anyhow::Result<PathBuf>
         }
     }
     bail!(
-        "profile {name:?} not found: not a file, and no file in {} defines it (use -d DIR)",
+        "profile {:?} not found: not a file, and no profile in {} {what} (use -d DIR)",
+        aa_assist::review::sanitize(name),
         dir.display()
     )
+}
+
+/// Whether the file at `path` is a program rather than a profile (executable, or not text),
+/// and whether its start is text.
+fn program_or_text(path: &Path) -> (bool, bool) {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let exec = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+    let mut head = Vec::new();
+    let text = std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .is_ok_and(|_| match std::str::from_utf8(&head) {
+            Ok(_) => true,
+            // cut in the middle of a character by the 8 KiB limit
+            Err(e) => e.error_len().is_none(),
+        })
+        && !head.contains(&0);
+    (exec || !text, text)
+}
+
+/// The one profile found, or an error: none ("no profile in DIR {what}"), or several (each
+/// named with its file).
+fn one_of(
+    found: Vec<aa_assist::profile::find::Found>,
+    dir: &Path,
+    what: &str,
+) -> anyhow::Result<PathBuf> {
+    use aa_assist::display::Untrusted;
+    let what = aa_assist::review::sanitize(what);
+    match found.as_slice() {
+        [] => bail!(
+            "no profile in {} {what}; give the profile file, or its name, or its directory \
+             with -d DIR",
+            dir.display()
+        ),
+        [one] => Ok(one.file.clone()),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} (profile {})",
+                        Untrusted(&f.file.display().to_string()),
+                        Untrusted(&f.profile)
+                    )
+                })
+                .collect();
+            bail!(
+                "{} profiles in {} {what}: {}; give the profile file",
+                many.len(),
+                dir.display(),
+                list.join(", ")
+            )
+        }
+    }
 }
 
 /// Whether a line opens a profile named (or attached to) `name`.

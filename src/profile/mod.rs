@@ -15,6 +15,7 @@
 pub mod check;
 pub mod cst;
 pub mod edit;
+pub mod find;
 pub mod resolve;
 pub mod rule;
 
