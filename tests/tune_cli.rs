@@ -184,13 +184,37 @@ fn llm_without_a_configured_server_is_a_clear_error() {
         .arg("--llm")
         .env("AA_ASSIST_CONFIG", f.root.join("no-config.toml"))
         .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
         .env_remove("AA_ASSIST_MODEL")
         .assert()
         .code(2)
         .get_output()
         .stderr
         .clone();
-    assert!(String::from_utf8_lossy(&out).contains("--llm needs a base URL"));
+    let err = String::from_utf8_lossy(&out);
+    assert!(err.contains("--llm needs a base URL"), "{err}");
+    assert!(
+        err.contains("OPENAI_API_KEY"),
+        "says the key alone picks OpenAI: {err}"
+    );
+}
+
+/// The README's OpenAI example: with `OPENAI_API_KEY` set and no base URL, OpenAI's is used
+/// (not "--llm needs a base URL").
+#[test]
+fn an_openai_key_without_a_base_url_uses_openai() {
+    let f = fixture();
+    let out = tune(&f)
+        .args(["--llm", "--model", "gpt-4o-mini", "--json"])
+        .env("AA_ASSIST_CONFIG", f.root.join("no-config.toml"))
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("AA_ASSIST_MODEL")
+        .env("OPENAI_API_KEY", "sk-test-not-a-key")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("needs a base URL"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
 }
 
 #[test]

@@ -30,7 +30,7 @@ pub struct LlmArgs {
     #[arg(long)]
     pub llm: bool,
     /// Base URL of the OpenAI-compatible API, up to `/v1` [env: OPENAI_BASE_URL; config
-    /// llm.base_url].
+    /// llm.base_url; with only OPENAI_API_KEY set: https://api.openai.com/v1].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// Model name [env: AA_ASSIST_MODEL; config llm.model].
@@ -97,13 +97,37 @@ impl LlmArgs {
         config: &Config,
         require_server: bool,
     ) -> anyhow::Result<LlmSettings> {
+        self.resolve_with_key(config, require_server, |name| {
+            std::env::var_os(name).is_some_and(|v| !v.is_empty())
+        })
+    }
+
+    /// [`LlmArgs::resolve_with`], `key_set` saying whether an environment variable holds a
+    /// key. With `OPENAI_API_KEY` set (and it the key variable) and no base URL anywhere,
+    /// the base URL is OpenAI's: what a user with only that key means.
+    pub fn resolve_with_key(
+        &self,
+        config: &Config,
+        require_server: bool,
+        key_set: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<LlmSettings> {
         let file = &config.llm;
-        let base_url = self.base_url.clone().or(file.base_url.clone());
+        let key_env = self
+            .api_key_env
+            .clone()
+            .or(file.api_key_env.clone())
+            .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string());
+        let openai_key = key_env == DEFAULT_API_KEY_ENV && key_set(DEFAULT_API_KEY_ENV);
+        let base_url = self
+            .base_url
+            .clone()
+            .or(file.base_url.clone())
+            .or_else(|| openai_key.then(|| aa_assist::llm::DEFAULT_BASE_URL.to_string()));
         let model = self.model.clone().or(file.model.clone());
         if require_server {
             let mut missing = Vec::new();
             if base_url.is_none() {
-                missing.push("a base URL (--base-url URL, env OPENAI_BASE_URL, or llm.base_url in the config file)");
+                missing.push("a base URL (--base-url URL, env OPENAI_BASE_URL, or llm.base_url in the config file; with only OPENAI_API_KEY set, OpenAI's is used)");
             }
             if model.is_none() {
                 missing.push(
@@ -130,11 +154,7 @@ impl LlmArgs {
         let client = LlmConfig {
             base_url: base_url.unwrap_or(defaults.base_url.clone()),
             model: model.unwrap_or(defaults.model.clone()),
-            api_key_env: self
-                .api_key_env
-                .clone()
-                .or(file.api_key_env.clone())
-                .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string()),
+            api_key_env: key_env,
             timeout: self
                 .timeout
                 .or(file.timeout_secs)
@@ -382,6 +402,36 @@ mod tests {
         assert!(LlmArgs::default()
             .resolve_with(&Config::default(), false)
             .is_ok());
+    }
+
+    #[test]
+    fn an_openai_key_alone_means_openai() {
+        let args = LlmArgs {
+            llm: true,
+            model: Some("gpt-4o-mini".into()),
+            ..LlmArgs::default()
+        };
+        let key = |n: &str| n == DEFAULT_API_KEY_ENV;
+        let s = args
+            .resolve_with_key(&Config::default(), true, key)
+            .expect("resolves");
+        assert_eq!(s.client.base_url, aa_assist::llm::DEFAULT_BASE_URL);
+        // A base URL given anywhere wins; without the key there is no guess.
+        let mut config = Config::default();
+        config.llm.base_url = Some("http://127.0.0.1:8080/v1".into());
+        let s = args.resolve_with_key(&config, true, key).expect("resolves");
+        assert_eq!(s.client.base_url, "http://127.0.0.1:8080/v1");
+        assert!(args
+            .resolve_with_key(&Config::default(), true, |_| false)
+            .is_err());
+        // Another key variable is another server's key: not sent to OpenAI by guess.
+        let other = LlmArgs {
+            api_key_env: Some("LOCAL_KEY".into()),
+            ..args.clone()
+        };
+        assert!(other
+            .resolve_with_key(&Config::default(), true, |_| true)
+            .is_err());
     }
 
     #[test]
