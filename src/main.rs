@@ -1,6 +1,6 @@
 //! The `aa-assist` command line: parse flags, call the library, map errors to exit codes.
 //!
-//! Exit codes: 0 clean, 1 findings, 2 error. Each subcommand lives in `src/cmd/`.
+//! Exit codes: 0 clean, 1 findings, 2 error, 3 the interactive review was quit. Each subcommand lives in `src/cmd/`.
 
 mod cmd;
 

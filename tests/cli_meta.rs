@@ -79,3 +79,19 @@ fn closed_stdout_is_not_an_error() {
         );
     }
 }
+
+/// Quitting the review has its own exit status, documented where the others are.
+#[test]
+fn tune_help_documents_every_exit_status() {
+    let out = Command::new(common::bin())
+        .args(["tune", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Exit status: 0 "), "{text}");
+    for code in [", 1 ", ", 2 ", ", 3 the review was quit"] {
+        assert!(text.contains(code), "{code}: {text}");
+    }
+}

@@ -209,7 +209,9 @@ fn quit_half_way_leaves_the_file_unchanged() {
     s.send("\r").expect("quit");
     s.expect("nothing written").expect("says so");
     s.expect(Eof).expect("exits");
-    assert_eq!(exit_code(&mut s), 1);
+    // Its own exit status (documented in --help), not the "findings" one a script would
+    // read as "there are proposals".
+    assert_eq!(exit_code(&mut s), 3);
     assert_eq!(
         std::fs::read(&f.profile).expect("read"),
         f.original.as_bytes()
@@ -732,7 +734,7 @@ fn untrusted_directories_are_refused_as_root_before_any_question() {
     s.send("k").expect("up to quit");
     s.send("\r").expect("quit");
     s.expect(Eof).expect("exits");
-    assert_eq!(exit_code(&mut s), 1);
+    assert_eq!(exit_code(&mut s), 3, "a quit");
 }
 
 /// A remembered approval never spares the question: only a rejection may be remembered

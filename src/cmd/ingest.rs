@@ -41,7 +41,10 @@ proposal is cross-checked against (the logs need not exist any more). A prompt f
 since packing, an answer for a batch that was never packed, or two answers for one batch stop
 the ingest with an error naming the batch. A proposal whose answer cites groups outside its
 batch, names another profile or is not one plain rule is shown as blocked (finding
-`answer-problem`). Nothing is written without your approval.";
+`answer-problem`). Nothing is written without your approval.
+
+Exit status: 0 nothing to do or all written, 1 proposals (shown, not written), 2 error,
+3 the review was quit (nothing written).";
 
 /// Flags of `aa-assist ingest`.
 #[derive(Debug, clap::Args)]

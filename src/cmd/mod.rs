@@ -28,6 +28,8 @@ pub enum Outcome {
     Findings = 1,
     /// The command could not do its job.
     Error = 2,
+    /// The person quit the interactive review (`tune`, `ingest`): nothing was written.
+    Quit = 3,
 }
 
 /// aa-assist: confine services with AppArmor, with a human approving every rule.

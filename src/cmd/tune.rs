@@ -41,7 +41,10 @@ Examples:
   sudo aa-assist tune usr.sbin.exampled --log /var/log/audit/audit.log --local --reload
 
   # For code review: a JSON report and a patch, never writing the profile:
-  aa-assist tune usr.sbin.exampled --log audit.log --json --patch tune.patch > tune.json";
+  aa-assist tune usr.sbin.exampled --log audit.log --json --patch tune.patch > tune.json
+
+Exit status: 0 nothing to do or all written, 1 proposals (shown, not written), 2 error,
+3 the review was quit (nothing written).";
 
 /// Flags of `aa-assist tune`.
 #[derive(Debug, clap::Args)]
@@ -762,7 +765,7 @@ fn review_and_write(
     })
     .run(checked)?;
     if outcome.quit {
-        return Ok(Outcome::Findings);
+        return Ok(Outcome::Quit);
     }
     for c in &outcome.rejected {
         store.record(&c.proposal.profile, &c.proposal.rule, Decision::Rejected);
