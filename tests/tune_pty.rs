@@ -858,3 +858,29 @@ fn a_profile_changed_meanwhile_is_never_overwritten() {
     assert!(text.contains("/etc/exampled/exampled.conf r,"), "{text}");
     assert!(text.contains("capability net_bind_service,"), "{text}");
 }
+
+/// https://no-color.org: only a non-empty `NO_COLOR` turns colour off; `NO_COLOR=` (empty)
+/// leaves the review's cards coloured.
+#[test]
+fn only_a_non_empty_no_color_turns_colour_off() {
+    for (value, coloured) in [("", true), ("1", false)] {
+        let f = fixture(&two_ok(), &[]);
+        let mut s = spawn(&f, &[("NO_COLOR", value)]);
+        let card = s.expect("P1: what to do?").expect("first prompt");
+        let shown = String::from_utf8_lossy(card.before()).into_owned();
+        assert_eq!(sgr(&shown), coloured, "NO_COLOR={value:?}:\n{shown}");
+        s.send("\x03").expect("ctrl-c");
+        s.expect(Eof).expect("exits");
+    }
+}
+
+/// Whether `text` holds a colour (SGR: `ESC [ digits;… m`) sequence.
+fn sgr(text: &str) -> bool {
+    text.split("\x1b[").skip(1).any(|rest| {
+        let params = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ';')
+            .count();
+        params > 0 && rest[params..].starts_with('m')
+    })
+}

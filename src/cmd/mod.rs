@@ -127,7 +127,30 @@ pub enum Command {
     Debug(debug::DebugCommand),
 }
 
+/// Colour follows https://no-color.org: only a non-empty `NO_COLOR` turns it off. The
+/// terminal crate treats any `NO_COLOR`, even empty, as off, so an empty one is decided here
+/// as if it were unset (a terminal that is not `dumb`, `CLICOLOR`, `CLICOLOR_FORCE`).
+fn apply_no_color() {
+    use std::io::IsTerminal;
+    let Some(value) = std::env::var_os("NO_COLOR") else {
+        return;
+    };
+    if !value.is_empty() {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+        return;
+    }
+    let var = |name: &str| std::env::var(name).ok();
+    let dumb = var("TERM").is_none_or(|t| t == "dumb");
+    let clicolor = var("CLICOLOR").is_none_or(|v| v != "0");
+    let forced = var("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+    let on = |tty: bool| (tty && !dumb && clicolor) || forced;
+    console::set_colors_enabled(on(std::io::stdout().is_terminal()));
+    console::set_colors_enabled_stderr(on(std::io::stderr().is_terminal()));
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    apply_no_color();
     aa_assist::fsguard::set_allow_untrusted(cli.global.allow_untrusted_paths);
     FORCE.store(cli.global.force, std::sync::atomic::Ordering::Relaxed);
     match cli.command {

@@ -725,7 +725,8 @@ impl Prompter for TermPrompter {
     }
 
     fn color(&self) -> bool {
-        self.term.features().colors_supported()
+        // `colors_enabled` carries the NO_COLOR decision (`cmd::apply_no_color`).
+        self.term.is_term() && console::colors_enabled()
     }
 }
 
