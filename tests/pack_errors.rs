@@ -282,6 +282,10 @@ fn groups_outside_the_batch_and_injections_are_blocked_and_nothing_is_written() 
         codes(outside).contains(&"answer-problem".to_string()),
         "{outside}"
     );
+    // Numbered as the answer's proposals are read and as cards are: from 1 (the second one).
+    let said = outside["findings"].to_string();
+    assert!(said.contains("proposal 2 cites group"), "{said}");
+    assert!(!said.contains("Proposal("), "{said}");
 
     let broad = proposal(&r, "/** rwix,");
     assert_eq!(broad["verdict"], "blocked");

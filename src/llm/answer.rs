@@ -94,6 +94,17 @@ pub enum ItemRef {
     Explanation(usize),
 }
 
+/// Shown numbered from 1, as the review numbers its cards ("proposal 2"); the JSON keeps the
+/// 0-based `index`.
+impl std::fmt::Display for ItemRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ItemRef::Proposal(i) => write!(f, "proposal {}", i.saturating_add(1)),
+            ItemRef::Explanation(i) => write!(f, "explanation {}", i.saturating_add(1)),
+        }
+    }
+}
+
 /// Something wrong with an answer or one of its items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -117,7 +128,7 @@ pub enum Problem {
         reason: String,
     },
     /// The answer or an item does not have the documented shape.
-    #[error("{}wrong shape at {path}: {reason}", item.map(|i| format!("{i:?}: ")).unwrap_or_default())]
+    #[error("{}wrong shape at {path}: {reason}", item.map(|i| format!("{i}: ")).unwrap_or_default())]
     WrongShape {
         /// The item, when the problem is inside one.
         item: Option<ItemRef>,
@@ -127,7 +138,7 @@ pub enum Problem {
         reason: String,
     },
     /// An item cites a group id that is not in the batch.
-    #[error("{item:?} cites group {id:?}, which is not in this batch")]
+    #[error("{item} cites group {id:?}, which is not in this batch")]
     UnknownGroup {
         /// The item.
         item: ItemRef,
@@ -135,13 +146,13 @@ pub enum Problem {
         id: String,
     },
     /// A proposal cites no evidence.
-    #[error("{item:?} cites no evidence")]
+    #[error("{item} cites no evidence")]
     NoEvidence {
         /// The item.
         item: ItemRef,
     },
     /// A proposal targets a profile that is not in the batch.
-    #[error("{item:?} targets profile {profile:?}, which is not in this batch")]
+    #[error("{item} targets profile {profile:?}, which is not in this batch")]
     WrongProfile {
         /// The item.
         item: ItemRef,
@@ -149,7 +160,7 @@ pub enum Problem {
         profile: String,
     },
     /// A proposed rule is not a single plain rule, or is obviously over-broad.
-    #[error("{item:?}: suspicious rule: {reason}")]
+    #[error("{item}: suspicious rule: {reason}")]
     SuspiciousRule {
         /// The item.
         item: ItemRef,
