@@ -313,3 +313,74 @@ fn table_escapes_bidi_zero_width_and_tag_characters() {
         "JSON keeps the exact name: {text}"
     );
 }
+
+/// `--since 2h` is read here (journalctl's own grammar differs and its failure was blamed on
+/// group membership): journalctl gets `@EPOCH`, and the time the filter starts at is stated
+/// in UTC. A time we cannot read is our error, naming the accepted forms.
+#[test]
+fn since_is_parsed_here_and_journalctl_gets_an_epoch() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let args_file = dir.path().join("args");
+    let fake = dir.path().join("journalctl");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit 0\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |since: &str| {
+        Command::new(common::bin())
+            .args(["denials", "--journal", "--since", since])
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    for since in [
+        "2h",
+        "30m",
+        "1d",
+        "2026-01-02T03:04:05Z",
+        "2026-01-02T04:04:05+01:00",
+    ] {
+        let _ = std::fs::remove_file(&args_file);
+        let out = run(since);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{since}: {stderr}");
+        let args = std::fs::read_to_string(&args_file).unwrap();
+        let given: Vec<&str> = args.lines().collect();
+        let at = given.iter().position(|a| *a == "--since").unwrap();
+        let value = given[at + 1];
+        assert!(
+            value.starts_with('@') && value[1..].parse::<i64>().is_ok(),
+            "{since}: journalctl got {value:?}"
+        );
+        assert!(
+            stderr.contains("UTC"),
+            "{since}: the time zone is stated: {stderr}"
+        );
+        if since.starts_with("2026") {
+            assert_eq!(value, "@1767323045", "{since}");
+            assert!(stderr.contains("2026-01-02 03:04:05 UTC"), "{stderr}");
+        }
+    }
+    let _ = std::fs::remove_file(&args_file);
+    let out = run("two hours");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2h"), "the accepted forms: {stderr}");
+    assert!(!stderr.contains("group"), "{stderr}");
+    assert!(
+        !args_file.exists(),
+        "journalctl is not run with a time it cannot read"
+    );
+}

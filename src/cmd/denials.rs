@@ -72,8 +72,9 @@ pub struct Args {
     /// Also read an auditd log [default path: /var/log/audit/audit.log].
     #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = DEFAULT_AUDIT_LOG)]
     pub audit_log: Option<PathBuf>,
-    /// Only events at or after this time: @EPOCH, YYYY-MM-DD[ HH:MM[:SS]] (UTC), or an age
-    /// such as 2h or 7d. Also passed to journalctl.
+    /// Only events at or after this time: @EPOCH, YYYY-MM-DD[ HH:MM[:SS]] (UTC, or with an ISO
+    /// zone such as Z or +02:00), or an age such as 30m, 2h or 7d. Read here (the instant is
+    /// stated in UTC) and passed to journalctl as @EPOCH.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Only this profile (and its hats and children).
@@ -103,7 +104,7 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn specs(args: &Args) -> anyhow::Result<Vec<SourceSpec>> {
+fn specs(args: &Args, since: Option<i64>) -> anyhow::Result<Vec<SourceSpec>> {
     let mut specs = super::inputs::log_specs(&args.logs)?;
     if let Some(p) = &args.audit_log {
         super::inputs::readable_file(super::inputs::Kind::Log, p)?;
@@ -111,7 +112,7 @@ fn specs(args: &Args) -> anyhow::Result<Vec<SourceSpec>> {
     }
     if args.journal {
         specs.push(SourceSpec::Journal {
-            since: args.since.clone(),
+            since: since.map(|e| format!("@{e}")),
         });
     }
     if specs.is_empty() {
@@ -291,7 +292,18 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(|s| time::parse_since(s, now))
         .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+    // Read here, not by journalctl (whose grammar differs): say which instant that is.
+    if let (Some(given), Some(at)) = (&args.since, since) {
+        if !global.quiet {
+            eprintln!(
+                "note: --since {}: events at or after {} UTC",
+                aa_assist::display::escape(given),
+                time::format_epoch(at)
+            );
+        }
+    }
+    let since_arg = since.map(|e| format!("@{e}"));
     let filter = Filter {
         profile: args.profile.clone(),
         since,
@@ -312,7 +324,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
         return super::follow::run(
             &args.logs,
             args.journal,
-            args.since.as_deref(),
+            since_arg.as_deref(),
             &filter,
             args.json,
             global,
@@ -320,7 +332,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     }
     let threads = parse_threads()?;
     let started = std::time::Instant::now();
-    let sources = open_sources(&specs(&args)?)?;
+    let sources = open_sources(&specs(&args, since)?)?;
     let mut grouper = Grouper::new();
     let mut summary = Summary::default();
     for source in sources {

@@ -1,7 +1,7 @@
 //! Timestamps: parsing `--since` values and printing audit epochs (UTC, no time zone data).
 //!
 //! Accepted `--since` forms: `@EPOCH`, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` (also with `T`),
-//! all in UTC, and relative ages `30s`, `15m`, `2h`, `7d` (also `-2h`, `2h ago`), counted back
+//! in UTC unless an ISO zone follows the time (`Z`, `+02:00`, `-0100`), and relative ages `30s`, `15m`, `2h`, `7d` (also `-2h`, `2h ago`), counted back
 //! from now. `today` and `yesterday` mean midnight UTC.
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -52,7 +52,8 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
     let t = s.trim();
     let bad = || {
         format!(
-            "cannot read time `{s}`: use @EPOCH, YYYY-MM-DD[ HH:MM[:SS]] (UTC), or an age like 2h, 7d"
+            "cannot read time `{s}`: use @EPOCH, YYYY-MM-DD[ HH:MM[:SS]] (UTC, or with Z or \
+             +HH:MM), or an age like 30m, 2h, 7d"
         )
     };
     if let Some(e) = t.strip_prefix('@') {
@@ -82,6 +83,31 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
         Some((d, tm)) => (d, Some(tm)),
         None => (t, None),
     };
+    // ISO 8601 zone: `Z`, or `+HH:MM` / `-HH:MM` / `+HHMM` after the time (UTC otherwise).
+    let (time, offset) = match time {
+        Some(tm) => {
+            let tm = tm.trim();
+            if let Some(rest) = tm.strip_suffix(['Z', 'z']) {
+                (Some(rest), 0)
+            } else if let Some(i) = tm.rfind(['+', '-']) {
+                let (clock, zone) = tm.split_at(i);
+                let sign = if zone.starts_with('-') { -1 } else { 1 };
+                let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+                if digits.len() != 4 {
+                    return Err(bad());
+                }
+                let h = num(&digits[..2]).ok_or_else(bad)?;
+                let mi = num(&digits[2..]).ok_or_else(bad)?;
+                if h > 23 || mi > 59 {
+                    return Err(bad());
+                }
+                (Some(clock), sign * (h * 3600 + mi * 60))
+            } else {
+                (Some(tm), 0)
+            }
+        }
+        None => (None, 0),
+    };
     let mut dp = date.split('-');
     let (Some(y), Some(m), Some(d), None) = (dp.next(), dp.next(), dp.next(), dp.next()) else {
         return Err(bad());
@@ -108,7 +134,7 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
         }
         secs = h * 3600 + mi * 60 + se;
     }
-    Ok(days_from_civil(y, m, d) * 86_400 + secs)
+    Ok(days_from_civil(y, m, d) * 86_400 + secs - offset)
 }
 
 #[cfg(test)]
@@ -121,6 +147,10 @@ mod tests {
         assert_eq!(format_epoch(1661734785), "2022-08-29 00:59:45");
         assert_eq!(parse_since("2022-08-29 00:59:45", 0), Ok(1661734785));
         assert_eq!(parse_since("2022-08-29", 0), Ok(1661731200));
+        assert_eq!(parse_since("2022-08-29T00:59:45Z", 0), Ok(1661734785));
+        assert_eq!(parse_since("2022-08-29T02:59:45+02:00", 0), Ok(1661734785));
+        assert_eq!(parse_since("2022-08-28T23:59:45-0100", 0), Ok(1661734785));
+        assert!(parse_since("2022-08-29T00:59:45+2", 0).is_err());
     }
 
     #[test]
