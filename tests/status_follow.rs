@@ -107,3 +107,67 @@ fn follow_without_sources_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// What the log holds when `--follow` starts is numbered as `denials` numbers it (display
+/// order, not order of first appearance), so an id means the same group in both; groups
+/// first seen later are numbered on from there.
+#[test]
+fn follow_ids_equal_denials_ids_for_the_same_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    // First seen: a, b, c; by count (display order): c (3), b (2), a (1).
+    let mut text = String::new();
+    for (n, p) in [
+        (1, "/etc/a.conf"),
+        (2, "/etc/b.conf"),
+        (3, "/etc/c.conf"),
+        (4, "/etc/c.conf"),
+        (5, "/etc/b.conf"),
+        (6, "/etc/c.conf"),
+    ] {
+        text.push_str(&line(n, p));
+    }
+    append(&log, &text);
+    let out = Command::new(common::bin())
+        .args(["denials", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<(String, String)> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["resource"].as_str().unwrap().to_string(),
+                g["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ids.len(), 3, "{report:#}");
+
+    let child = Command::new(common::bin())
+        .args(["denials", "--follow"])
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let stdout = child.0.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines() {
+            let Ok(l) = l else { return };
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    });
+    for (resource, id) in &ids {
+        expect(&rx, &format!("{id}  new  DENIED file open {resource} "));
+    }
+    append(&log, &line(7, "/etc/d.conf"));
+    expect(&rx, "G4  new  DENIED file open /etc/d.conf");
+}

@@ -93,7 +93,8 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Keep reading: tail the files (rotation and truncation handled) or the journal, and
-    /// print each new group as it first appears, then count updates. Ctrl-C stops.
+    /// print each new group as it first appears, then count updates. What the files hold at
+    /// the start comes first, with the ids `denials` gives it. Ctrl-C stops.
     #[arg(short = 'f', long)]
     pub follow: bool,
 }

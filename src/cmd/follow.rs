@@ -133,10 +133,13 @@ fn trusted(path: &Path) -> bool {
 
 enum Msg {
     Event(Box<Event>),
+    /// A tailed file has been read to its end once: what it held at the start is in.
+    CaughtUp,
     Failed(String),
 }
 
 fn pump(mut reader: Reader<Box<dyn BufRead + Send>>, tx: mpsc::Sender<Msg>, poll: bool) {
+    let mut caught_up = false;
     loop {
         match reader.next_event() {
             Ok(Some(ev)) => {
@@ -144,7 +147,15 @@ fn pump(mut reader: Reader<Box<dyn BufRead + Send>>, tx: mpsc::Sender<Msg>, poll
                     return;
                 }
             }
-            Ok(None) if poll => std::thread::sleep(POLL),
+            Ok(None) if poll => {
+                if !caught_up {
+                    caught_up = true;
+                    if tx.send(Msg::CaughtUp).is_err() {
+                        return;
+                    }
+                }
+                std::thread::sleep(POLL)
+            }
             Ok(None) => {
                 let _ = tx.send(Msg::Failed(format!("{}: input ended", reader.label())));
                 return;
@@ -221,6 +232,13 @@ pub fn run(
     let mut out = io::stdout().lock();
     let mut ended = 0usize;
     let sources = logs.len() + usize::from(journal);
+    // What the files hold at the start is grouped as `denials` groups it and numbered in its
+    // display order (so G1 is the same group in both); groups first seen later are numbered
+    // on from there. The journal's backlog has no end to wait for: with it, groups are
+    // numbered as they appear; so with stdin, which may never end.
+    let stdin = logs.iter().any(|p| p.as_os_str() == "-");
+    let mut initial = (!journal && !stdin && !logs.is_empty()).then(Grouper::new);
+    let mut pending = logs.len();
     // Block for the first message, then drain what else is there, then print.
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -230,18 +248,31 @@ pub fn run(
         let mut changed: Vec<usize> = Vec::new();
         for m in batch {
             match m {
+                Msg::CaughtUp => pending = pending.saturating_sub(1),
                 Msg::Failed(why) => {
                     ended += 1;
+                    pending = pending.saturating_sub(1);
                     if !global.quiet {
                         eprintln!("aa-assist: {}", aa_assist::review::sanitize(&why));
                     }
                 }
                 Msg::Event(ev) => {
+                    if let Some(first) = initial.as_mut() {
+                        // The same calls as the main grouper: the same provisional indices.
+                        if !first.observe_status(&*ev, ev.provenance.trusted)
+                            && filter.matches(&*ev)
+                        {
+                            first.add(&ev);
+                        }
+                    }
                     if grouper.observe_status(&*ev, ev.provenance.trusted) || !filter.matches(&*ev)
                     {
                         continue;
                     }
                     let gi = grouper.add(&ev);
+                    if initial.is_some() {
+                        continue;
+                    }
                     let n = shown.len();
                     let s = shown.entry(gi).or_insert_with(|| Shown {
                         id: format!("G{}", n + 1),
@@ -256,6 +287,11 @@ pub fn run(
                         changed.push(gi);
                     }
                 }
+            }
+        }
+        if pending == 0 {
+            if let Some(first) = initial.take() {
+                print_initial(&mut out, first.finish_lazy(), &mut shown, json)?;
             }
         }
         for gi in changed {
@@ -278,13 +314,55 @@ pub fn run(
     })
 }
 
+/// The groups the files held at the start, in `denials` order and with its ids.
+fn print_initial(
+    out: &mut impl Write,
+    done: aa_assist::log::group::Finished,
+    shown: &mut BTreeMap<usize, Shown>,
+    json: bool,
+) -> io::Result<()> {
+    // one pass over the groups (each is built when asked for)
+    let mut counts = Vec::with_capacity(done.len());
+    for (pos, g) in done.iter().enumerate() {
+        let id = format!("G{}", pos + 1);
+        let comm = g.comms.iter().next().cloned();
+        print_group(out, &id, &g.key, comm.as_deref(), g.count, json)?;
+        if g.count > 1 && !json {
+            print_count(out, &id, g.count, json)?;
+        }
+        counts.push(g.count);
+    }
+    for (gi, &pos) in done.position.iter().enumerate() {
+        let count = counts.get(pos).copied().unwrap_or(0);
+        shown.insert(
+            gi,
+            Shown {
+                id: format!("G{}", pos + 1),
+                count,
+                printed: count,
+            },
+        );
+    }
+    Ok(())
+}
+
 fn print_new(out: &mut impl Write, id: &str, ev: &Event, json: bool) -> io::Result<()> {
-    let k = key_of(ev);
+    print_group(out, id, &key_of(ev), ev.comm.as_deref(), 1, json)
+}
+
+fn print_group(
+    out: &mut impl Write,
+    id: &str,
+    k: &aa_assist::log::group::GroupKey,
+    comm: Option<&str>,
+    count: u64,
+    json: bool,
+) -> io::Result<()> {
     if json {
         let v = serde_json::json!({
             "event": "new-group", "id": id, "mode": k.mode.as_str(), "profile": k.profile,
             "class": k.class.as_str(), "operation": k.operation, "resource": k.resource,
-            "mask": k.mask, "count": 1, "comm": ev.comm,
+            "mask": k.mask, "count": count, "comm": comm,
         });
         return writeln!(out, "{v}");
     }
@@ -303,7 +381,7 @@ fn print_new(out: &mut impl Write, id: &str, ev: &Event, json: bool) -> io::Resu
         clean(&k.resource),
         clean(&mask),
         clean(&k.profile),
-        clean(ev.comm.as_deref().unwrap_or("-"))
+        clean(comm.unwrap_or("-"))
     )
 }
 
