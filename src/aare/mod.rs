@@ -38,6 +38,7 @@
 mod contains;
 mod convert;
 mod glob;
+pub mod sample;
 mod set;
 mod syntax;
 mod vars;
