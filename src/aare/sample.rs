@@ -4,7 +4,8 @@
 //! given `/var/cache/foo/{a,b}/*.db` it writes e.g. `/var/cache/foo/b/k7f3c9.db`. Two seeds
 //! drive the choices: `alternatives` picks among `{…}` alternatives (a property of the system:
 //! keep it fixed to get "the same machine, another run"), `names` fills `*`, `**`, `?` and
-//! character classes (what changes between runs: file names, ids). Variables must already be
+//! character classes (what changes between runs: file names, ids), and picks in alternations
+//! that hold a glob themselves (`{,**}`, the `{[0-9],}` of a number). Variables must already be
 //! expanded (`@{…}` left in the text is an error). The result is not checked here; callers
 //! that need certainty match it against the compiled pattern.
 
@@ -82,6 +83,8 @@ struct Walker<'a> {
     alt: SplitMix,
     names: SplitMix,
     whole: &'a str,
+    /// A glob (`*`, `?`, `[…]`) was read since this was last cleared.
+    globbed: bool,
 }
 
 impl Walker<'_> {
@@ -109,6 +112,7 @@ impl Walker<'_> {
                     return Err(SampleError::Variable(self.whole.to_string()))
                 }
                 b'*' => {
+                    self.globbed = true;
                     let double = self.text.get(self.at + 1) == Some(&b'*');
                     self.at += if double { 2 } else { 1 };
                     while self.text.get(self.at) == Some(&b'*') {
@@ -122,16 +126,19 @@ impl Walker<'_> {
                     out.extend_from_slice(s.as_bytes());
                 }
                 b'?' => {
+                    self.globbed = true;
                     self.at += 1;
                     out.push(b"abcdefghijklmnopqrstuvwxyz0123456789"[self.names.below(36)]);
                 }
                 b'[' => {
+                    self.globbed = true;
                     self.at += 1;
                     let b = self.class()?;
                     out.push(b);
                 }
                 b'{' => {
                     self.at += 1;
+                    let outer = std::mem::replace(&mut self.globbed, false);
                     let mut alts: Vec<Vec<u8>> = Vec::new();
                     loop {
                         let mut one = Vec::new();
@@ -147,8 +154,16 @@ impl Walker<'_> {
                         }
                     }
                     // Alternatives are drawn from their own stream, and every alternative was
-                    // walked (so the name stream does not depend on which one is kept).
-                    let pick = self.alt.below(alts.len());
+                    // walked (so the name stream does not depend on which one is kept). An
+                    // alternation holding a glob (`{,**}`, `{,[0-9]}`) is part of a name, not
+                    // a choice of the system: it follows the names stream.
+                    let inner = std::mem::replace(&mut self.globbed, outer);
+                    self.globbed |= inner;
+                    let pick = if inner {
+                        self.names.below(alts.len())
+                    } else {
+                        self.alt.below(alts.len())
+                    };
                     if let Some(a) = alts.get(pick) {
                         out.extend_from_slice(a);
                     }
@@ -231,6 +246,7 @@ pub fn instance(pattern: &str, seeds: Seeds) -> Result<String, SampleError> {
         alt: SplitMix::new(seeds.alternatives),
         names: SplitMix::new(seeds.names),
         whole: pattern,
+        globbed: false,
     };
     let mut out = Vec::with_capacity(pattern.len() + 16);
     w.seq(&mut out, false)?;
@@ -304,6 +320,12 @@ mod tests {
             .map(|s| dir(&instance(p, seeds(s, 1)).expect("x")))
             .collect();
         assert!(dirs.len() > 1, "{dirs:?}");
+        // An alternation with a glob inside follows the names seed.
+        let q = "/usr/share/foo/{,**}";
+        let kinds: std::collections::BTreeSet<bool> = (0..30)
+            .map(|n| instance(q, seeds(7, n)).expect("q") == "/usr/share/foo/")
+            .collect();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
     }
 
     #[test]
