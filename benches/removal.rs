@@ -46,7 +46,7 @@
 //! non-blocked first choices are in the profile.
 //!
 //! Knobs (environment): `REMOVAL_EVERY_UPSTREAM` (every Nth top-level file of upstream,
-//! default 1), `REMOVAL_EVERY_APPARMOR_D` (default 4), `REMOVAL_RULES` (rules per profile
+//! default 1), `REMOVAL_EVERY_APPARMOR_D` (default 5), `REMOVAL_RULES` (rules per profile
 //! file, evenly spread, default 4), `INSTANCES` (default 3), `REMOVAL_DUMP=FILE` (one JSON line
 //! per removal, for reading the misses), `REMOVAL_ABSTRACTIONS=1` (give the drafter the tree's
 //! abstractions in step 4 too; `tune` does not yet).
@@ -622,7 +622,7 @@ impl Tree<'_> {
     #[allow(clippy::too_many_lines)]
     fn removal(
         &mut self,
-        t: &mut Tally,
+        kinds: &mut Kinds,
         file: &str,
         text: &str,
         policy: &LoadedPolicy,
@@ -633,6 +633,12 @@ impl Tree<'_> {
         let RuleKind::File(f) = &r.rule.kind else {
             return;
         };
+        let t = if f.perms.exec.is_some() {
+            &mut kinds.exec
+        } else {
+            &mut kinds.file
+        };
+        t.rules_seen += 1;
         let Some(path) = f.path.as_deref() else {
             return self.skip(t, Skip::BareOrPureGlob, file, &rule_text);
         };
@@ -677,9 +683,8 @@ impl Tree<'_> {
         let fresh = read_events(&fresh_log);
 
         // The unmodified profile must allow everything synthesised.
-        let (m, _) = missing(policy, &events);
-        let (mf, _) = missing(policy, &fresh);
-        if !m.is_empty() || !mf.is_empty() {
+        let both: Vec<Event> = events.iter().chain(&fresh).cloned().collect();
+        if !missing(policy, &both).0.is_empty() {
             return self.skip(t, Skip::SynthNotAllowed, file, &rule_text);
         }
         // Remove the rule's text.
@@ -858,8 +863,15 @@ fn top_level(root: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn run_tree(tr: &mut Tree<'_>, every: usize, per_profile: usize) -> Tally {
-    let mut t = Tally::default();
+/// Tallies of rules without and with an exec permission.
+#[derive(Default)]
+struct Kinds {
+    file: Tally,
+    exec: Tally,
+}
+
+fn run_tree(tr: &mut Tree<'_>, every: usize, per_profile: usize) -> Kinds {
+    let mut k = Kinds::default();
     let files = top_level(&tr.root);
     for f in files.iter().step_by(every) {
         let Ok(text) = std::fs::read_to_string(f) else {
@@ -885,18 +897,17 @@ fn run_tree(tr: &mut Tree<'_>, every: usize, per_profile: usize) -> Tally {
         if own.is_empty() {
             continue;
         }
-        t.profiles += 1;
+        k.file.profiles += 1;
         let n = own.len().min(per_profile);
         for j in 0..n {
             let (pi, r) = &own[j * own.len() / n];
-            t.rules_seen += 1;
             let Some(prof) = policy.profiles.get(*pi) else {
                 continue;
             };
-            tr.removal(&mut t, &name, &text, &policy, prof, r);
+            tr.removal(&mut k, &name, &text, &policy, prof, r);
         }
     }
-    t
+    k
 }
 
 use std::sync::Arc;
@@ -907,6 +918,26 @@ fn pct(a: usize, b: usize) -> String {
     } else {
         format!("{:.1}%", 100.0 * a as f64 / b as f64)
     }
+}
+
+fn report_kinds(name: &str, k: &Kinds, secs: f64) -> Tally {
+    let mut all = k.file.clone();
+    all.add(&k.exec);
+    report(name, &all, secs);
+    for (label, t) in [("without exec", &k.file), ("exec rules", &k.exec)] {
+        println!(
+            "  {label}: {} measured; first equals {} / {} (strict / equivalent); some equals {} / {}; fresh {}; broader {} ({} without a finding)",
+            t.measured,
+            pct(t.first_strict, t.measured),
+            pct(t.first_equiv, t.measured),
+            pct(t.any_strict, t.measured),
+            pct(t.any_equiv, t.measured),
+            pct(t.fresh_covered, t.fresh_needed),
+            t.broader,
+            t.broader_unflagged,
+        );
+    }
+    all
 }
 
 fn report(name: &str, t: &Tally, secs: f64) {
@@ -1262,7 +1293,7 @@ fn main() {
     let instances = env_usize("INSTANCES", 3);
     let per = env_usize("REMOVAL_RULES", 4);
     let every_up = env_usize("REMOVAL_EVERY_UPSTREAM", 1);
-    let every_ad = env_usize("REMOVAL_EVERY_APPARMOR_D", 4);
+    let every_ad = env_usize("REMOVAL_EVERY_APPARMOR_D", 5);
     let with_abs = std::env::var("REMOVAL_ABSTRACTIONS").is_ok_and(|v| v == "1");
     let dump = std::env::var_os("REMOVAL_DUMP").and_then(|p| std::fs::File::create(p).ok());
     let globs = Globs::system();
@@ -1294,9 +1325,8 @@ fn main() {
         logs: Vec::new(),
     };
     let t0 = Instant::now();
-    let t = run_tree(&mut tup, every_up, per);
-    report("upstream", &t, t0.elapsed().as_secs_f64());
-    total.add(&t);
+    let k = run_tree(&mut tup, every_up, per);
+    total.add(&report_kinds("upstream", &k, t0.elapsed().as_secs_f64()));
     let logs = std::mem::take(&mut tup.logs);
     let mut tad = Tree {
         name: "apparmor.d",
@@ -1311,11 +1341,14 @@ fn main() {
         logs: Vec::new(),
     };
     let t0 = Instant::now();
-    let t = run_tree(&mut tad, every_ad, per);
+    let k = run_tree(&mut tad, every_ad, per);
     let mut logs = logs;
     logs.append(&mut tad.logs);
-    report("apparmor.d-collection", &t, t0.elapsed().as_secs_f64());
-    total.add(&t);
+    total.add(&report_kinds(
+        "apparmor.d-collection",
+        &k,
+        t0.elapsed().as_secs_f64(),
+    ));
     report("total", &total, start.elapsed().as_secs_f64());
     thousand(&logs, &up);
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("removal-bench");
