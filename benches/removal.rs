@@ -54,7 +54,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use aa_assist::aare::sample::{instance, Seeds};
 use aa_assist::aare::{filter_slashes, Pattern, PatternSet};
@@ -326,7 +327,7 @@ fn parse_rule(text: &str) -> Option<Rule> {
 struct Grants(Vec<(PatternSet, BTreeSet<char>, bool)>);
 
 fn letters(p: &aa_assist::profile::rule::FilePerms) -> BTreeSet<char> {
-    let mut s: BTreeSet<char> = [
+    [
         (p.read, 'r'),
         (p.write, 'w'),
         (p.append || p.write, 'a'),
@@ -338,9 +339,7 @@ fn letters(p: &aa_assist::profile::rule::FilePerms) -> BTreeSet<char> {
     .iter()
     .filter(|(on, _)| *on)
     .map(|(_, c)| *c)
-    .collect();
-    s.retain(|_| true);
-    s
+    .collect()
 }
 
 impl Grants {
@@ -910,8 +909,6 @@ fn run_tree(tr: &mut Tree<'_>, every: usize, per_profile: usize) -> Kinds {
     k
 }
 
-use std::sync::Arc;
-
 fn pct(a: usize, b: usize) -> String {
     if b == 0 {
         "n/a".into()
@@ -1069,7 +1066,6 @@ fn thousand(logs: &[String], upstream: &Path) {
         wall(w0, w1), cpu(c0, c1), wall(w1, w2), cpu(c1, c2), wall(w2, w3), cpu(c2, c3),
         wall(w3, w4), cpu(c3, c4), wall(w2, w4), cpu(c2, c4),
     );
-    let _ = Duration::ZERO;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1335,7 +1331,7 @@ fn main() {
         extra: vec![ad.clone()],
         loader: Loader::new(&up, IncludeMode::Lenient).include_dir(&ad),
         globs: &globs,
-        abstractions: abstractions(&ad, &[up.clone()]),
+        abstractions: abstractions(&ad, std::slice::from_ref(&up)),
         instances,
         dump: tup.dump.take(),
         logs: Vec::new(),
