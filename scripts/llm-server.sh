@@ -122,9 +122,34 @@ step_build_tools() {
     "$VPY" -m pip install --quiet cmake ninja
 }
 
+# CMake options for llama.cpp's CPU backend. Not GGML_NATIVE: on a CPU with AMX tiles (Intel
+# Sapphire Rapids and later) a native build uses AMX, which a process must first be granted by
+# the kernel (arch_prctl ARCH_REQ_XCOMP_PERM); in a VM that refuses it, the server died with a
+# general protection fault in libggml-cpu on its first completion (seen 2026-12-04). So: the
+# x86-64 extensions this CPU has, named one by one, and never AMX.
+ggml_cmake_args() {
+    local flags args="-DGGML_NATIVE=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+    flags=" $(cpu_flags) "
+    if [[ "$(uname -m)" == x86_64 ]]; then
+        local f
+        for f in avx avx2 fma f16c; do
+            if [[ "$flags" == *" $f "* ]]; then
+                args+=" -DGGML_${f^^}=ON"
+            else
+                args+=" -DGGML_${f^^}=OFF"
+            fi
+        done
+        # AVX-512 stays off: one build then serves the AVX2 machines this project also runs on.
+        args+=" -DGGML_AVX512=OFF"
+    fi
+    printf '%s\n' "$args"
+}
+
 step_llama() {
-    local want_flags have_flags=""
-    want_flags=$(cpu_flags)
+    local want_flags have_flags="" cmake_args
+    cmake_args=$(ggml_cmake_args)
+    # The stamp names the CPU and the build options: either changing forces a rebuild.
+    want_flags="$(cpu_flags) | $cmake_args"
     [[ -f "$FLAGS_STAMP" ]] && have_flags=$(<"$FLAGS_STAMP")
     if pkg_is llama_cpp_python "$LLAMA_VERSION" &&
         [[ "$have_flags" == "$want_flags" ]] &&
@@ -141,7 +166,7 @@ step_llama() {
     rm -f "$FLAGS_STAMP"
     # --no-binary: never take a prebuilt wheel (it may target another CPU);
     # --no-cache-dir: never reuse a wheel pip built earlier on another CPU.
-    PATH="$VENV/bin:$PATH" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+    PATH="$VENV/bin:$PATH" CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$cmake_args" \
         "$VPY" -m pip install --no-cache-dir --force-reinstall --no-binary llama-cpp-python \
         "llama-cpp-python[server]==$LLAMA_VERSION"
     "$VPY" -c 'import llama_cpp, llama_cpp.server.app' ||

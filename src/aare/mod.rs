@@ -39,6 +39,7 @@ pub mod budget;
 mod contains;
 mod convert;
 mod glob;
+pub mod sample;
 mod set;
 mod syntax;
 mod vars;
