@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use aa_assist::aare::{escape, pattern_contains, Pattern};
 use aa_assist::log::{Event, Reader, Summary};
+use aa_assist::profile::resolve::{expand_vars, expand_with};
 use aa_assist::profile::{IncludeMode, Loader, ProfileFile};
 
 fn input_bytes(target: &str, name: &str) -> Vec<u8> {
@@ -163,4 +164,58 @@ fn profile_escape_before_a_multibyte_character_through_check() {
         "check: exit {:?}\n{stderr}",
         out.status.code()
     );
+}
+
+/// The variable expansion was bounded in strings (2^16) but not in bytes: two values of 500
+/// bytes and a path of 16 references to them is a profile line of under 1 KiB whose expansion
+/// is 2^16 strings of 8 KiB, half a gigabyte, built before anything looked at it (a
+/// `profile_parse` input, kept as `rss-92b9…`, took the fuzzer from 84 to 690 MB). Both
+/// expansion paths (`expand_with`, used by the policy checks, and the memoized one
+/// `file_rules` uses) must refuse it as too large, and quickly.
+#[test]
+fn profile_variable_expansion_is_bounded_in_bytes() {
+    let long = |c: char| std::iter::repeat_n(c, 500).collect::<String>();
+    let vars: std::collections::BTreeMap<String, Vec<String>> =
+        [("A".to_string(), vec![long('a'), long('b')])].into();
+    let path = "/@{A}".repeat(16);
+    let start = Instant::now();
+    let err = expand_vars(&path, &vars).expect_err("2^16 strings of 8 KiB is too large");
+    assert!(err.contains("too large"), "{err}");
+    let text = format!(
+        "@{{A}}={} {}\n/usr/bin/x {{\n  {path} r,\n}}\n",
+        long('a'),
+        long('b')
+    );
+    let mut loader = Loader::new("/nonexistent", IncludeMode::Lenient);
+    if let Ok(policy) = loader.load_str("/nonexistent/bomb", &text) {
+        for profile in &policy.profiles {
+            for rule in profile.file_rules(&policy.variables) {
+                assert!(rule.patterns.len() <= 1, "{} patterns", rule.patterns.len());
+            }
+        }
+    }
+    // Many values, each expanding to 5 MB (within the limits), are together over them.
+    let vars: std::collections::BTreeMap<String, Vec<String>> = [
+        ("A".to_string(), vec![long('a'), long('b')]),
+        ("B".to_string(), vec!["@{A}".repeat(10); 64]),
+    ]
+    .into();
+    assert!(expand_with("/@{B}", &vars, &[]).is_err());
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+
+    // The fuzz input: through the target's calls.
+    let text = input(
+        "profile_parse",
+        "rss-92b9ebc69257d4a630f76ecb62943543c18b0a8f",
+    );
+    let start = Instant::now();
+    let mut loader = Loader::new("/nonexistent", IncludeMode::Lenient);
+    if let Ok(policy) = loader.load_str("/nonexistent/fuzz", &text) {
+        for profile in &policy.profiles {
+            let _ = profile.file_rules(&policy.variables);
+        }
+    }
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
