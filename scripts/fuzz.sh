@@ -137,6 +137,11 @@ for t in "${targets[@]}"; do seed "$t"; done
 cd "$FUZZ"
 mkdir -p logs
 status=0
+# Scratch files of the targets (log_line's split check writes each input to a file), removed
+# at the end.
+AA_FUZZ_SCRATCH=$(mktemp -d)
+export AA_FUZZ_SCRATCH
+trap 'rm -rf "$AA_FUZZ_SCRATCH"' EXIT
 for t in "${targets[@]}"; do
     nice -n "$NICE" cargo +nightly fuzz build -s "$SANITIZER" "$t" || exit 2
     log="logs/$t-$(date -u +%Y%m%dT%H%M%SZ).log"

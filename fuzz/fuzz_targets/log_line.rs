@@ -39,19 +39,35 @@ const BYTES_MAX: usize = 256;
 /// Largest input also read as a file in two parts.
 const SPLIT_MAX: usize = 1024;
 
-/// The file the split check writes each input to: one per process, rewritten per input,
-/// in memory (`/dev/shm`) when there is one.
+/// The file the split check writes each input to, rewritten per input, in a directory of
+/// its own (mode 0700, so nobody can plant a symlink there) under `$AA_FUZZ_SCRATCH`
+/// (`scripts/fuzz.sh` makes one per run and removes it), else `/dev/shm` or the temporary
+/// directory.
 static SPLIT_FILE: LazyLock<PathBuf> = LazyLock::new(|| {
-    let shm = std::path::Path::new("/dev/shm");
-    let dir = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    dir.join(format!(
-        "aa-assist-fuzz-log_line-{}.log",
-        std::process::id()
-    ))
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::var_os("AA_FUZZ_SCRATCH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let shm = std::path::Path::new("/dev/shm");
+            if shm.is_dir() {
+                shm.to_path_buf()
+            } else {
+                std::env::temp_dir()
+            }
+        });
+    // A new directory: never one that already exists (a stale one, or someone else's).
+    for n in 0u32.. {
+        let dir = base.join(format!(
+            "aa-assist-fuzz-log_line-{}-{n}",
+            std::process::id()
+        ));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return dir.join("input.log"),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("cannot create {}: {e}", dir.display()),
+        }
+    }
+    unreachable!("a free directory name")
 });
 
 /// Text prefixes of the line framings.
