@@ -1199,6 +1199,36 @@ impl<'v> RefChecker<'v> {
     }
 }
 
+/// Most strings one expansion may hold.
+const MAX_EXPANSION: usize = 1 << 16;
+/// Most bytes all the strings of one expansion may hold together: with only the count
+/// bounded, a profile line of under 1 KiB (16 references to a variable of two 500-byte
+/// values) asked for half a gigabyte. Checked before anything is built.
+const MAX_EXPANSION_BYTES: usize = 16 << 20;
+
+fn too_large(s: &str) -> String {
+    format!("expansion of '{s}' is too large")
+}
+
+/// The strings and bytes of `head` + each of `vals` + each of `tails`, given the number and
+/// total length of `vals` and of `tails`; `None` over the limits.
+fn product_size(
+    head: usize,
+    (nv, bv): (usize, usize),
+    (nt, bt): (usize, usize),
+) -> Option<(usize, usize)> {
+    let count = nv.checked_mul(nt)?;
+    let bytes = count
+        .checked_mul(head)?
+        .checked_add(nt.checked_mul(bv)?)?
+        .checked_add(nv.checked_mul(bt)?)?;
+    (count <= MAX_EXPANSION && bytes <= MAX_EXPANSION_BYTES).then_some((count, bytes))
+}
+
+fn bytes_of(v: &[String]) -> usize {
+    v.iter().map(String::len).sum()
+}
+
 fn expand_inner<'v>(
     s: &str,
     vars: &dyn Fn(&str) -> Option<&'v Vec<String>>,
@@ -1223,10 +1253,15 @@ fn expand_inner<'v>(
         return Err(format!("variable @{{{name}}} refers to itself"));
     }
     let mut expanded_vals = Vec::new();
+    let mut vals_bytes = 0;
     for v in vals {
         let e = expand_inner(v, vars, seen, depth + 1, build)?;
         if build {
+            vals_bytes += bytes_of(&e);
             expanded_vals.extend(e);
+            if expanded_vals.len() > MAX_EXPANSION || vals_bytes > MAX_EXPANSION_BYTES {
+                return Err(too_large(s));
+            }
         }
     }
     seen.remove(name);
@@ -1235,14 +1270,18 @@ fn expand_inner<'v>(
         return Ok(Vec::new());
     }
     let head = &s[..start];
-    let mut out = Vec::with_capacity(expanded_vals.len() * tails.len());
+    let Some((count, _)) = product_size(
+        head.len(),
+        (expanded_vals.len(), vals_bytes),
+        (tails.len(), bytes_of(&tails)),
+    ) else {
+        return Err(too_large(s));
+    };
+    let mut out = Vec::with_capacity(count);
     for v in &expanded_vals {
         for t in &tails {
             out.push(format!("{head}{v}{t}"));
         }
-    }
-    if out.len() > 1 << 16 {
-        return Err(format!("expansion of '{s}' is too large"));
     }
     Ok(out)
 }
@@ -1360,10 +1399,15 @@ impl<'v> Expander<'v> {
                     }
                     seen.push(key);
                     let mut expanded = Vec::new();
+                    let mut expanded_bytes = 0;
                     let mut r_max = depth;
                     for v in vals {
                         let (e, r) = self.inner(v, seen, depth + 1)?;
+                        expanded_bytes += bytes_of(&e);
                         expanded.extend(e);
+                        if expanded.len() > MAX_EXPANSION || expanded_bytes > MAX_EXPANSION_BYTES {
+                            return Err(too_large(rest));
+                        }
                         r_max = r_max.max(r);
                     }
                     seen.pop();
@@ -1395,14 +1439,15 @@ impl<'v> Expander<'v> {
             return Ok(vec![s.to_string()]);
         };
         let set = |r: &Ref<'v>| self.memo.get(r.key).map_or(&[][..], |(v, _)| v.as_slice());
-        let mut count = 1usize;
-        for r in vars.iter().rev() {
-            count *= set(r).len();
-            if count > 1 << 16 {
-                return Err(format!("expansion of '{}' is too large", &s[r.from..]));
-            }
-        }
         let lit = |r: &Ref<'v>| &s[r.lit.0..r.lit.1];
+        // every suffix from the right, as `expand_inner` checks on its way back
+        let (mut count, mut bytes) = (1usize, lit(tail).len());
+        for r in vars.iter().rev() {
+            let vals = set(r);
+            (count, bytes) =
+                product_size(lit(r).len(), (vals.len(), bytes_of(vals)), (count, bytes))
+                    .ok_or_else(|| too_large(&s[r.from..]))?;
+        }
         let mut out = Vec::with_capacity(count);
         if let [only] = vars {
             // the common case: one reference

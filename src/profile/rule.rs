@@ -139,8 +139,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, (usize, String)> {
                 let mut closed = false;
                 while j < b.len() {
                     if b[j] == b'\\' && j + 1 < b.len() {
-                        s.push_str(&text[j..j + 2]);
-                        j += 2;
+                        // The backslash and the whole character it escapes (which may be
+                        // several bytes long).
+                        let esc_len = text[j + 1..].chars().next().map_or(1, char::len_utf8);
+                        s.push_str(&text[j..j + 1 + esc_len]);
+                        j += 1 + esc_len;
                         continue;
                     }
                     if b[j] == b'"' {
