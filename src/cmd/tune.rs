@@ -230,12 +230,46 @@ pub(crate) fn run_plan(
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
+    if let Some(parser) = &parser {
+        check_unmodified(parser, &target, &args.review.dirs.include)?;
+    }
     // As root, the file written, its directories and the state directory must be root's
     // and not writable by others: checked before the first question, and again at the write.
     let policy = Policy::current();
     policy.check(&target.path, Usage::Write).map_err(refused)?;
     let backups = backup_dir(&policy)?;
     review_and_write(args, target, plan, store, parser, backups)
+}
+
+/// Validate the profile as it is, exactly as the final validation will (same parser, include
+/// directories and working directory), before the first question: a profile the parser
+/// rejects already (e.g. an `abi` it does not ship) would otherwise fail only after the whole
+/// review. The parser's lines are kept as lines; `main` escapes each.
+fn check_unmodified(
+    parser: &std::path::Path,
+    target: &Target,
+    include: &[PathBuf],
+) -> anyhow::Result<()> {
+    match validate::validate(
+        parser,
+        &target.profile_path,
+        &target.profile_text,
+        include,
+        &[],
+    ) {
+        Ok(()) => Ok(()),
+        Err(validate::ValidateError::Rejected { message }) => {
+            let hint = validate::hint(&message, std::path::Path::new(validate::ABI_DIR))
+                .map(|h| format!("\n{h}"))
+                .unwrap_or_default();
+            bail!(
+                "apparmor_parser rejects {} as it is, before any change; nothing was \
+                 written, no question asked:\n{message}{hint}",
+                target.profile_path.display()
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Keep approved rules that could not be written in `STATE/unwritten/NAME.UNIXTIME`, one
@@ -806,9 +840,19 @@ fn review_and_write(
                 &overlays,
             ) {
                 store.save()?;
+                let hint = match &e {
+                    validate::ValidateError::Rejected { message } => {
+                        validate::hint(message, std::path::Path::new(validate::ABI_DIR))
+                            .map(|h| format!("\n{h}"))
+                            .unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                // The parser's lines stay lines; each is escaped.
                 prompter.show(&format!(
-                    "{}\nNothing written.\n",
-                    review::sanitize(&e.to_string())
+                    "{}{}\nNothing written.\n",
+                    aa_assist::display::escape_lines(&e.to_string()),
+                    aa_assist::display::escape_lines(&hint)
                 ))?;
                 return Ok(Outcome::Error);
             }
