@@ -191,6 +191,10 @@ pub(crate) fn run_plan(
         None => DecisionStore::empty(PathBuf::from("decisions.json"), &target.profile_path),
     };
 
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if args.review.json || args.review.dry_run || !interactive {
+        warn_unmodified(args, &target);
+    }
     if let Some(patch_file) = &args.review.patch {
         write_patch(patch_file, &target, &plan, &store, args.review.ask_again)?;
     }
@@ -198,7 +202,6 @@ pub(crate) fn run_plan(
         print_report(&target, &plan, &store)?;
         return Ok(findings_outcome(&plan));
     }
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if args.review.dry_run || !interactive {
         print_cards(&target, &plan, global, interactive)?;
         // Asked to review and write, with nobody to ask: an error, not a silent preview.
@@ -250,26 +253,59 @@ fn check_unmodified(
     target: &Target,
     include: &[PathBuf],
 ) -> anyhow::Result<()> {
-    match validate::validate(
-        parser,
-        &target.profile_path,
-        &target.profile_text,
-        include,
-        &[],
-    ) {
-        Ok(()) => Ok(()),
+    match unmodified_rejection(parser, target, include)? {
+        None => Ok(()),
+        Some(why) => bail!(
+            "apparmor_parser rejects {} as it is, before any change; nothing was written, \
+             no question asked:\n{why}",
+            target.profile_path.display()
+        ),
+    }
+}
+
+/// What the parser says against the profile as it is, with a hint when the case is known,
+/// or `None` when it accepts it. Not escaped: the caller escapes each line.
+fn unmodified_rejection(
+    parser: &std::path::Path,
+    target: &Target,
+    include: &[PathBuf],
+) -> anyhow::Result<Option<String>> {
+    let text = &target.profile_text;
+    match validate::validate(parser, &target.profile_path, text, include, &[]) {
+        Ok(()) => Ok(None),
         Err(validate::ValidateError::Rejected { message }) => {
             let hint = validate::hint(&message, std::path::Path::new(validate::ABI_DIR))
                 .map(|h| format!("\n{h}"))
                 .unwrap_or_default();
-            bail!(
-                "apparmor_parser rejects {} as it is, before any change; nothing was \
-                 written, no question asked:\n{message}{hint}",
-                target.profile_path.display()
-            )
+            Ok(Some(format!("{message}{hint}")))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// In the previews (`--dry-run`, `--json`, `--patch`, no terminal) a profile the parser
+/// rejects as it is is a warning on standard error, not a failure: nothing is written there
+/// anyway, and `--json` stays exact JSON on standard output.
+fn warn_unmodified(args: &Args, target: &Target) {
+    if args.review.no_parser_check {
+        return;
+    }
+    let Some(parser) = validate::find_parser() else {
+        return;
+    };
+    let said = match unmodified_rejection(&parser, target, &args.review.dirs.include) {
+        Ok(None) => return,
+        Ok(Some(why)) => format!(
+            "apparmor_parser rejects {} as it is, before any change (a write would fail \
+             until this is fixed):\n{why}",
+            target.profile_path.display()
+        ),
+        Err(e) => format!("the profile as it is could not be validated: {e:#}"),
+    };
+    eprintln!(
+        "aa-assist: warning: {}",
+        aa_assist::display::escape_lines(&said)
+    );
 }
 
 /// Keep approved rules that could not be written in `STATE/unwritten/NAME.UNIXTIME`, one
