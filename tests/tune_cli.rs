@@ -106,6 +106,57 @@ fn non_tty_prints_diffs_and_never_writes() {
     assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
 }
 
+/// The previews (`--dry-run`, `--json`) check the unmodified profile too, and say a parser
+/// rejection as a warning on standard error: the preview still runs with its usual exit
+/// status, `--json` stays exact JSON, the parser's lines stay lines and are escaped.
+#[test]
+fn previews_warn_about_an_invalid_unmodified_profile() {
+    let f = fixture();
+    let parser = f.root.join("rejecting_apparmor_parser");
+    let script = "#!/bin/sh\ncat >/dev/null\nprintf 'AppArmor parser error at line 6: Could not open \\047abi/9.9\\047: No such file or directory\\nsecond \\033[31m line\\n' >&2\nexit 1\n";
+    std::fs::write(&parser, script).expect("write");
+    std::fs::set_permissions(&parser, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    for mode in ["--dry-run", "--json"] {
+        let out = tune(&f)
+            .arg(mode)
+            .env("AA_ASSIST_APPARMOR_PARSER", &parser)
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("aa-assist: warning: apparmor_parser rejects"),
+            "{mode}: {err}"
+        );
+        assert!(
+            err.lines()
+                .any(|l| l == "AppArmor parser error at line 6: Could not open 'abi/9.9': No such file or directory"),
+            "{mode}: the parser's lines stay lines: {err:?}"
+        );
+        assert!(
+            err.lines().any(|l| l == "second \\x1b[31m line"),
+            "{mode}: {err:?}"
+        );
+        assert!(err.contains("does not ship abi/9.9"), "{mode}: {err}");
+        assert!(!err.contains('\x1b'), "{mode}: no raw ESC: {err:?}");
+        if mode == "--json" {
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("exact JSON");
+        }
+        assert_eq!(std::fs::read(&f.profile).expect("read"), f.original);
+    }
+    // --no-parser-check: no parser run, no warning.
+    let out = tune(&f)
+        .args(["--dry-run", "--no-parser-check"])
+        .env("AA_ASSIST_APPARMOR_PARSER", &parser)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+}
+
 #[test]
 fn json_report_follows_schema_v1() {
     let f = fixture();

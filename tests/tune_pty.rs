@@ -528,10 +528,11 @@ fn ctrl_c_at_a_prompt_quits_and_writes_nothing() {
     assert!(!f.state.join("decisions.json").exists());
 }
 
-/// A stand-in `apparmor_parser` that rejects every policy, as a real one does on bad syntax.
+/// A stand-in `apparmor_parser` that rejects every policy holding the proposed
+/// `net_bind_service` rule, as a real one does on bad syntax (the unmodified profile passes).
 fn failing_parser(dir: &Path) -> String {
     let p = dir.join("failing_apparmor_parser");
-    let script = "#!/bin/sh\ncat >/dev/null\necho 'AppArmor parser error for /dev/stdin in profile exampled at line 31: syntax error, unexpected TOK_ID' >&2\nexit 1\n";
+    let script = "#!/bin/sh\nt=$(cat)\ncase \"$t\" in *net_bind_service*) ;; *) exit 0;; esac\necho 'AppArmor parser error for /dev/stdin in profile exampled at line 31: syntax error, unexpected TOK_ID' >&2\nexit 1\n";
     std::fs::write(&p, script).expect("write");
     std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
@@ -562,6 +563,100 @@ fn failing_parser_writes_nothing() {
     );
     let backups = std::fs::read_dir(f.state.join("backups")).map_or(0, |d| d.count());
     assert_eq!(backups, 0, "no write, so no backup either");
+}
+
+/// The unmodified profile is validated before the first question, exactly as the final
+/// validation does: a profile the parser rejects as it is (here a stand-in parser whose
+/// message has two lines and a terminal escape) is said at once, its lines as lines and
+/// escaped, and nothing is asked or written.
+#[test]
+fn an_invalid_unmodified_profile_is_said_before_the_first_question() {
+    let f = fixture(&two_ok(), &[]);
+    let parser = f.root.join("rejecting_apparmor_parser");
+    let script = "#!/bin/sh\ncat >/dev/null\nprintf 'AppArmor parser error at line 6: Could not open \\047abi/9.9\\047: No such file or directory\\nsecond line \\033]52;c;eA==\\007 end\\n' >&2\nexit 1\n";
+    std::fs::write(&parser, script).expect("write");
+    std::fs::set_permissions(&parser, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let parser = parser.to_string_lossy().into_owned();
+    let mut s = spawn(&f, &[("AA_ASSIST_APPARMOR_PARSER", &parser)]);
+    let said = s
+        .expect("apparmor_parser rejects")
+        .expect("said before anything else");
+    assert!(
+        !String::from_utf8_lossy(said.before()).contains("what to do?"),
+        "before the first question"
+    );
+    let rest = s.expect(Eof).expect("exits");
+    let out = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+    assert_eq!(exit_code(&mut s), 2);
+    assert!(!out.contains("what to do?"), "no question at all: {out}");
+    assert!(!out.contains('\x1b'), "no raw ESC from the parser: {out:?}");
+    assert!(!out.contains("\\x0a"), "newlines are not escaped: {out:?}");
+    let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("Could not open 'abi/9.9': No such file or directory")),
+        "the parser's first line is a line: {out:?}"
+    );
+    assert!(
+        lines.contains(&"second line \\x1b]52;c;eA==\\x07 end"),
+        "the second line is its own line, escaped: {out:?}"
+    );
+    assert!(out.contains("does not ship abi/9.9"), "the hint: {out}");
+    assert!(out.contains("-I DIR"), "how to proceed: {out}");
+    assert_eq!(
+        std::fs::read(&f.profile).expect("read"),
+        f.original.as_bytes()
+    );
+    assert!(!f.state.join("decisions.json").exists());
+}
+
+/// The same with the real parser on the webserver example, whose `abi <abi/4.0>,` the
+/// installed parser (AppArmor 3) does not ship.
+#[test]
+fn a_profile_with_an_abi_the_parser_lacks_is_said_before_the_first_question() {
+    let Some(_) = aa_assist::review::validate::find_parser() else {
+        eprintln!("notice: apparmor_parser not installed; skipping");
+        return;
+    };
+    if Path::new("/etc/apparmor.d/abi/4.0").exists() {
+        eprintln!("notice: this apparmor_parser ships abi/4.0; skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdir = dir.path().join("apparmor.d");
+    std::fs::create_dir_all(&pdir).expect("mkdir");
+    let profile = pdir.join("usr.sbin.examplehttpd");
+    let original =
+        std::fs::read_to_string(repo("examples/webserver/profile/usr.sbin.examplehttpd"))
+            .expect("example profile");
+    assert!(
+        original.contains("abi <abi/4.0>,"),
+        "the example declares abi/4.0"
+    );
+    std::fs::write(&profile, &original).expect("write");
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("tune")
+        .arg(&profile)
+        .arg("--log")
+        .arg(repo("examples/webserver/audit.log"))
+        .arg("-d")
+        .arg(&pdir)
+        .env("AA_ASSIST_STATE_DIR", dir.path().join("state"))
+        .env("TERM", "xterm");
+    let mut s = Session::spawn(cmd).expect("spawn in a pty");
+    s.set_expect_timeout(Some(Duration::from_secs(30)));
+    let said = s.expect("apparmor_parser rejects").expect("said");
+    assert!(!String::from_utf8_lossy(said.before()).contains("what to do?"));
+    let rest = s.expect(Eof).expect("exits");
+    let out = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+    assert_eq!(exit_code(&mut s), 2);
+    assert!(out.contains("Could not open 'abi/4.0'"), "{out}");
+    assert!(out.contains("does not ship abi/4.0"), "{out}");
+    assert!(out.contains("abi/3.0"), "names a shipped ABI: {out}");
+    assert!(!out.contains("what to do?"), "{out}");
+    assert_eq!(std::fs::read_to_string(&profile).expect("read"), original);
 }
 
 /// Every write leaves a backup: when the backup directory cannot be created (even as root:

@@ -191,6 +191,10 @@ pub(crate) fn run_plan(
         None => DecisionStore::empty(PathBuf::from("decisions.json"), &target.profile_path),
     };
 
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if args.review.json || args.review.dry_run || !interactive {
+        warn_unmodified(args, &target);
+    }
     if let Some(patch_file) = &args.review.patch {
         write_patch(patch_file, &target, &plan, &store, args.review.ask_again)?;
     }
@@ -198,7 +202,6 @@ pub(crate) fn run_plan(
         print_report(&target, &plan, &store)?;
         return Ok(findings_outcome(&plan));
     }
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if args.review.dry_run || !interactive {
         print_cards(&target, &plan, global, interactive)?;
         // Asked to review and write, with nobody to ask: an error, not a silent preview.
@@ -230,12 +233,79 @@ pub(crate) fn run_plan(
             None => bail!(validate::ValidateError::ParserMissing),
         }
     };
+    if let Some(parser) = &parser {
+        check_unmodified(parser, &target, &args.review.dirs.include)?;
+    }
     // As root, the file written, its directories and the state directory must be root's
     // and not writable by others: checked before the first question, and again at the write.
     let policy = Policy::current();
     policy.check(&target.path, Usage::Write).map_err(refused)?;
     let backups = backup_dir(&policy)?;
     review_and_write(args, target, plan, store, parser, backups)
+}
+
+/// Validate the profile as it is, exactly as the final validation will (same parser, include
+/// directories and working directory), before the first question: a profile the parser
+/// rejects already (e.g. an `abi` it does not ship) would otherwise fail only after the whole
+/// review. The parser's lines are kept as lines; `main` escapes each.
+fn check_unmodified(
+    parser: &std::path::Path,
+    target: &Target,
+    include: &[PathBuf],
+) -> anyhow::Result<()> {
+    match unmodified_rejection(parser, target, include)? {
+        None => Ok(()),
+        Some(why) => bail!(
+            "apparmor_parser rejects {} as it is, before any change; nothing was written, \
+             no question asked:\n{why}",
+            target.profile_path.display()
+        ),
+    }
+}
+
+/// What the parser says against the profile as it is, with a hint when the case is known,
+/// or `None` when it accepts it. Not escaped: the caller escapes each line.
+fn unmodified_rejection(
+    parser: &std::path::Path,
+    target: &Target,
+    include: &[PathBuf],
+) -> anyhow::Result<Option<String>> {
+    let text = &target.profile_text;
+    match validate::validate(parser, &target.profile_path, text, include, &[]) {
+        Ok(()) => Ok(None),
+        Err(validate::ValidateError::Rejected { message }) => {
+            let hint = validate::hint(&message, std::path::Path::new(validate::ABI_DIR))
+                .map(|h| format!("\n{h}"))
+                .unwrap_or_default();
+            Ok(Some(format!("{message}{hint}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// In the previews (`--dry-run`, `--json`, `--patch`, no terminal) a profile the parser
+/// rejects as it is is a warning on standard error, not a failure: nothing is written there
+/// anyway, and `--json` stays exact JSON on standard output.
+fn warn_unmodified(args: &Args, target: &Target) {
+    if args.review.no_parser_check {
+        return;
+    }
+    let Some(parser) = validate::find_parser() else {
+        return;
+    };
+    let said = match unmodified_rejection(&parser, target, &args.review.dirs.include) {
+        Ok(None) => return,
+        Ok(Some(why)) => format!(
+            "apparmor_parser rejects {} as it is, before any change (a write would fail \
+             until this is fixed):\n{why}",
+            target.profile_path.display()
+        ),
+        Err(e) => format!("the profile as it is could not be validated: {e:#}"),
+    };
+    eprintln!(
+        "aa-assist: warning: {}",
+        aa_assist::display::escape_lines(&said)
+    );
 }
 
 /// Keep approved rules that could not be written in `STATE/unwritten/NAME.UNIXTIME`, one
@@ -806,9 +876,19 @@ fn review_and_write(
                 &overlays,
             ) {
                 store.save()?;
+                let hint = match &e {
+                    validate::ValidateError::Rejected { message } => {
+                        validate::hint(message, std::path::Path::new(validate::ABI_DIR))
+                            .map(|h| format!("\n{h}"))
+                            .unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                // The parser's lines stay lines; each is escaped.
                 prompter.show(&format!(
-                    "{}\nNothing written.\n",
-                    review::sanitize(&e.to_string())
+                    "{}{}\nNothing written.\n",
+                    aa_assist::display::escape_lines(&e.to_string()),
+                    aa_assist::display::escape_lines(&hint)
                 ))?;
                 return Ok(Outcome::Error);
             }

@@ -134,6 +134,43 @@ pub fn validate(
     })
 }
 
+/// Where Debian's `apparmor` package installs the ABI files its parser ships.
+pub const ABI_DIR: &str = "/etc/apparmor.d/abi";
+
+/// What to do about a rejection the parser gave, when it is a known case: an `abi <abi/X>,`
+/// line naming an ABI the installed parser does not ship (`Could not open 'abi/4.0'`).
+/// `abi_dir` is where the shipped ABI files are listed from ([`ABI_DIR`]).
+pub fn hint(message: &str, abi_dir: &Path) -> Option<String> {
+    let abi = message.split("Could not open '").skip(1).find_map(|rest| {
+        let name = rest.split('\'').next()?;
+        name.starts_with("abi/").then_some(name)
+    })?;
+    let mut shipped: Vec<String> = std::fs::read_dir(abi_dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().is_file())
+                .map(|e| format!("abi/{}", e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
+    shipped.sort();
+    let instead = match shipped.first() {
+        Some(_) => format!(
+            "change the profile's `abi <{abi}>,` line to one this parser ships ({} in {})",
+            shipped.join(", "),
+            abi_dir.display()
+        ),
+        None => format!(
+            "remove or change the profile's `abi <{abi}>,` line (no ABI file found in {})",
+            abi_dir.display()
+        ),
+    };
+    Some(format!(
+        "hint: the installed apparmor_parser does not ship {abi}. Either pass -I DIR, where \
+         DIR/{abi} exists (for example from the AppArmor release that has it), or {instead}."
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +195,22 @@ mod tests {
         };
         let e = validate(&parser, &p, good, &[], &[overlay]).expect_err("overlay is seen");
         assert!(matches!(e, ValidateError::Rejected { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_missing_abi_gets_a_hint_naming_the_shipped_ones() {
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::write(d.path().join("3.0"), "").expect("write");
+        std::fs::write(d.path().join("kernel-5.4-vanilla"), "").expect("write");
+        let msg =
+            "AppArmor parser error at line 6: Could not open 'abi/4.0': No such file or directory";
+        let h = hint(msg, d.path()).expect("a hint");
+        assert!(h.contains("does not ship abi/4.0"), "{h}");
+        assert!(h.contains("-I DIR"), "{h}");
+        assert!(h.contains("abi/3.0, abi/kernel-5.4-vanilla"), "{h}");
+        assert!(h.contains("`abi <abi/4.0>,`"), "{h}");
+        let other = "AppArmor parser error at line 2: Could not open 'tunables/global'";
+        assert_eq!(hint(other, d.path()), None);
+        assert_eq!(hint("syntax error", d.path()), None);
     }
 }
