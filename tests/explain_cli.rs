@@ -975,3 +975,103 @@ async fn review_flags_a_model_narrative_that_contradicts_the_meaning_table() {
         }
     }
 }
+
+/// Runs as root here and in CI. As root, an answer cache directory that another user owns or
+/// anyone can write is refused before any request (that user would choose the answers root
+/// replays, or plant links where root writes): one error naming it and the override flag.
+/// A cache directory the run creates is private (0700), and an entry planted as a symlink is
+/// neither followed when read nor written through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_cache_dir_is_refused_as_root_and_a_new_one_is_private() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !aa_assist::fsguard::Policy::current().enforced() {
+        eprintln!("notice: not running as root; the refusal is tested by fsguard's unit tests");
+        return;
+    }
+    let server = common::server_answering(r#"{"proposals":[],"explanations":[]}"#.into()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cache: &Path, extra: &[&str]| {
+        let mut cmd = aa(&["explain", "--llm", "--model", "m", "--base-url"]);
+        cmd.arg(format!("{}/v1", server.uri()))
+            .arg("--cache-dir")
+            .arg(cache)
+            .args(extra)
+            .arg(fixture("svc.log"));
+        cmd.output().unwrap()
+    };
+    let nobody = dir.path().join("nobody");
+    std::fs::create_dir(&nobody).unwrap();
+    std::os::unix::fs::chown(&nobody, Some(65534), Some(65534)).unwrap();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for (cache, reason) in [
+        (nobody.clone(), "owned by another user"),
+        (open.join("llm"), "writable by everyone"),
+    ] {
+        let out = run(&cache, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        for needle in [
+            &cache.display().to_string(),
+            reason,
+            "--allow-untrusted-paths",
+            "mode 0",
+        ] {
+            assert!(err.contains(needle), "{needle:?} in {err}");
+        }
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing sent before the refusal"
+    );
+    assert!(!open.join("llm").exists(), "nothing created");
+    assert_eq!(
+        std::fs::read_dir(&nobody).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    let out = run(&open.join("llm"), &["--allow-untrusted-paths"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "overridden: {out:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // A fresh cache directory is created private, and its entries are real files.
+    let fresh = dir.path().join("private/llm");
+    let out = run(&fresh, &[]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    assert_eq!(
+        std::fs::metadata(&fresh).unwrap().mode() & 0o777,
+        0o700,
+        "cache dir is private"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&fresh)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    // An entry replaced by a symlink is not read through (the request is sent again) and the
+    // link's target is not overwritten.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, std::fs::read(&entries[0]).unwrap()).unwrap();
+    std::fs::remove_file(&entries[0]).unwrap();
+    std::os::unix::fs::symlink(&victim, &entries[0]).unwrap();
+    let before = server.received_requests().await.unwrap().len();
+    let out = run(&fresh, &[]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        before + 1,
+        "a symlinked cache entry is not a hit"
+    );
+    assert!(
+        !std::fs::symlink_metadata(&entries[0])
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a real file"
+    );
+}

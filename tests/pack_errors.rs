@@ -348,3 +348,111 @@ fn a_batch_api_error_line_is_reported_and_the_rest_still_reviewed() {
     assert_eq!(r["proposals"].as_array().map(Vec::len), Some(1));
     f.unchanged();
 }
+
+/// Runs as root here and in CI. As root, `pack --out` refuses an output directory that another
+/// user owns or anyone can write (or one inside such a directory): that user could swap the
+/// files root writes (the redaction map among them) for links. One error naming the path, the
+/// reason and the override flag; nothing written.
+#[test]
+fn pack_refuses_an_untrusted_out_dir_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    if !aa_assist::fsguard::Policy::current().enforced() {
+        eprintln!("notice: not running as root; the refusal is tested by fsguard's unit tests");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pack = |out: &Path, extra: &[&str]| {
+        Command::new(common::bin())
+            .arg("pack")
+            .arg("--log")
+            .arg(repo(LOG))
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .env("AA_ASSIST_CONFIG", dir.path().join("no-config.toml"))
+            .output()
+            .expect("run pack")
+    };
+    let nobody = dir.path().join("nobody");
+    std::fs::create_dir(&nobody).expect("mkdir");
+    std::os::unix::fs::chown(&nobody, Some(65534), Some(65534)).expect("chown");
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).expect("mkdir");
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    for (out, at_fault, reason) in [
+        (nobody.clone(), nobody.clone(), "owned by another user"),
+        (open.join("pack"), open.clone(), "writable by everyone"),
+        (
+            nobody.join("sub/pack"),
+            nobody.clone(),
+            "owned by another user",
+        ),
+    ] {
+        let o = pack(&out, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let e = stderr(&o);
+        for needle in [
+            &out.display().to_string(),
+            &at_fault.display().to_string(),
+            reason,
+            "--allow-untrusted-paths",
+            "mode 0",
+        ] {
+            assert!(e.contains(needle), "{needle:?} in {e}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&nobody).expect("ls").count(),
+        0,
+        "nothing written"
+    );
+    assert_eq!(
+        std::fs::read_dir(&open).expect("ls").count(),
+        0,
+        "nothing written"
+    );
+    let o = pack(&open.join("pack"), &["--allow-untrusted-paths"]);
+    assert!(o.status.success(), "overridden: {}", stderr(&o));
+    assert!(open.join("pack/manifest.json").exists());
+}
+
+/// Runs as root here and in CI. As root, `ingest --pack` refuses a pack directory (or a file in
+/// it) that another user owns or anyone can write: its map restores real names into the
+/// proposals and its prompts are what the hashes vouch for, so that user would choose what
+/// root applies. One error naming the path and the override flag; nothing written.
+#[test]
+fn ingest_refuses_an_untrusted_pack_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    if !aa_assist::fsguard::Policy::current().enforced() {
+        eprintln!("notice: not running as root; the refusal is tested by fsguard's unit tests");
+        return;
+    }
+    let f = fixture(1);
+    let a = f.answer("B1.txt", &good_answer());
+    let pack = f.pack.display().to_string();
+    std::os::unix::fs::chown(&f.pack, Some(65534), Some(65534)).expect("chown");
+    let o = f.ingest(&[&a], &["--dry-run"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    for needle in [&pack, "owned by another user", "--allow-untrusted-paths"] {
+        assert!(e.contains(needle), "{needle:?} in {e}");
+    }
+    std::os::unix::fs::chown(&f.pack, Some(0), Some(0)).expect("chown back");
+    let map = f.pack.join("redaction-map.json");
+    std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let o = f.ingest(&[&a], &["--dry-run"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    for needle in [
+        &map.display().to_string(),
+        "writable by everyone",
+        "--allow-untrusted-paths",
+    ] {
+        assert!(e.contains(needle), "{needle:?} in {e}");
+    }
+    f.unchanged();
+    assert!(!f.root.join("state").exists(), "no state written");
+    let o = f.ingest(&[&a], &["--dry-run", "--allow-untrusted-paths"]);
+    assert_ne!(o.status.code(), Some(2), "overridden: {}", stderr(&o));
+    f.unchanged();
+}

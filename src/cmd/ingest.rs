@@ -128,9 +128,34 @@ fn check_pack_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// As root, refuse a pack directory, or anything in it (a few levels down: `local/`,
+/// `answers/`), that another user owns or others can write: its map restores real names into
+/// the proposals and its prompts are what the manifest's hashes vouch for, so that user would
+/// choose what root applies.
+fn trusted_pack(
+    policy: &aa_assist::fsguard::Policy,
+    dir: &std::path::Path,
+    depth: usize,
+) -> Result<(), aa_assist::fsguard::Untrusted> {
+    policy.check_dir_and_entries(dir, aa_assist::fsguard::Usage::Read)?;
+    if depth == 0 || !policy.enforced() {
+        return Ok(());
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                trusted_pack(policy, &e.path(), depth - 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     args.review.dirs.resolve()?;
     check_pack_dir(&args.pack)?;
+    trusted_pack(&aa_assist::fsguard::Policy::current(), &args.pack, 3)
+        .map_err(|e| anyhow::anyhow!("pack: {e}; nothing was read or written"))?;
     for a in args.answers.iter().filter(|a| !a.is_dir()) {
         super::inputs::readable_file(super::inputs::Kind::Other("answer"), a)?;
     }

@@ -144,6 +144,10 @@ impl LlmArgs {
         } else {
             self.cache_dir.clone().or(defaults.cache_dir.clone())
         };
+        // Only a run that talks to a model uses the cache (`redact` resolves without one).
+        if let (true, Some(dir)) = (require_server, &cache_dir) {
+            check_cache_dir(dir)?;
+        }
         if self.api_key_env.is_none() {
             if let (Some(name), Some(path)) = (&file.api_key_env, Config::default_path()) {
                 if name != DEFAULT_API_KEY_ENV {
@@ -201,6 +205,15 @@ pub fn check_prompts_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     aa_assist::fsguard::Policy::current()
         .check_dir_and_entries(dir, aa_assist::fsguard::Usage::Read)
         .map_err(|e| anyhow::anyhow!("prompt templates: {e}"))
+}
+
+/// As root, refuse an answer cache directory that another user owns or others can write
+/// (checked before any request): that user would choose the answers root replays, or plant
+/// links where root writes cache entries.
+pub fn check_cache_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    aa_assist::fsguard::Policy::current()
+        .check_dir_and_entries(dir, aa_assist::fsguard::Usage::Write)
+        .map_err(|e| anyhow::anyhow!("answer cache: {e}; nothing was sent or written"))
 }
 
 /// Batches planned for one task, with the redactor that made them (needed to restore

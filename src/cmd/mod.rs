@@ -52,7 +52,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// As root, use files and directories that another user owns or that group or others
-    /// can write (profile and state directories, config file, prompt templates). Refused by
+    /// can write (profile and state directories, config file, prompt templates, answer cache,
+    /// `pack --out` and `ingest --pack` directories). Refused by
     /// default: that user could redirect what root writes or choose what it reads.
     #[arg(long, global = true)]
     pub allow_untrusted_paths: bool,

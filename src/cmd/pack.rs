@@ -158,6 +158,11 @@ fn sha_or_empty(p: &Path) -> anyhow::Result<String> {
 pub fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<Outcome> {
     let config = Config::load_default()?;
     args.dirs.resolve_with(&config);
+    // As root, the output directory and those above it must be root's alone: another user
+    // could swap the files written there (the redaction map among them) for links.
+    aa_assist::fsguard::Policy::current()
+        .check(&args.out, aa_assist::fsguard::Usage::Write)
+        .map_err(|e| anyhow::anyhow!("pack --out: {e}; nothing was written"))?;
     let (task, profile_arg) = match &args.explain_profile {
         Some(p) => (Task::ExplainProfile, Some(p.clone())),
         None => (Task::from(args.task), args.profile.clone()),

@@ -323,7 +323,15 @@ impl Client {
 
     fn cache_get(&self, batch: &Batch) -> Option<CacheEntry> {
         let path = self.cache_path(batch)?;
-        let text = std::fs::read_to_string(path).ok()?;
+        // Never through a link planted at an entry's name.
+        let mut file = std::os::unix::fs::OpenOptionsExt::custom_flags(
+            std::fs::OpenOptions::new().read(true),
+            nofollow(),
+        )
+        .open(path)
+        .ok()?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).ok()?;
         serde_json::from_str(&text).ok()
     }
 
@@ -332,8 +340,15 @@ impl Client {
             return;
         };
         let Some(dir) = path.parent() else { return };
-        // A cache that cannot be written only costs a resend next time.
-        if std::fs::create_dir_all(dir).is_err() {
+        // A cache that cannot be written only costs a resend next time. Created private; an
+        // entry is written to a new temporary file (created exclusively, so never through a
+        // link) and renamed over its name (which replaces a link there, never follows it).
+        let created = std::os::unix::fs::DirBuilderExt::mode(
+            std::fs::DirBuilder::new().recursive(true),
+            0o700,
+        )
+        .create(dir);
+        if created.is_err() {
             tracing::warn!("cannot create cache directory {}", dir.display());
             return;
         }
