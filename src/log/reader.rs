@@ -194,6 +194,23 @@ pub struct Part<V> {
     pub line_offset: u64,
 }
 
+/// The whole of `reader` read into `visitor`, as the one part of a [`Source::visit_parallel`]
+/// that did not split (one thread, a source that cannot be split, or a mixed log read again).
+fn one_part<R: BufRead, V: Visit>(
+    mut reader: Reader<R>,
+    mut visitor: V,
+) -> Result<(Vec<Part<V>>, Summary), ReadError> {
+    reader.visit(&mut visitor)?;
+    let summary = reader.summary().clone();
+    Ok((
+        vec![Part {
+            visitor,
+            line_offset: 0,
+        }],
+        summary,
+    ))
+}
+
 /// Positional reads of a range of a file (parts share one descriptor without seeking).
 struct At<'f> {
     file: &'f File,
@@ -302,17 +319,7 @@ impl Source {
             err,
         };
         let (Some(file), true) = (&self.plain, threads > 1) else {
-            let mut reader = self.into_reader().strict(strict);
-            let mut v = make();
-            reader.visit(&mut v)?;
-            let summary = reader.summary().clone();
-            return Ok((
-                vec![Part {
-                    visitor: v,
-                    line_offset: 0,
-                }],
-                summary,
-            ));
+            return one_part(self.into_reader().strict(strict), make());
         };
         let len = file.metadata().map_err(io_err)?.len();
         let mut starts = Vec::with_capacity(threads + 1);
@@ -383,19 +390,10 @@ impl Source {
         }
         if reread {
             let input = BufReader::with_capacity(256 * 1024, At { file, pos: 0 });
-            let mut reader = Reader::new(input, label)
+            let reader = Reader::new(input, label)
                 .trusted_channel(trusted)
                 .strict(strict);
-            let mut v = make();
-            reader.visit(&mut v)?;
-            let summary = reader.summary().clone();
-            return Ok((
-                vec![Part {
-                    visitor: v,
-                    line_offset: 0,
-                }],
-                summary,
-            ));
+            return one_part(reader, make());
         }
         Ok((parts, summary))
     }
